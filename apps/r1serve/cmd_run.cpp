@@ -1,0 +1,108 @@
+// r1serve run: load a model package and generate from one prompt, streaming to stdout.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "core/error.h"
+#include "core/npy.h"
+#include "engine/generator.h"
+
+namespace r1::app {
+
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::string prompt;
+  std::string prompt_ids;
+  size_t max_tokens = 256;
+  std::optional<double> temperature, top_p, min_p, repetition_penalty;
+  std::optional<int> top_k;
+  std::optional<uint64_t> seed;
+  bool ignore_eos = false;
+  std::string dump_logits;
+  std::string dtype = "auto";
+  int threads = 0;
+};
+
+// Flags win; then generation_config.json; then OpenAI's defaults (temperature 1, top_p 1).
+SamplingParams sampling_from(const RunOptions& o, const GenerationConfig& g) {
+  SamplingParams p;
+  p.temperature = o.temperature.value_or(g.temperature.value_or(1.0));
+  p.top_p = o.top_p.value_or(g.top_p.value_or(1.0));
+  p.top_k = o.top_k.value_or(g.top_k.value_or(0));
+  p.min_p = o.min_p.value_or(g.min_p.value_or(0.0));
+  p.repetition_penalty = o.repetition_penalty.value_or(g.repetition_penalty.value_or(1.0));
+  p.seed = o.seed;
+  return p;
+}
+
+int run(const RunOptions& o) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  auto model = load_model(o.model, parse_weight_precision(o.dtype));
+  const ModelConfig& c = model->package.config();
+  if (!o.prompt.empty()) fail("--prompt needs a tokenizer, which this build does not have yet; use --prompt-ids");
+  std::vector<int32_t> prompt = parse_id_list(o.prompt_ids, "--prompt-ids");
+  ThreadPool pool(o.threads);
+  size_t want = o.dump_logits.empty() ? prompt.size() + o.max_tokens : prompt.size();
+  Generator gen(*model, pool, std::min(want, c.max_position_embeddings));
+  auto t_loaded = clock::now();
+  spdlog::info("loaded {} ({}, {} layers, {:.1f} MB of weights) in {:.2f} s, {} threads", o.model, c.architecture,
+               c.n_layers, double(model->weights.bytes()) / 1e6,
+               std::chrono::duration<double>(t_loaded - t0).count(), pool.size());
+
+  if (!o.dump_logits.empty()) {
+    std::vector<float> logits = gen.prompt_logits(prompt);
+    write_npy_f32(o.dump_logits, logits.data(), {prompt.size(), c.vocab_size});
+    return 0;
+  }
+
+  GenerateOptions g;
+  g.sampling = sampling_from(o, model->package.generation_config());
+  g.max_tokens = o.max_tokens;
+  g.ignore_eos = o.ignore_eos;
+  const GenerationConfig& gc = model->package.generation_config();
+  for (int id : gc.eos_token_ids.empty() ? c.eos_token_ids : gc.eos_token_ids) g.eos_ids.push_back(id);
+  auto t_gen = clock::now();
+  std::vector<int32_t> out = gen.generate(prompt, g, [&](int32_t id) {
+    std::printf("%d\n", id);
+    std::fflush(stdout);
+    return true;
+  });
+  double secs = std::chrono::duration<double>(clock::now() - t_gen).count();
+  spdlog::info("prompt {} tokens, generated {} tokens in {:.3f} s ({:.1f} tok/s)", prompt.size(), out.size(), secs,
+               double(out.size()) / std::max(secs, 1e-9));
+  return 0;
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, Action& action) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
+  cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
+  auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
+  auto* pi = cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3");
+  p->excludes(pi);
+  cmd->add_option("--max-tokens", o->max_tokens, "Most tokens to generate")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", o->temperature, "0 = greedy (default: generation_config.json, else 1)");
+  cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass");
+  cmd->add_option("--top-k", o->top_k, "Keep the k most likely tokens (0 = off)");
+  cmd->add_option("--min-p", o->min_p, "Drop tokens below min_p × the top probability");
+  cmd->add_option("--repetition-penalty", o->repetition_penalty, "Penalty for tokens seen before (1 = off)");
+  cmd->add_option("--seed", o->seed, "Random seed for sampling");
+  cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-sequence tokens");
+  cmd->add_option("--dump-logits", o->dump_logits, "Write prompt logits [n_prompt, vocab] to FILE.npy and exit");
+  cmd->add_option("--dtype", o->dtype, "Weight precision: auto (as stored), f32, bf16");
+  cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
+  cmd->callback([&action, o, p, pi] {
+    if (p->count() == 0 && pi->count() == 0) throw CLI::RequiredError("--prompt or --prompt-ids");
+    action = [o] { return run(*o); };
+  });
+}
+
+}  // namespace r1::app

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything r1serve needs to build and test on Debian 12 (run as root, or with sudo available).
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
+  libpcre2-dev libutf8proc-dev
+  libboost-dev libboost-system-dev
+  libcurl4-openssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang
+  nodejs npm
+)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

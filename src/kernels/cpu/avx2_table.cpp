@@ -1,0 +1,78 @@
+// AVX2 + FMA + F16C kernels (only called when cpuid says so).
+#include <immintrin.h>
+
+#include "kernels/isa.h"
+
+namespace r1::kernels {
+
+namespace {
+
+// Eight consecutive weights widened to float.
+template <DType D>
+inline __m256 load8(const void* w, size_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm256_loadu_ps(static_cast<const float*>(w) + i);
+  } else if constexpr (D == DType::BF16) {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  } else {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
+    return _mm256_cvtph_ps(h);
+  }
+}
+
+template <DType D>
+inline float load1(const void* w, size_t i) {
+  if constexpr (D == DType::F32) {
+    return static_cast<const float*>(w)[i];
+  } else if constexpr (D == DType::BF16) {
+    return bf16_to_f32(static_cast<const uint16_t*>(w)[i]);
+  } else {
+    return _cvtsh_ss(static_cast<const uint16_t*>(w)[i]);
+  }
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <DType D, int T>
+inline void dot_rows(const float* x, size_t k, const void* w_row, float* out, size_t ldy) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  size_t j = 0;
+  for (; j + 8 <= k; j += 8) {
+    __m256 wv = load8<D>(w_row, j);
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(_mm256_loadu_ps(x + t * k + j), wv, acc[t]);
+  }
+  for (int t = 0; t < T; ++t) {
+    float s = hsum(acc[t]);
+    for (size_t jj = j; jj < k; ++jj) s += x[t * k + jj] * load1<D>(w_row, jj);
+    out[t * ldy] = s;
+  }
+}
+
+template <DType D>
+void matmul_rows(const float* x, size_t n, size_t k, const void* w, size_t rb, size_t re, float* y,
+                 size_t ldy) {
+  size_t row_bytes = k * (D == DType::F32 ? 4 : 2);
+  for (size_t r = rb; r < re; ++r) {
+    const void* w_row = static_cast<const uint8_t*>(w) + r * row_bytes;
+    size_t t = 0;
+    for (; t + 4 <= n; t += 4) dot_rows<D, 4>(x + t * k, k, w_row, y + t * ldy + r, ldy);
+    for (; t < n; ++t) dot_rows<D, 1>(x + t * k, k, w_row, y + t * ldy + r, ldy);
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernel_table() {
+  static const KernelTable t{Isa::Avx2, matmul_rows<DType::F32>, matmul_rows<DType::BF16>,
+                             matmul_rows<DType::F16>};
+  return t;
+}
+
+}  // namespace r1::kernels

@@ -1,0 +1,21 @@
+// The scalar table: the reference kernels, for CPUs without AVX2 (and as the slowest dispatch choice).
+#include "kernels/isa.h"
+#include "kernels/ref/ref_ops.h"
+
+namespace r1::kernels {
+
+namespace {
+template <DType D>
+void matmul_rows_scalar(const float* x, size_t n, size_t k, const void* w, size_t rb, size_t re, float* y,
+                        size_t ldy) {
+  ref::matmul_rows(x, n, k, w, D, rb, re, y, ldy);
+}
+}  // namespace
+
+const KernelTable& scalar_kernel_table() {
+  static const KernelTable t{Isa::Scalar, matmul_rows_scalar<DType::F32>, matmul_rows_scalar<DType::BF16>,
+                             matmul_rows_scalar<DType::F16>};
+  return t;
+}
+
+}  // namespace r1::kernels

@@ -1,0 +1,66 @@
+#include "kernels/isa.h"
+
+#include <cpuid.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace r1::kernels {
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+// F16C is CPUID.1:ECX bit 29 (not every compiler's __builtin_cpu_supports knows its name).
+static bool has_f16c() {
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+
+static bool cpu_supports(Isa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+    case Isa::Avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+}
+
+const KernelTable* kernel_table_for(Isa isa) {
+  if (!cpu_supports(isa)) return nullptr;
+  switch (isa) {
+    case Isa::Scalar: return &scalar_kernel_table();
+    case Isa::Avx2: return &avx2_kernel_table();
+    case Isa::Avx512: return &avx512_kernel_table();
+  }
+  return nullptr;
+}
+
+const KernelTable& active_kernels() {
+  static const KernelTable* table = [] {
+    Isa cap = Isa::Avx512;
+    if (const char* env = std::getenv("R1_ISA")) {
+      std::string s(env);
+      if (s == "scalar") cap = Isa::Scalar;
+      else if (s == "avx2") cap = Isa::Avx2;
+    }
+    for (Isa isa : {Isa::Avx512, Isa::Avx2}) {
+      if (int(isa) <= int(cap))
+        if (const KernelTable* t = kernel_table_for(isa)) return t;
+    }
+    return &scalar_kernel_table();
+  }();
+  return *table;
+}
+
+}  // namespace r1::kernels

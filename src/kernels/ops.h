@@ -1,0 +1,30 @@
+#pragma once
+// The ops the decoder calls, with their contracts. Heavy ops split work across the thread pool and go
+// through the kernel table picked for this CPU (isa.h); each has a scalar reference in ref/.
+#include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+#include "kernels/ref/ref_ops.h"
+
+namespace r1::kernels {
+
+// A row-major weight matrix [rows, cols] stored as F32, BF16 or F16.
+struct WeightMatrix {
+  DType dtype = DType::F32;
+  size_t rows = 0, cols = 0;
+  const void* data = nullptr;
+};
+
+// y[n, w.rows] = x[n, w.cols] · wᵀ (+ bias[w.rows] when bias is not null). Output rows are split across
+// the pool's threads, so every thread streams its own slice of the weights.
+void matmul(ThreadPool& pool, const float* x, size_t n, const WeightMatrix& w, const float* bias, float* y);
+
+using ref::PagedKv;
+using ref::rmsnorm;
+using ref::rope_rotate_half;
+using ref::silu_mul;
+using ref::softmax;
+
+}  // namespace r1::kernels

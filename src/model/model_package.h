@@ -1,0 +1,45 @@
+#pragma once
+// A Hugging Face model folder: config.json, generation_config.json, and the weights as one
+// model.safetensors or shards listed by model.safetensors.index.json.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/generation_config.h"
+#include "model/model_config.h"
+#include "model/safetensors.h"
+
+namespace r1 {
+
+class ModelPackage {
+ public:
+  // Opens and validates the folder's files (not yet the tensor set; see load_weights).
+  // Throws r1::Error naming the file and the problem.
+  static ModelPackage open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  const ModelConfig& config() const { return config_; }
+  const GenerationConfig& generation_config() const { return generation_; }
+
+  // Every tensor of the package by name, with the file that holds it.
+  struct Located {
+    const SafetensorsFile* file;
+    const SafetensorsEntry* entry;
+  };
+  const std::map<std::string, Located>& tensors() const { return tensors_; }
+  // Bytes of all tensors in the files.
+  size_t weight_bytes() const;
+
+ private:
+  std::string dir_;
+  ModelConfig config_;
+  GenerationConfig generation_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, Located> tensors_;
+};
+
+// The name of the folder (the default served model name).
+std::string package_name(const std::string& dir);
+
+}  // namespace r1
