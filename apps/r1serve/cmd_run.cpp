@@ -79,8 +79,6 @@ int run(const RunOptions& o) {
   return 0;
 }
 
-}  // namespace
-
 void register_run(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
@@ -105,4 +103,7 @@ void register_run(CLI::App& app, Action& action) {
   });
 }
 
+const CommandRegistrar kRegisterRun(register_run);
+
+}  // namespace
 }  // namespace r1::app

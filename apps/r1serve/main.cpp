@@ -8,6 +8,13 @@
 #include "commands.h"
 #include "core/error.h"
 
+namespace r1::app {
+std::vector<RegisterFn>& command_registry() {
+  static std::vector<RegisterFn> registry;
+  return registry;
+}
+}  // namespace r1::app
+
 int main(int argc, char** argv) {
   // stdout carries the product (generated text, ids, JSON); logs go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("r1serve"));
@@ -15,7 +22,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "r1serve 0.1.0");
   r1::app::Action action;
-  r1::app::register_run(app, action);
+  for (r1::app::RegisterFn reg : r1::app::command_registry()) reg(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
