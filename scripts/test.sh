@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# JavaScript oracles and clients the tests compare against (pinned in tests/js/package-lock.json).
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
 ctest --preset release -j"$jobs" --timeout 600

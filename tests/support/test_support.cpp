@@ -19,6 +19,8 @@ std::string shared_path(const std::string& rel) {
   return (fs::weakly_canonical(fs::path(R1_SHARED_DIR)) / rel).string();
 }
 
+std::string js_dir() { return R1_JS_DIR; }
+
 bool shared_available() { return fs::exists(fs::path(R1_SHARED_DIR) / "ASSETS.md"); }
 
 std::string read_file(const std::string& path) {

@@ -23,6 +23,14 @@ bool shared_available();
                    << "; see ../shared/ASSETS.md";                                                    \
   } while (0)
 
+// tests/js, where scripts/test.sh installs the JavaScript oracles (node_modules); and a skip when it is absent.
+std::string js_dir();
+#define R1_REQUIRE_JS()                                                                                 \
+  do {                                                                                                  \
+    if (!std::filesystem::exists(::r1::test::js_dir() + "/node_modules"))                               \
+      GTEST_SKIP() << "tests/js/node_modules missing: run npm ci --prefix tests/js (scripts/test.sh does)"; \
+  } while (0)
+
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
