@@ -1,0 +1,171 @@
+#pragma once
+// The serving engine: many requests share one model through continuous batching over a paged KV cache with
+// automatic prefix caching. The server talks only to this header.
+//
+// Threading contract:
+// - Engine owns one loop thread. Every step it schedules, runs one forward pass, samples and then calls each
+//   affected request's OutputCallback ON THE LOOP THREAD, with no engine lock held.
+// - add(), abort(), abort_all(), stats(), shutdown() are thread-safe and may be called from any thread,
+//   including from inside an OutputCallback (add/abort only queue work; it takes effect at the next step).
+// - A callback must be quick (post to an Asio strand/queue and return): the whole batch waits for it. It must
+//   not throw; an exception escaping a callback aborts that request.
+// - For each accepted request the callback is called one or more times; the last call has finished == true,
+//   and nothing is called for that id afterwards. Every accepted request gets exactly one finished call, also
+//   on abort and on shutdown.
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/model_executor.h"
+#include "engine/sampler.h"
+
+namespace r1 {
+
+struct LoadedModel;
+class ThreadPool;
+class EngineCore;
+
+struct EngineConfig {
+  size_t kv_cache_bytes =
+      0;                   // 0 = auto: a fraction of free RAM, capped at what max_num_seqs full contexts need
+  size_t block_size = 16;  // positions per KV block
+  size_t max_num_seqs = 64;  // requests running (holding KV) at once
+  size_t max_batch_tokens =
+      2048;  // tokens per forward pass (decodes + prefill chunks); TGI MAX_BATCH_PREFILL_TOKENS
+  size_t max_model_len = 0;  // 0 = derive: min(max_position_embeddings, tokens the KV budget holds)
+  bool enable_prefix_caching = true;
+
+  // Throws r1::Error naming the field when a value is out of range.
+  void validate() const;
+};
+
+// "2GiB", "512MiB", "1.5GB", "4096", "64KiB" → bytes (binary and decimal suffixes, case-insensitive).
+// Throws r1::Error naming `what` (e.g. "--kv-cache-memory") on anything else.
+size_t parse_byte_size(const std::string& text, const std::string& what);
+// `fraction` of the memory the OS reports available right now (/proc/meminfo MemAvailable).
+size_t available_memory_fraction(double fraction);
+
+struct EngineRequest {
+  std::string id;  // unique among requests in flight
+  std::vector<int32_t> prompt;
+  SamplingParams sampling;
+  size_t max_tokens = 16;
+  std::vector<int32_t>
+      stop_token_ids;       // finish (reason stop) after emitting one of these, in addition to EOS
+  bool ignore_eos = false;  // do not stop at the model's EOS ids (stop_token_ids still apply)
+  int logprobs = -1;        // -1: none; 0: the sampled token's logprob; N: also the top N
+};
+
+enum class FinishReason { stop, length, abort, error };
+const char* to_string(FinishReason r);  // "stop", "length", "abort", "error"
+
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;  // log-softmax of the model's raw logits (before penalties and temperature), as vLLM
+  std::vector<std::pair<int32_t, float>> top;  // the `logprobs` most likely ids, most likely first
+};
+
+using Clock = std::chrono::steady_clock;
+
+struct RequestOutput {
+  std::string id;
+  std::vector<int32_t> new_token_ids;  // ids produced since the previous call (usually one)
+  std::vector<TokenLogprob> logprobs;  // one per new token when the request asked for logprobs
+  bool finished = false;
+  std::optional<FinishReason> finish_reason;  // set when finished
+  std::optional<int32_t> stop_token_id;       // the EOS/stop id that finished it (reason stop)
+  std::string error;                          // reason error: why the engine could not run it
+  size_t prompt_tokens = 0;
+  size_t completion_tokens = 0;     // total so far
+  size_t cached_prompt_tokens = 0;  // prompt tokens served from the prefix cache at first schedule
+  // Timing: arrival (add), first scheduled, first token, and when this output was produced.
+  Clock::time_point arrival_time, scheduled_time, first_token_time, now;
+};
+
+// Called on the engine thread; see the threading contract above.
+using OutputCallback = std::function<void(const RequestOutput&)>;
+
+struct EngineStats {
+  size_t running = 0, waiting = 0;
+  size_t kv_blocks_total = 0,
+         kv_blocks_used = 0;  // used: held by a request (cached-but-free blocks count as free)
+  double kv_usage = 0;        // kv_blocks_used / kv_blocks_total
+  uint64_t prefix_cache_queries = 0, prefix_cache_hits = 0;  // in tokens, as vLLM
+  uint64_t preemptions = 0;
+  uint64_t prompt_tokens_total = 0, generation_tokens_total = 0;  // tokens computed / sampled
+  uint64_t steps = 0;
+  uint64_t requests_finished = 0;
+};
+
+class Engine {
+ public:
+  // Builds the KV pool for the model (sized by cfg, see EngineConfig) and starts the loop thread.
+  // Throws r1::Error when the configuration does not fit the model (e.g. max_model_len above what the KV
+  // budget holds or above max_position_embeddings).
+  Engine(const LoadedModel& model, ThreadPool& pool, EngineConfig cfg);
+  // Same, over any executor (tests use a fake one).
+  Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg);
+  ~Engine();  // shutdown(): aborts whatever is left
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a request. Throws r1::Error (with the numbers) when: the id is empty or already in flight, the
+  // prompt is empty, an id is >= vocab, max_tokens is 0, prompt + max_tokens > max_model_len, sampling params
+  // are invalid, or the engine is shutting down.
+  void add(EngineRequest req, OutputCallback on_output);
+  // Finishes the request with reason abort and frees its blocks at the next step. Unknown/finished ids:
+  // no-op.
+  void abort(const std::string& id);
+  void abort_all();
+
+  // A consistent snapshot taken at the end of the last step (and after add/abort).
+  EngineStats stats() const;
+
+  // Stops accepting requests (add throws). drain: waits until every request has finished; otherwise aborts
+  // them. Then stops the loop thread. Idempotent.
+  void shutdown(bool drain = false);
+  // Blocks until nothing is running or waiting, or until `timeout` passes; true when idle.
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+  size_t max_model_len() const { return max_model_len_; }
+  size_t block_size() const { return cfg_.block_size; }
+  size_t num_kv_blocks() const { return n_blocks_; }
+  size_t kv_capacity_tokens() const { return n_blocks_ * cfg_.block_size; }
+  size_t kv_cache_bytes() const { return kv_bytes_; }
+  size_t vocab_size() const { return vocab_; }
+  const EngineConfig& config() const { return cfg_; }
+
+ private:
+  void loop();
+
+  EngineConfig cfg_;
+  size_t max_model_len_ = 0, n_blocks_ = 0, kv_bytes_ = 0, vocab_ = 0;
+  std::unique_ptr<ModelExecutor> executor_;
+  std::unique_ptr<EngineCore> core_;  // scheduler + runner; touched only by the loop thread
+
+  // Inbox shared with callers; guarded by mu_.
+  mutable std::mutex mu_;
+  std::condition_variable wake_, idle_cv_;
+  struct Pending {
+    EngineRequest req;
+    OutputCallback cb;
+    Clock::time_point arrival;
+  };
+  std::vector<Pending> new_requests_;
+  std::vector<std::string> aborts_;
+  bool abort_all_ = false, stopping_ = false, accepting_ = true, draining_ = false;
+  std::unordered_set<std::string> in_flight_ids_;  // accepted and not yet finished
+  EngineStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace r1
