@@ -149,6 +149,7 @@ class Engine {
 
   EngineConfig cfg_;
   size_t max_model_len_ = 0, n_blocks_ = 0, kv_bytes_ = 0, vocab_ = 0;
+  std::vector<int32_t> eos_ids_;
   std::unique_ptr<ModelExecutor> executor_;
   std::unique_ptr<EngineCore> core_;  // scheduler + runner; touched only by the loop thread
 
@@ -162,7 +163,7 @@ class Engine {
   };
   std::vector<Pending> new_requests_;
   std::vector<std::string> aborts_;
-  bool abort_all_ = false, stopping_ = false, accepting_ = true, draining_ = false;
+  bool abort_all_ = false, stopping_ = false, accepting_ = true, draining_ = false, delivering_ = false;
   std::unordered_set<std::string> in_flight_ids_;  // accepted and not yet finished
   EngineStats stats_;
   std::thread thread_;

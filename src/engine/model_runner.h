@@ -1,0 +1,33 @@
+#pragma once
+// Runs one StepPlan: gathers the scheduled tokens and block tables into a ForwardBatch, runs the executor,
+// and samples one token for every chunk that reaches its request's end, with that request's own sampler
+// (so a seeded request draws the same tokens alone or in any batch). Logprobs come from the raw logits.
+#include <cstdint>
+#include <vector>
+
+#include "engine/kv_cache_manager.h"
+#include "engine/model_executor.h"
+#include "engine/scheduler.h"
+
+namespace r1 {
+
+class ModelRunner {
+ public:
+  ModelRunner(ModelExecutor& exec, const KvCacheManager& kv);
+
+  // Returns one sampled id per sampling chunk, in plan order; logprobs (when asked) go to the request's
+  // unreported_logprobs.
+  std::vector<int32_t> execute(const StepPlan& plan);
+
+ private:
+  ModelExecutor& exec_;
+  const KvCacheManager& kv_;
+  ForwardBatch batch_;
+  std::vector<float> logits_;   // [rows, vocab]
+  std::vector<float> raw_row_;  // [vocab]: the row before the sampler's penalties, for logprobs
+};
+
+// log-softmax of `logits` at `id`, plus the `top_n` most likely ids (ties: lower id first).
+TokenLogprob token_logprob(std::span<const float> logits, int32_t id, int top_n);
+
+}  // namespace r1

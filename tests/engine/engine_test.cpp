@@ -1,0 +1,495 @@
+// The Engine with its loop thread over the fake executor: outputs equal the directly computed reference under
+// batching, chunking, preemption and prefix reuse; validation; abort; logprobs; seeded sampling; failures;
+// shutdown; stats and block leaks.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "core/error.h"
+#include "engine/model_runner.h"
+#include "fake_executor.h"
+
+namespace r1 {
+namespace {
+
+using test::FakeExecutor;
+using namespace std::chrono_literals;
+
+// Gathers every output, per request, from the engine thread.
+class Collector {
+ public:
+  OutputCallback callback() {
+    return [this](const RequestOutput& o) {
+      std::lock_guard lock(mu_);
+      outputs_[o.id].push_back(o);
+      if (o.finished) {
+        ++finished_;
+        cv_.notify_all();
+      }
+    };
+  }
+  bool wait_finished(size_t n, std::chrono::seconds timeout = 60s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return finished_ >= n; });
+  }
+  std::vector<int32_t> tokens(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    std::vector<int32_t> all;
+    for (const auto& o : outputs_.at(id))
+      all.insert(all.end(), o.new_token_ids.begin(), o.new_token_ids.end());
+    return all;
+  }
+  RequestOutput last(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    return outputs_.at(id).back();
+  }
+  std::vector<RequestOutput> all(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    return outputs_.at(id);
+  }
+  size_t finished_count(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& o : outputs_.at(id)) n += o.finished;
+    return n;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::vector<RequestOutput>> outputs_;
+  size_t finished_ = 0;
+};
+
+EngineRequest greedy(const std::string& id, std::vector<int32_t> prompt, size_t max_tokens) {
+  EngineRequest r;
+  r.id = id;
+  r.prompt = std::move(prompt);
+  r.max_tokens = max_tokens;
+  r.sampling.temperature = 0;
+  r.ignore_eos = true;
+  return r;
+}
+
+std::vector<int32_t> prompt_of(size_t n, int32_t seed, size_t vocab = 97) {
+  std::vector<int32_t> p(n);
+  for (size_t i = 0; i < n; ++i) p[i] = int32_t((seed * 131 + int32_t(i) * 17 + 3) % int32_t(vocab));
+  return p;
+}
+
+struct FakeEngine {
+  explicit FakeEngine(EngineConfig cfg, std::vector<int32_t> eos = {}) {
+    auto f = std::make_unique<FakeExecutor>(97, 4096, std::move(eos));
+    fake = f.get();
+    engine = std::make_unique<Engine>(std::move(f), cfg);
+  }
+  FakeExecutor* fake;
+  std::unique_ptr<Engine> engine;
+};
+
+EngineConfig small_config(size_t n_blocks, size_t block_size = 4) {
+  EngineConfig c;
+  c.block_size = block_size;
+  c.kv_cache_bytes = n_blocks * block_size * 100;  // the fake's block_bytes is 100 per position
+  c.max_num_seqs = 16;
+  c.max_batch_tokens = 64;
+  return c;
+}
+
+TEST(Engine, SizesThePoolAndDerivesMaxModelLen) {
+  FakeEngine s(small_config(10));
+  EXPECT_EQ(s.engine->num_kv_blocks(), 10u);
+  EXPECT_EQ(s.engine->kv_capacity_tokens(), 40u);
+  EXPECT_EQ(s.engine->max_model_len(), 40u);  // below max_position_embeddings 4096
+  EXPECT_EQ(s.engine->stats().kv_blocks_total, 10u);
+
+  EngineConfig c = small_config(10);
+  c.max_model_len = 41;
+  EXPECT_THROW(Engine(std::make_unique<FakeExecutor>(), c), Error);
+  c.max_model_len = 32;
+  Engine e(std::make_unique<FakeExecutor>(), c);
+  EXPECT_EQ(e.max_model_len(), 32u);
+  c.kv_cache_bytes = 10;  // less than one block
+  c.max_model_len = 0;
+  EXPECT_THROW(Engine(std::make_unique<FakeExecutor>(), c), Error);
+}
+
+TEST(Engine, RejectsBadRequestsWithTheNumbers) {
+  FakeEngine s(small_config(10));
+  Collector col;
+  auto expect_error = [&](EngineRequest r, const std::string& needle) {
+    try {
+      s.engine->add(std::move(r), col.callback());
+      ADD_FAILURE() << "accepted; expected an error containing " << needle;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error(greedy("a", {}, 4), "empty");
+  expect_error(greedy("b", {1, 97}, 4), "token 97 at index 1");
+  expect_error(greedy("c", {1, -1}, 4), "token -1");
+  expect_error(greedy("d", prompt_of(30, 1), 11), "30 prompt tokens + 11 max_tokens = 41 exceeds");
+  expect_error(greedy("e", {1}, 0), "max_tokens");
+  auto bad = greedy("f", {1}, 2);
+  bad.sampling.top_p = 0;
+  expect_error(bad, "top_p");
+  expect_error(greedy("", {1}, 2), "id is empty");
+  // The first "dup" holds the engine thread in its first callback until the duplicate has been refused.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool refused = false;
+  auto inner = col.callback();
+  s.engine->add(greedy("dup", {1, 2}, 30), [&](const RequestOutput& o) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return refused; });
+    inner(o);
+  });
+  expect_error(greedy("dup", {1, 2}, 2), "already in flight");
+  {
+    std::lock_guard lock(mu);
+    refused = true;
+    cv.notify_all();
+  }
+  ASSERT_TRUE(col.wait_finished(1));
+  // Once finished, the id may be reused.
+  s.engine->add(greedy("dup", {1, 2}, 2), col.callback());
+  ASSERT_TRUE(col.wait_finished(2));
+}
+
+TEST(Engine, ConcurrentRequestsMatchTheReferenceAndLeakNothing) {
+  FakeEngine s(small_config(200));
+  Collector col;
+  std::map<std::string, std::vector<int32_t>> want;
+  for (int i = 0; i < 24; ++i) {
+    std::string id = "r" + std::to_string(i);
+    auto p = prompt_of(size_t(1 + (i * 7) % 40), i);
+    size_t n = size_t(1 + i % 13);
+    want[id] = s.fake->reference_greedy(p, n);
+    s.engine->add(greedy(id, p, n), col.callback());
+  }
+  ASSERT_TRUE(col.wait_finished(24));
+  ASSERT_TRUE(s.engine->wait_idle(10s));
+  for (auto& [id, tokens] : want) {
+    EXPECT_EQ(col.tokens(id), tokens) << id;
+    RequestOutput last = col.last(id);
+    EXPECT_EQ(last.finish_reason, FinishReason::length);
+    EXPECT_EQ(last.completion_tokens, tokens.size());
+    EXPECT_EQ(col.finished_count(id), 1u);
+  }
+  EngineStats st = s.engine->stats();
+  EXPECT_EQ(st.kv_blocks_used, 0u);
+  EXPECT_EQ(st.running + st.waiting, 0u);
+  EXPECT_EQ(st.requests_finished, 24u);
+  size_t gen = 0;
+  for (auto& [id, t] : want) gen += t.size();
+  EXPECT_EQ(st.generation_tokens_total, gen);
+  // More than one request per forward pass: batching happened.
+  size_t max_seqs = 0;
+  for (auto& step : s.fake->steps()) max_seqs = std::max(max_seqs, step.seqs.size());
+  EXPECT_GT(max_seqs, 1u);
+}
+
+TEST(Engine, TinyPoolPreemptsYetEveryOutputIsUnchanged) {
+  // 12 blocks of 4 = 48 slots for 10 requests of up to 30 tokens: preemption and recompute are unavoidable.
+  EngineConfig cfg = small_config(12);
+  cfg.max_batch_tokens = 16;  // also forces chunked prefill
+  FakeEngine s(cfg);
+  Collector col;
+  std::map<std::string, std::vector<int32_t>> want;
+  for (int i = 0; i < 10; ++i) {
+    std::string id = "p" + std::to_string(i);
+    auto p = prompt_of(size_t(5 + (i * 5) % 17), 100 + i);
+    want[id] = s.fake->reference_greedy(p, 10);
+    s.engine->add(greedy(id, p, 10), col.callback());
+  }
+  ASSERT_TRUE(col.wait_finished(10));
+  ASSERT_TRUE(s.engine->wait_idle(10s));
+  for (auto& [id, tokens] : want) EXPECT_EQ(col.tokens(id), tokens) << id;
+  EngineStats st = s.engine->stats();
+  EXPECT_GT(st.preemptions, 0u);
+  EXPECT_EQ(st.kv_blocks_used, 0u);
+  for (auto& step : s.fake->steps()) EXPECT_LE(step.n_tokens, 16u);
+}
+
+TEST(Engine, SecondRoundHitsThePrefixCacheWithTheSameOutputs) {
+  FakeEngine s(small_config(256));
+  Collector col;
+  auto shared = prompt_of(21, 5);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      auto p = shared;
+      p.push_back(int32_t(i));  // same 21-token prefix, different last token
+      s.engine->add(greedy("q" + std::to_string(round) + std::to_string(i), p, 6), col.callback());
+    }
+    ASSERT_TRUE(col.wait_finished(size_t(4 * (round + 1))));
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto p = shared;
+    p.push_back(int32_t(i));
+    auto want = s.fake->reference_greedy(p, 6);
+    EXPECT_EQ(col.tokens("q0" + std::to_string(i)), want);
+    EXPECT_EQ(col.tokens("q1" + std::to_string(i)), want);
+    // 22 tokens: the 5 full blocks of 4 cover 20 tokens, all cached on the second round.
+    EXPECT_EQ(col.last("q1" + std::to_string(i)).cached_prompt_tokens, 20u);
+  }
+  EngineStats st = s.engine->stats();
+  EXPECT_GT(st.prefix_cache_hits, 0u);
+  EXPECT_GT(st.prefix_cache_queries, st.prefix_cache_hits);
+  EXPECT_EQ(st.kv_blocks_used, 0u);
+}
+
+TEST(Engine, LeastRecentlyUsedPrefixesAreEvictedFirst) {
+  // 6 blocks of 4; each 9-token prompt takes 3 blocks (2 full and cached, 1 partial).
+  FakeEngine s(small_config(6));
+  Collector col;
+  auto a = prompt_of(9, 1), b = prompt_of(9, 2), c = prompt_of(9, 3);
+  size_t n = 0;
+  auto run = [&](const std::string& id, const std::vector<int32_t>& p) {
+    s.engine->add(greedy(id, p, 1), col.callback());
+    EXPECT_TRUE(col.wait_finished(++n));
+    return col.last(id).cached_prompt_tokens;
+  };
+  EXPECT_EQ(run("a1", a), 0u);
+  EXPECT_EQ(run("b1", b), 0u);
+  EXPECT_EQ(run("a2", a), 8u);  // a is cached, and now the most recently used
+  // c needs 3 blocks: the free list holds b's (freed longest ago) before a's, so b's prefix is evicted.
+  EXPECT_EQ(run("c1", c), 0u);
+  EXPECT_EQ(run("a3", a), 8u);
+  EXPECT_EQ(run("b2", b), 0u);
+}
+
+TEST(Engine, AbortFinishesTheRequestAndFreesItsBlocks) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool got_token = false, aborted = false;
+  auto inner = col.callback();
+  // The first output holds the engine thread until abort() has been queued, so the abort lands mid-request.
+  s.engine->add(greedy("long", prompt_of(10, 9), 200), [&](const RequestOutput& o) {
+    inner(o);
+    std::unique_lock lock(mu);
+    if (got_token) return;
+    got_token = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return aborted; });
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return got_token; }));
+  }
+  s.engine->abort("long");
+  s.engine->abort("no-such-request");  // no-op
+  {
+    std::lock_guard lock(mu);
+    aborted = true;
+    cv.notify_all();
+  }
+  ASSERT_TRUE(col.wait_finished(1));
+  RequestOutput last = col.last("long");
+  EXPECT_EQ(last.finish_reason, FinishReason::abort);
+  EXPECT_EQ(last.completion_tokens, 1u);  // aborted at the very next step
+  ASSERT_TRUE(s.engine->wait_idle(10s));
+  EXPECT_EQ(s.engine->stats().kv_blocks_used, 0u);
+  EXPECT_EQ(col.finished_count("long"), 1u);
+}
+
+TEST(Engine, StopsAtEosUnlessIgnoredAndAtStopIds) {
+  FakeExecutor probe;
+  auto p = prompt_of(6, 4);
+  auto free_run = probe.reference_greedy(p, 8);
+  const int32_t eos = free_run[2];  // make the third generated token the model's EOS
+  FakeEngine s(small_config(64), {eos});
+  Collector col;
+  auto with_eos = greedy("eos", p, 8);
+  with_eos.ignore_eos = false;
+  s.engine->add(with_eos, col.callback());
+  s.engine->add(greedy("ignore", p, 8), col.callback());
+  auto stop = greedy("stop", p, 8);
+  stop.stop_token_ids = {free_run[1]};
+  s.engine->add(stop, col.callback());
+  ASSERT_TRUE(col.wait_finished(3));
+  size_t eos_at = size_t(std::find(free_run.begin(), free_run.end(), eos) - free_run.begin());
+  EXPECT_EQ(col.tokens("eos"), std::vector<int32_t>(free_run.begin(), free_run.begin() + long(eos_at) + 1));
+  EXPECT_EQ(col.last("eos").finish_reason, FinishReason::stop);
+  EXPECT_EQ(col.last("eos").stop_token_id, eos);
+  EXPECT_EQ(col.tokens("ignore"), free_run);
+  EXPECT_EQ(col.last("ignore").finish_reason, FinishReason::length);
+  size_t stop_at = size_t(std::find(free_run.begin(), free_run.end(), free_run[1]) - free_run.begin());
+  EXPECT_EQ(col.tokens("stop").size(), stop_at + 1);
+  EXPECT_EQ(col.last("stop").finish_reason, FinishReason::stop);
+}
+
+TEST(Engine, LogprobsAreTheLogSoftmaxOfTheRawLogits) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  auto p = prompt_of(7, 8);
+  auto r = greedy("lp", p, 3);
+  r.logprobs = 4;
+  s.engine->add(r, col.callback());
+  auto r0 = greedy("lp0", p, 2);
+  r0.logprobs = 0;
+  s.engine->add(r0, col.callback());
+  s.engine->add(greedy("none", p, 2), col.callback());
+  ASSERT_TRUE(col.wait_finished(3));
+  std::vector<int32_t> history = p;
+  std::vector<TokenLogprob> got;
+  for (auto& o : col.all("lp")) got.insert(got.end(), o.logprobs.begin(), o.logprobs.end());
+  ASSERT_EQ(got.size(), 3u);
+  for (const TokenLogprob& lp : got) {
+    std::vector<float> row(97);
+    s.fake->fill_logits(history, row.data());
+    double lse = 0, mx = *std::max_element(row.begin(), row.end());
+    for (float l : row) lse += std::exp(double(l) - mx);
+    lse = mx + std::log(lse);
+    EXPECT_NEAR(lp.logprob, row[size_t(lp.id)] - lse, 1e-5);
+    ASSERT_EQ(lp.top.size(), 4u);
+    EXPECT_EQ(lp.top[0].first, lp.id);  // greedy: the sampled token is the most likely
+    for (size_t k = 1; k < lp.top.size(); ++k) EXPECT_GE(lp.top[k - 1].second, lp.top[k].second);
+    for (auto [id, l] : lp.top) EXPECT_NEAR(l, row[size_t(id)] - lse, 1e-5);
+    history.push_back(lp.id);
+  }
+  for (auto& o : col.all("lp0"))
+    for (auto& lp : o.logprobs) EXPECT_TRUE(lp.top.empty());
+  size_t n0 = 0;
+  for (auto& o : col.all("lp0")) n0 += o.logprobs.size();
+  EXPECT_EQ(n0, 2u);
+  for (auto& o : col.all("none")) EXPECT_TRUE(o.logprobs.empty());
+}
+
+TEST(Engine, SeededSamplingIsTheSameAloneAndInABatch) {
+  auto sampled = [](bool crowded) {
+    FakeEngine s(small_config(256));
+    Collector col;
+    size_t n = 0;
+    if (crowded)
+      for (int i = 0; i < 6; ++i, ++n) {
+        auto r = greedy("other" + std::to_string(i), prompt_of(size_t(3 + i), 40 + i), 12);
+        r.sampling.temperature = 1.0;  // unseeded neighbours draw from their own generators
+        s.engine->add(r, col.callback());
+      }
+    auto r = greedy("seeded", prompt_of(9, 77), 12);
+    r.sampling.temperature = 1.5;
+    r.sampling.top_p = 0.9;
+    r.sampling.seed = 1234;
+    s.engine->add(r, col.callback());
+    EXPECT_TRUE(col.wait_finished(n + 1));
+    return col.tokens("seeded");
+  };
+  auto alone = sampled(false);
+  EXPECT_EQ(alone.size(), 12u);
+  EXPECT_EQ(sampled(true), alone);
+}
+
+TEST(Engine, AFailedForwardFinishesItsRequestsWithAnErrorAndServingGoesOn) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  s.fake->fail_next_forward();
+  s.engine->add(greedy("victim", prompt_of(5, 1), 4), col.callback());
+  ASSERT_TRUE(col.wait_finished(1));
+  EXPECT_EQ(col.last("victim").finish_reason, FinishReason::error);
+  EXPECT_NE(col.last("victim").error.find("injected"), std::string::npos);
+  auto p = prompt_of(5, 2);
+  s.engine->add(greedy("after", p, 4), col.callback());
+  ASSERT_TRUE(col.wait_finished(2));
+  EXPECT_EQ(col.tokens("after"), s.fake->reference_greedy(p, 4));
+  EXPECT_EQ(s.engine->stats().kv_blocks_used, 0u);
+}
+
+TEST(Engine, ACallbackThatThrowsAbortsOnlyItsRequest) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  auto inner = col.callback();
+  s.engine->add(greedy("thrower", prompt_of(4, 1), 50), [&](const RequestOutput& o) {
+    inner(o);
+    if (!o.finished) throw std::runtime_error("client went away");
+  });
+  auto p = prompt_of(4, 2);
+  s.engine->add(greedy("fine", p, 5), col.callback());
+  ASSERT_TRUE(col.wait_finished(2));
+  EXPECT_EQ(col.last("thrower").finish_reason, FinishReason::abort);
+  EXPECT_EQ(col.tokens("fine"), s.fake->reference_greedy(p, 5));
+}
+
+TEST(Engine, ShutdownAbortsWhatIsLeftAndDrainFinishesIt) {
+  {
+    FakeEngine s(small_config(64));
+    Collector col;
+    for (int i = 0; i < 5; ++i)
+      s.engine->add(greedy("s" + std::to_string(i), prompt_of(4, i), 40), col.callback());
+    s.engine->shutdown(false);
+    ASSERT_TRUE(col.wait_finished(5, 1s));  // every request got its final output before shutdown returned
+    EXPECT_THROW(s.engine->add(greedy("late", {1}, 1), col.callback()), Error);
+    s.engine->shutdown(false);  // idempotent
+  }
+  {
+    FakeEngine s(small_config(64));
+    Collector col;
+    for (int i = 0; i < 5; ++i)
+      s.engine->add(greedy("d" + std::to_string(i), prompt_of(4, i), 8), col.callback());
+    s.engine->shutdown(true);
+    ASSERT_TRUE(col.wait_finished(5, 1s));
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(col.last("d" + std::to_string(i)).finish_reason, FinishReason::length);
+  }
+}
+
+TEST(Engine, ReportsTimingAndCounts) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  s.engine->add(greedy("t", prompt_of(6, 3), 3), col.callback());
+  ASSERT_TRUE(col.wait_finished(1));
+  auto outs = col.all("t");
+  RequestOutput last = outs.back();
+  EXPECT_EQ(last.prompt_tokens, 6u);
+  EXPECT_EQ(last.completion_tokens, 3u);
+  EXPECT_LE(last.arrival_time, last.scheduled_time);
+  EXPECT_LE(last.scheduled_time, last.first_token_time);
+  EXPECT_LE(last.first_token_time, last.now);
+  for (size_t i = 1; i < outs.size(); ++i) EXPECT_LE(outs[i - 1].now, outs[i].now);
+  EngineStats st = s.engine->stats();
+  EXPECT_EQ(st.prompt_tokens_total, 6u);
+  EXPECT_EQ(st.generation_tokens_total, 3u);
+}
+
+TEST(EngineConfig, ParsesByteSizes) {
+  EXPECT_EQ(parse_byte_size("2GiB", "--kv-cache-memory"), size_t(2) << 30);
+  EXPECT_EQ(parse_byte_size("512MiB", "x"), size_t(512) << 20);
+  EXPECT_EQ(parse_byte_size("1.5GB", "x"), size_t(1500000000));
+  EXPECT_EQ(parse_byte_size("4096", "x"), 4096u);
+  EXPECT_EQ(parse_byte_size("64 kib", "x"), 65536u);
+  for (const char* bad : {"", "GiB", "-1GiB", "2XB", "1.2.3", "abc"}) {
+    try {
+      parse_byte_size(bad, "--kv-cache-memory");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--kv-cache-memory"), std::string::npos);
+    }
+  }
+  EXPECT_GT(available_memory_fraction(0.1), 0u);
+}
+
+TEST(ModelRunner, TokenLogprobOrdersTiesByLowerId) {
+  std::vector<float> row = {1, 3, 3, 0};
+  TokenLogprob lp = token_logprob(row, 2, 3);
+  ASSERT_EQ(lp.top.size(), 3u);
+  EXPECT_EQ(lp.top[0].first, 1);
+  EXPECT_EQ(lp.top[1].first, 2);
+  EXPECT_EQ(lp.top[2].first, 0);
+  double total = 0;
+  for (float l : row) total += std::exp(double(l) - (3 + std::log(2 * 1 + std::exp(-2.0) + std::exp(-3.0))));
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  EXPECT_NEAR(std::exp(lp.logprob) * 2 + std::exp(lp.top[2].second) +
+                  std::exp(double(row[3]) - 3 - std::log(2 + std::exp(-2.0) + std::exp(-3.0))),
+              1.0, 1e-5);
+}
+
+}  // namespace
+}  // namespace r1
