@@ -1,0 +1,463 @@
+// Beast/Asio implementation of http_server.h. Each connection is a Session on its own strand; a Responder is
+// the handle a handler (or the engine thread) uses to answer one request, and posts everything to that
+// strand.
+#include "server/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "server/api_error.h"
+
+namespace r1::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+std::string HttpRequest::header(const std::string& lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return v;
+  return "";
+}
+
+std::string status_reason(int status) {
+  return std::string(http::obsolete_reason(static_cast<http::status>(status)));
+}
+
+namespace {
+
+constexpr size_t kMaxHeaderBytes = 64 << 10;
+// Bytes a watched connection may buffer (a pipelined next request) before we stop reading it.
+constexpr size_t kMaxWatchBuffer = 1 << 20;
+// After a 413 the rest of the body is read and dropped (up to this much) so the client sees the answer.
+constexpr size_t kMaxDrainBytes = 64u << 20;
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Header bytes of a response; the body, if any, follows.
+std::string serialize_head(int status, const std::string& content_type, const HeaderList& extra,
+                           bool keep_alive, std::optional<size_t> content_length) {
+  http::response<http::empty_body> res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, "r1serve");
+  if (!content_type.empty()) res.set(http::field::content_type, content_type);
+  for (const auto& [k, v] : extra) res.set(k, v);
+  res.keep_alive(keep_alive);
+  if (content_length)
+    res.content_length(*content_length);
+  else
+    res.chunked(true);
+  std::ostringstream os;
+  os << res.base();
+  return os.str();
+}
+
+std::string chunk(const std::string& data) {
+  std::ostringstream os;
+  os << std::hex << data.size() << "\r\n" << data << "\r\n";
+  return os.str();
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions opt;
+  HttpHandler handler;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<size_t> pending{0};
+  std::atomic<bool> accepting{false};
+
+  void do_accept();
+};
+
+namespace {
+
+class Session;
+
+class Responder final : public HttpResponder {
+ public:
+  Responder(std::shared_ptr<Session> s, bool keep_alive, HttpServer::Impl& srv)
+      : session_(std::move(s)), keep_alive_(keep_alive), srv_(srv) {}
+  ~Responder() override;
+
+  void send(int status, std::string content_type, std::string body, HeaderList headers) override;
+  void begin_stream(int status, std::string content_type, HeaderList headers) override;
+  void write(std::string data) override;
+  void end_stream() override;
+  bool closed() const override { return closed_.load(); }
+  void on_disconnect(std::function<void()> fn) override;
+
+  // Called on the session's strand.
+  void mark_disconnected();
+
+ private:
+  std::shared_ptr<Session> session_;
+  bool keep_alive_;
+  HttpServer::Impl& srv_;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> ended_{false};
+  std::mutex mu_;
+  std::function<void()> on_disconnect_;
+  bool disconnect_fired_ = false;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& srv) : stream_(std::move(socket)), srv_(srv) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  // Queues bytes to write (any thread). `last` marks the end of the response.
+  void enqueue(std::string bytes, bool last) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), b = std::move(bytes), last]() mutable {
+      if (self->dead_) return;
+      self->out_.push_back({std::move(b), last});
+      if (!self->writing_) self->do_write();
+    });
+  }
+
+ private:
+  struct Out {
+    std::string bytes;
+    bool last;
+  };
+
+  void do_read() {
+    if (dead_) return;
+    response_done_ = false;
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(srv_.opt.max_body_bytes);
+    stream_.expires_after(srv_.opt.idle_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    auto& req = parser_->get();
+    if (lower(std::string(req[http::field::expect])) == "100-continue") {
+      // The body follows only once we say so (curl waits a second otherwise). Content-Length over the cap was
+      // already refused by the parser (body_limit), so this is only said to bodies we will read.
+      auto msg = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      net::async_write(stream_, net::buffer(*msg),
+                       [self = shared_from_this(), msg](beast::error_code ec, size_t) {
+                         if (ec) return self->close();
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      json_error_and_close(413,
+                           fmt::format("request body is larger than the limit of {} bytes (--max-body-bytes)",
+                                       srv_.opt.max_body_bytes),
+                           "invalid_request_error");
+      return;
+    }
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
+      return close();
+    }
+    // Anything else is a malformed request: say so and close (the stream position is unknown).
+    json_error_and_close(400, fmt::format("malformed HTTP request: {}", ec.message()),
+                         "invalid_request_error");
+  }
+
+  void json_error_and_close(int status, const std::string& message, const std::string& type) {
+    keep_alive_ = false;
+    lingering_ = true;
+    ApiError err(status, message, type);
+    std::string body = dump_json(err.to_json());
+    std::string bytes = serialize_head(status, "application/json", {}, false, body.size()) + body;
+    out_.push_back({std::move(bytes), true});
+    if (!writing_) do_write();
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    stream_.expires_never();
+    auto msg = parser_->release();
+    keep_alive_ = msg.keep_alive();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.path = req.target.substr(0, req.target.find('?'));
+    req.body = std::move(msg.body());
+    for (const auto& f : msg)
+      req.headers.emplace_back(lower(std::string(f.name_string())), std::string(f.value()));
+    beast::error_code ignored;
+    auto ep = stream_.socket().remote_endpoint(ignored);
+    if (!ignored) req.remote = ep.address().to_string();
+
+    auto responder = std::make_shared<Responder>(shared_from_this(), keep_alive_, srv_);
+    current_ = responder;
+    srv_.pending.fetch_add(1);
+    request_open_ = true;
+    watch();
+    try {
+      srv_.handler(req, responder);
+    } catch (const std::exception& e) {
+      spdlog::error("handler failed on {} {}: {}", req.method, req.target, e.what());
+      ApiError err(500, std::string("internal error: ") + e.what(), "internal_server_error");
+      responder->send(500, "application/json", dump_json(err.to_json()), {});
+    }
+  }
+
+  // Reads while a response is pending: EOF or an error means the client left. Bytes that arrive (a pipelined
+  // request) are kept in buffer_ for the next parse.
+  void watch() {
+    if (watching_ || dead_ || buffer_.size() >= kMaxWatchBuffer) return;
+    watching_ = true;
+    stream_.socket().async_read_some(buffer_.prepare(4096),
+                                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                       self->watching_ = false;
+                                       if (!ec) {
+                                         self->buffer_.commit(n);
+                                         if (self->response_done_) return self->next_request();
+                                         return self->watch();
+                                       }
+                                       if (ec == net::error::operation_aborted) {
+                                         if (self->response_done_) self->next_request();
+                                         return;
+                                       }
+                                       self->client_gone();
+                                     });
+  }
+
+  void client_gone() {
+    if (auto r = current_.lock()) r->mark_disconnected();
+    current_.reset();
+    close();
+  }
+
+  // The request counts as pending from dispatch until its response is written or its client is gone.
+  void request_closed() {
+    if (request_open_) srv_.pending.fetch_sub(1);
+    request_open_ = false;
+  }
+
+  void do_write() {
+    if (out_.empty() || dead_) return;
+    writing_ = true;
+    stream_.expires_after(srv_.opt.write_timeout);
+    net::async_write(stream_, net::buffer(out_.front().bytes),
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
+  }
+
+  void on_write(beast::error_code ec) {
+    writing_ = false;
+    if (ec) return client_gone();
+    stream_.expires_never();
+    bool last = out_.front().last;
+    out_.pop_front();
+    if (last) return response_complete();
+    do_write();
+  }
+
+  void response_complete() {
+    request_closed();
+    current_.reset();
+    if (lingering_) return linger();
+    if (!keep_alive_) return close();
+    response_done_ = true;
+    if (watching_) {
+      // The watch read is cancelled; its handler starts the next request.
+      beast::error_code ignored;
+      stream_.socket().cancel(ignored);
+      return;
+    }
+    next_request();
+  }
+
+  void next_request() {
+    if (!out_.empty()) return;  // a late write of a finished response cannot happen; be safe anyway
+    do_read();
+  }
+
+  // Half-close and read what the client still sends, so it receives our error instead of a reset.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    drain_buf_.resize(16 << 10);
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_buf_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    request_closed();
+    if (dead_) return;
+    dead_ = true;
+    out_.clear();
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& srv_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::weak_ptr<Responder> current_;
+  std::deque<Out> out_;
+  std::string drain_buf_;
+  size_t drained_ = 0;
+  bool writing_ = false, watching_ = false, response_done_ = false, keep_alive_ = true, lingering_ = false;
+  bool dead_ = false, request_open_ = false;
+};
+
+Responder::~Responder() {
+  // A handler that dropped its responder without answering must not leave the connection hanging.
+  if (!started_.load() && !closed_.load()) {
+    ApiError err(500, "internal error: the request was dropped without a response", "internal_server_error");
+    std::string body = dump_json(err.to_json());
+    session_->enqueue(serialize_head(500, "application/json", {}, keep_alive_, body.size()) + body, true);
+  }
+}
+
+void Responder::send(int status, std::string content_type, std::string body, HeaderList headers) {
+  if (started_.exchange(true)) return;
+  ended_ = true;
+  std::string bytes = serialize_head(status, content_type, headers, keep_alive_, body.size()) + body;
+  session_->enqueue(std::move(bytes), true);
+}
+
+void Responder::begin_stream(int status, std::string content_type, HeaderList headers) {
+  if (started_.exchange(true)) return;
+  session_->enqueue(serialize_head(status, content_type, headers, keep_alive_, std::nullopt), false);
+}
+
+void Responder::write(std::string data) {
+  if (!started_.load() || ended_.load() || closed_.load() || data.empty()) return;
+  session_->enqueue(chunk(data), false);
+}
+
+void Responder::end_stream() {
+  if (!started_.load() || ended_.exchange(true)) return;
+  session_->enqueue("0\r\n\r\n", true);
+}
+
+void Responder::on_disconnect(std::function<void()> fn) {
+  std::unique_lock lock(mu_);
+  if (disconnect_fired_) {
+    lock.unlock();
+    fn();
+    return;
+  }
+  on_disconnect_ = std::move(fn);
+}
+
+void Responder::mark_disconnected() {
+  closed_ = true;
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mu_);
+    disconnect_fired_ = true;
+    fn = std::move(on_disconnect_);
+  }
+  if (fn) fn();
+}
+
+}  // namespace
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (!accepting.load()) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), *this)->start();
+    } else if (ec == net::error::operation_aborted) {
+      return;
+    }
+    do_accept();
+  });
+}
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->opt = std::move(options);
+  impl_->handler = std::move(handler);
+  beast::error_code ec;
+  auto addr = net::ip::make_address(impl_->opt.host, ec);
+  if (ec) fail("--host {}: not an IP address ({})", impl_->opt.host, ec.message());
+  tcp::endpoint ep(addr, impl_->opt.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) fail("cannot listen on {}:{}: {}", impl_->opt.host, impl_->opt.port, ec.message());
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void HttpServer::start() {
+  impl_->accepting = true;
+  impl_->do_accept();
+  int n = std::max(1, impl_->opt.io_threads);
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void HttpServer::stop_accepting() {
+  if (!impl_->accepting.exchange(false)) return;
+  net::post(impl_->ioc, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+}
+
+size_t HttpServer::pending_responses() const {
+  return impl_->pending.load();
+}
+
+void HttpServer::stop() {
+  if (impl_->threads.empty()) return;
+  stop_accepting();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace r1::server

@@ -1,0 +1,93 @@
+#pragma once
+// The HTTP/1.1 front door: Boost.Beast on a few Asio I/O threads, asynchronous, no thread per connection.
+// This header hides Beast (pimpl) so the rest of the server sees only plain requests and a responder.
+//
+// What it guarantees:
+// - keep-alive, `Expect: 100-continue`, and a body cap (413 with OpenAI's error JSON, then a lingering close
+// so
+//   the client reads the answer instead of a reset);
+// - while a response is pending the connection is watched, so a client that goes away is noticed at once
+//   (HttpResponder::on_disconnect) even if no byte is being written to it;
+// - responders are thread-safe: the engine thread may write stream chunks; writes are serialized per
+// connection.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace r1::server {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // target without the query
+  std::string body;
+  HeaderList headers;  // names in lower case
+  std::string remote;  // peer address, for the access log
+
+  // The value of a header (name in lower case), or "" when absent.
+  std::string header(const std::string& lower_name) const;
+};
+
+class HttpResponder {
+ public:
+  virtual ~HttpResponder() = default;
+  // A whole response. Only the first of send / begin_stream counts.
+  virtual void send(int status, std::string content_type, std::string body, HeaderList headers = {}) = 0;
+  // A chunked response (server-sent events): begin, write any number of times, end.
+  virtual void begin_stream(int status, std::string content_type, HeaderList headers = {}) = 0;
+  virtual void write(std::string data) = 0;
+  virtual void end_stream() = 0;
+  // True once the client has gone away; later writes are dropped.
+  virtual bool closed() const = 0;
+  // `fn` runs once, on an I/O thread, if the client disconnects before the response is complete (at once if
+  // it already has).
+  virtual void on_disconnect(std::function<void()> fn) = 0;
+};
+
+// Called on an I/O thread for each request; must not block for long. It answers through the responder, now or
+// later from any thread.
+using HttpHandler = std::function<void(const HttpRequest&, std::shared_ptr<HttpResponder>)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8000;  // 0 = any free port
+  int io_threads = 2;
+  size_t max_body_bytes = 8u << 20;
+  std::chrono::seconds idle_timeout{60};   // keep-alive connections with no request are closed after this
+  std::chrono::seconds write_timeout{60};  // a client that stops reading for this long is dropped
+};
+
+class HttpServer {
+ public:
+  // Binds and listens; throws r1::Error naming the address when it cannot.
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const;
+  // Starts accepting on the I/O threads; returns at once.
+  void start();
+  // Closes the listener; open connections finish what they are doing.
+  void stop_accepting();
+  // Requests received whose response is not yet complete (and whose client is still there).
+  size_t pending_responses() const;
+  // Stops the I/O threads and closes every connection.
+  void stop();
+
+  struct Impl;  // Beast state, in http_server.cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// "Not Found" for 404, etc.
+std::string status_reason(int status);
+
+}  // namespace r1::server

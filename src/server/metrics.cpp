@@ -1,0 +1,145 @@
+#include "server/metrics.h"
+
+#include <fmt/format.h>
+
+namespace r1::server {
+
+namespace {
+// vLLM's bucket bounds, so dashboards' quantile queries read the same.
+const std::vector<double> kTtftBuckets = {0.001, 0.005, 0.01, 0.02,  0.04,  0.06,  0.08, 0.1,
+                                          0.25,  0.5,   0.75, 1.0,   2.5,   5.0,   7.5,  10.0,
+                                          20.0,  40.0,  80.0, 160.0, 640.0, 2560.0};
+const std::vector<double> kItlBuckets = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,  0.3,  0.4, 0.5,
+                                         0.75, 1.0,   2.5,  5.0,   7.5, 10.0, 20.0, 40.0, 80.0};
+const std::vector<double> kLatencyBuckets = {0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                                             5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                                             60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+
+std::string num(double v) {
+  return fmt::format("{}", v);
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+}  // namespace
+
+std::string prom_label_value(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double v) {
+  std::lock_guard lock(mu_);
+  size_t i = 0;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
+  ++counts_[i];
+  sum_ += v;
+  ++count_;
+}
+
+uint64_t Histogram::count() const {
+  std::lock_guard lock(mu_);
+  return count_;
+}
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+  std::lock_guard lock(mu_);
+  uint64_t cum = 0;
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    cum += counts_[i];
+    out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, num(bounds_[i]), cum);
+  }
+  cum += counts_.back();
+  out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, cum);
+  out += fmt::format("{}_sum{{{}}} {}\n", name, labels, num(sum_));
+  out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_);
+}
+
+ServerMetrics::ServerMetrics(std::string model_name)
+    : labels_(fmt::format("model_name=\"{}\"", prom_label_value(model_name))),
+      ttft_(kTtftBuckets),
+      itl_(kItlBuckets),
+      e2e_(kLatencyBuckets),
+      queue_(kLatencyBuckets) {
+  for (const char* r : {"stop", "length", "abort", "error"}) success_[r] = 0;
+}
+
+void ServerMetrics::request_finished(const Finished& f) {
+  {
+    std::lock_guard lock(mu_);
+    ++success_[to_string(f.reason)];
+  }
+  if (f.queue_s >= 0) queue_.observe(f.queue_s);
+  if (f.ttft_s >= 0) ttft_.observe(f.ttft_s);
+  e2e_.observe(f.e2e_s);
+}
+
+void ServerMetrics::tokens(size_t prompt, size_t generated) {
+  std::lock_guard lock(mu_);
+  prompt_tokens_ += prompt;
+  generation_tokens_ += generated;
+}
+
+uint64_t ServerMetrics::finished_count(FinishReason r) const {
+  std::lock_guard lock(mu_);
+  auto it = success_.find(to_string(r));
+  return it == success_.end() ? 0 : it->second;
+}
+
+std::string ServerMetrics::render(const EngineStats& s) const {
+  std::string out;
+  const std::string& l = labels_;
+  header(out, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
+  out += fmt::format("vllm:num_requests_running{{{}}} {}\n", l, s.running);
+  header(out, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
+  out += fmt::format("vllm:num_requests_waiting{{{}}} {}\n", l, s.waiting);
+  header(out, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.");
+  out += fmt::format("vllm:kv_cache_usage_perc{{{}}} {}\n", l, num(s.kv_usage));
+  header(out, "vllm:prefix_cache_queries_total", "counter",
+         "Prefix cache queries, in terms of number of queried tokens.");
+  out += fmt::format("vllm:prefix_cache_queries_total{{{}}} {}\n", l, s.prefix_cache_queries);
+  header(out, "vllm:prefix_cache_hits_total", "counter",
+         "Prefix cache hits, in terms of number of cached tokens.");
+  out += fmt::format("vllm:prefix_cache_hits_total{{{}}} {}\n", l, s.prefix_cache_hits);
+  header(out, "vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.");
+  out += fmt::format("vllm:num_preemptions_total{{{}}} {}\n", l, s.preemptions);
+  {
+    std::lock_guard lock(mu_);
+    header(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");
+    out += fmt::format("vllm:prompt_tokens_total{{{}}} {}\n", l, prompt_tokens_);
+    header(out, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.");
+    out += fmt::format("vllm:generation_tokens_total{{{}}} {}\n", l, generation_tokens_);
+    header(out, "vllm:request_success_total", "counter", "Count of successfully processed requests.");
+    for (const auto& [reason, n] : success_)
+      out += fmt::format("vllm:request_success_total{{{},finished_reason=\"{}\"}} {}\n", l, reason, n);
+  }
+  header(out, "vllm:time_to_first_token_seconds", "histogram",
+         "Histogram of time to first token in seconds.");
+  ttft_.render(out, "vllm:time_to_first_token_seconds", l);
+  header(out, "vllm:inter_token_latency_seconds", "histogram",
+         "Histogram of inter-token latency in seconds.");
+  itl_.render(out, "vllm:inter_token_latency_seconds", l);
+  header(out, "vllm:e2e_request_latency_seconds", "histogram",
+         "Histogram of e2e request latency in seconds.");
+  e2e_.render(out, "vllm:e2e_request_latency_seconds", l);
+  header(out, "vllm:request_queue_time_seconds", "histogram",
+         "Histogram of time spent in WAITING phase for request.");
+  queue_.render(out, "vllm:request_queue_time_seconds", l);
+  return out;
+}
+
+}  // namespace r1::server

@@ -1,0 +1,282 @@
+#include "server/protocol.h"
+
+#include <cmath>
+
+#include "server/api_error.h"
+
+namespace r1::server {
+
+using nlohmann::json;
+
+namespace {
+
+const char* type_name(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "number";
+    default:
+      return "value";
+  }
+}
+
+[[noreturn]] void wrong_type(const std::string& field, const char* want, const json& got) {
+  bad_request(fmt::format("'{}' must be {}, got {}", field, want, type_name(got)), field);
+}
+
+// A field that is absent or null counts as unset (OpenAI's SDKs send null for "not given").
+const json* field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<bool> get_bool(const json& body, const char* name) {
+  const json* v = field(body, name);
+  if (!v) return std::nullopt;
+  if (!v->is_boolean()) wrong_type(name, "a boolean", *v);
+  return v->get<bool>();
+}
+
+std::optional<double> get_number(const json& body, const char* name, double lo, double hi,
+                                 bool lo_open = false) {
+  const json* v = field(body, name);
+  if (!v) return std::nullopt;
+  if (!v->is_number()) wrong_type(name, "a number", *v);
+  double x = v->get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    bad_request(fmt::format("'{}' must be in {}{}, {}], got {}", name, lo_open ? "(" : "[", lo, hi, x), name);
+  return x;
+}
+
+std::optional<int64_t> get_int(const json& body, const char* name, int64_t lo, int64_t hi) {
+  const json* v = field(body, name);
+  if (!v) return std::nullopt;
+  int64_t x = 0;
+  if (v->is_number_integer()) {
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX))
+      bad_request(fmt::format("'{}' is too large", name), name);
+    x = v->get<int64_t>();
+  } else if (v->is_number_float() && std::isfinite(v->get<double>()) &&
+             std::floor(v->get<double>()) == v->get<double>() && std::fabs(v->get<double>()) < 9e18) {
+    x = static_cast<int64_t>(v->get<double>());
+  } else {
+    wrong_type(name, "an integer", *v);
+  }
+  if (x < lo || x > hi) bad_request(fmt::format("'{}' must be in [{}, {}], got {}", name, lo, hi, x), name);
+  return x;
+}
+
+std::optional<std::string> get_string(const json& body, const char* name) {
+  const json* v = field(body, name);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) wrong_type(name, "a string", *v);
+  return v->get<std::string>();
+}
+
+std::vector<int32_t> get_id_list(const json& arr, const std::string& name) {
+  std::vector<int32_t> ids;
+  for (const json& x : arr) {
+    if (!x.is_number_integer()) wrong_type(name, "an array of token ids (integers)", x);
+    int64_t id = x.get<int64_t>();
+    if (id < 0 || id > INT32_MAX)
+      bad_request(fmt::format("'{}' holds a token id out of range: {}", name, id), name);
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  return ids;
+}
+
+// Fields both endpoints share.
+void parse_common(const json& body, const SamplingDefaults& d, ApiRequest& r) {
+  r.model = get_string(body, "model");
+  SamplingParams& s = r.sampling;
+  s.temperature = get_number(body, "temperature", 0, 2).value_or(d.temperature.value_or(1.0));
+  s.top_p = get_number(body, "top_p", 0, 1, true).value_or(d.top_p.value_or(1.0));
+  s.top_k = static_cast<int>(get_int(body, "top_k", -1, INT32_MAX).value_or(d.top_k.value_or(0)));
+  s.min_p = get_number(body, "min_p", 0, 1).value_or(d.min_p.value_or(0.0));
+  s.presence_penalty = get_number(body, "presence_penalty", -2, 2).value_or(0.0);
+  s.frequency_penalty = get_number(body, "frequency_penalty", -2, 2).value_or(0.0);
+  s.repetition_penalty =
+      get_number(body, "repetition_penalty", 0, 2, true).value_or(d.repetition_penalty.value_or(1.0));
+  if (auto seed = get_int(body, "seed", INT64_MIN, INT64_MAX)) s.seed = static_cast<uint64_t>(*seed);
+
+  if (const json* v = field(body, "stop")) {
+    if (v->is_string()) {
+      r.stop.push_back(v->get<std::string>());
+    } else if (v->is_array()) {
+      for (const json& x : *v) {
+        if (!x.is_string()) wrong_type("stop", "a string or an array of strings", x);
+        r.stop.push_back(x.get<std::string>());
+      }
+    } else {
+      wrong_type("stop", "a string or an array of strings", *v);
+    }
+    std::erase_if(r.stop, [](const std::string& x) { return x.empty(); });
+  }
+  if (const json* v = field(body, "stop_token_ids")) {
+    if (!v->is_array()) wrong_type("stop_token_ids", "an array of integers", *v);
+    r.stop_token_ids = get_id_list(*v, "stop_token_ids");
+  }
+  r.ignore_eos = get_bool(body, "ignore_eos").value_or(false);
+  r.skip_special_tokens = get_bool(body, "skip_special_tokens").value_or(true);
+
+  r.stream = get_bool(body, "stream").value_or(false);
+  if (const json* v = field(body, "stream_options")) {
+    if (!v->is_object()) wrong_type("stream_options", "an object", *v);
+    if (!r.stream) bad_request("'stream_options' is only allowed when 'stream' is true", "stream_options");
+    if (auto iu = get_bool(*v, "include_usage")) r.include_usage = *iu;
+  }
+  r.n = static_cast<int>(get_int(body, "n", 1, kMaxN).value_or(1));
+  r.user = get_string(body, "user").value_or("");
+  try {
+    s.validate();
+  } catch (const r1::Error& e) {
+    bad_request(e.what());
+  }
+}
+
+// Message content: a string, or an array of parts of which the text parts are joined (images are refused).
+std::string message_text(const json& content, size_t i) {
+  std::string name = fmt::format("messages[{}].content", i);
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array()) wrong_type(name, "a string or an array of content parts", content);
+  std::string text;
+  for (const json& part : content) {
+    if (!part.is_object()) wrong_type(name, "an array of content parts (objects)", part);
+    auto t = part.find("type");
+    if (t == part.end() || !t->is_string())
+      bad_request(fmt::format("{}: each part needs a 'type'", name), name);
+    if (*t != "text")
+      bad_request(
+          fmt::format("{}: content part type '{}' is not supported (text only)", name, t->get<std::string>()),
+          name);
+    auto tx = part.find("text");
+    if (tx == part.end() || !tx->is_string())
+      bad_request(fmt::format("{}: a text part needs 'text'", name), name);
+    text += tx->get<std::string>();
+  }
+  return text;
+}
+
+}  // namespace
+
+json parse_json_body(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    throw ApiError(400, "the request body is not valid JSON", "invalid_request_error", std::nullopt,
+                   "invalid_json");
+  if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object", "invalid_request_error");
+  return j;
+}
+
+ApiRequest parse_chat_request(const json& body, const SamplingDefaults& defaults) {
+  ApiRequest r;
+  r.endpoint = Endpoint::chat;
+  parse_common(body, defaults, r);
+
+  const json* msgs = field(body, "messages");
+  if (!msgs) bad_request("'messages' is required", "messages");
+  if (!msgs->is_array()) wrong_type("messages", "an array", *msgs);
+  if (msgs->empty()) bad_request("'messages' must hold at least one message", "messages");
+  r.messages = json::array();
+  for (size_t i = 0; i < msgs->size(); ++i) {
+    const json& m = (*msgs)[i];
+    std::string name = fmt::format("messages[{}]", i);
+    if (!m.is_object()) wrong_type(name, "an object", m);
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string())
+      bad_request(name + ".role is required (a string)", name + ".role");
+    static const char* kRoles[] = {"system", "developer", "user", "assistant", "tool"};
+    if (std::find(std::begin(kRoles), std::end(kRoles), role->get<std::string>()) == std::end(kRoles))
+      bad_request(fmt::format("{}.role '{}' is not one of system, developer, user, assistant, tool", name,
+                              role->get<std::string>()),
+                  name + ".role");
+    json out = m;  // keeps tool_calls, name, tool_call_id for the template
+    if (*role == "developer") out["role"] = "system";
+    auto content = m.find("content");
+    if (content == m.end() || content->is_null()) {
+      if (*role != "assistant") bad_request(name + ".content is required", name + ".content");
+      out["content"] = "";
+    } else {
+      out["content"] = message_text(*content, i);
+    }
+    r.messages.push_back(std::move(out));
+  }
+  if (const json* t = field(body, "tools")) {
+    if (!t->is_array()) wrong_type("tools", "an array", *t);
+    r.tools = *t;
+  }
+  r.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
+
+  auto mt = get_int(body, "max_completion_tokens", 1, INT32_MAX);
+  auto m = get_int(body, "max_tokens", 1, INT32_MAX);
+  r.max_tokens = mt ? mt : m;
+
+  r.logprobs = get_bool(body, "logprobs").value_or(false);
+  if (auto tl = get_int(body, "top_logprobs", 0, kMaxTopLogprobs)) {
+    if (!r.logprobs && *tl > 0) bad_request("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    r.top_logprobs = static_cast<int>(*tl);
+  }
+  return r;
+}
+
+ApiRequest parse_completion_request(const json& body, const SamplingDefaults& defaults) {
+  ApiRequest r;
+  r.endpoint = Endpoint::completion;
+  parse_common(body, defaults, r);
+
+  const json* p = field(body, "prompt");
+  if (!p) bad_request("'prompt' is required", "prompt");
+  const char* want =
+      "a string, an array of strings, an array of token ids or an array of arrays of token ids";
+  if (p->is_string()) {
+    r.prompts.push_back({p->get<std::string>(), {}});
+  } else if (p->is_array()) {
+    if (p->empty()) bad_request("'prompt' must not be empty", "prompt");
+    if ((*p)[0].is_number()) {
+      r.prompts.push_back({std::nullopt, get_id_list(*p, "prompt")});
+    } else {
+      for (const json& x : *p) {
+        if (x.is_string())
+          r.prompts.push_back({x.get<std::string>(), {}});
+        else if (x.is_array())
+          r.prompts.push_back({std::nullopt, get_id_list(x, "prompt")});
+        else
+          wrong_type("prompt", want, x);
+      }
+    }
+  } else {
+    wrong_type("prompt", want, *p);
+  }
+  if (r.prompts.size() * size_t(r.n) > 64)
+    bad_request(fmt::format("{} prompts × n={} is more than the 64 completions one request may ask for",
+                            r.prompts.size(), r.n),
+                "prompt");
+  if (const json* s = field(body, "suffix")) {
+    if (!s->is_string() || !s->get<std::string>().empty())
+      bad_request("'suffix' is not supported by this model", "suffix");
+  }
+  r.echo = get_bool(body, "echo").value_or(false);
+  r.max_tokens = get_int(body, "max_tokens", 0, INT32_MAX).value_or(16);  // OpenAI's completions default
+  if (auto lp = get_int(body, "logprobs", 0, kMaxTopLogprobs)) {
+    r.logprobs = true;
+    r.top_logprobs = static_cast<int>(*lp);
+  }
+  if (*r.max_tokens == 0 && !r.echo)
+    bad_request("'max_tokens' must be at least 1 (0 only with echo)", "max_tokens");
+  return r;
+}
+
+}  // namespace r1::server
