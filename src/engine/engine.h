@@ -5,8 +5,11 @@
 // Threading contract:
 // - Engine owns one loop thread. Every step it schedules, runs one forward pass, samples and then calls each
 //   affected request's OutputCallback ON THE LOOP THREAD, with no engine lock held.
-// - add(), abort(), abort_all(), stats(), shutdown() are thread-safe and may be called from any thread,
-//   including from inside an OutputCallback (add/abort only queue work; it takes effect at the next step).
+// - add(), abort(), abort_all(), stats() are thread-safe and may be called from any thread, including from
+//   inside an OutputCallback (add/abort only queue work; it takes effect at the next step). shutdown() and
+//   wait_idle() block, so they must not be called from a callback.
+// - The destructor calls shutdown(false): remaining requests get their final (abort) callback during it, so
+//   whatever the callbacks touch must outlive the Engine.
 // - A callback must be quick (post to an Asio strand/queue and return): the whole batch waits for it. It must
 //   not throw; an exception escaping a callback aborts that request.
 // - For each accepted request the callback is called one or more times; the last call has finished == true,
@@ -78,7 +81,9 @@ using Clock = std::chrono::steady_clock;
 
 struct RequestOutput {
   std::string id;
-  std::vector<int32_t> new_token_ids;  // ids produced since the previous call (usually one)
+  // Ids produced since the previous call (usually one). Includes the EOS/stop id that finished the request;
+  // the server decides whether it shows as text.
+  std::vector<int32_t> new_token_ids;
   std::vector<TokenLogprob> logprobs;  // one per new token when the request asked for logprobs
   bool finished = false;
   std::optional<FinishReason> finish_reason;  // set when finished

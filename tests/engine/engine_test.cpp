@@ -194,6 +194,25 @@ TEST(Engine, ConcurrentRequestsMatchTheReferenceAndLeakNothing) {
   size_t max_seqs = 0;
   for (auto& step : s.fake->steps()) max_seqs = std::max(max_seqs, step.seqs.size());
   EXPECT_GT(max_seqs, 1u);
+  EXPECT_LE(max_seqs, 16u);  // max_num_seqs
+}
+
+TEST(Engine, AFullyCachedPromptRecomputesItsLastBlock) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  auto p = prompt_of(8, 6);  // exactly 2 blocks of 4
+  s.engine->add(greedy("first", p, 3), col.callback());
+  ASSERT_TRUE(col.wait_finished(1));
+  s.engine->add(greedy("again", p, 3), col.callback());
+  ASSERT_TRUE(col.wait_finished(2));
+  EXPECT_EQ(col.last("again").cached_prompt_tokens, 4u);  // the block with the last token is computed again
+  EXPECT_EQ(col.tokens("again"), col.tokens("first"));
+  EXPECT_EQ(col.tokens("first"), s.fake->reference_greedy(p, 3));
+  auto steps = s.fake->steps();
+  bool recomputed = false;
+  for (auto& st : steps)
+    for (auto& seq : st.seqs) recomputed |= seq.start_pos == 4 && seq.n_tokens == 4;
+  EXPECT_TRUE(recomputed);
 }
 
 TEST(Engine, TinyPoolPreemptsYetEveryOutputIsUnchanged) {
