@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "engine/generator.h"
+#include "tokenizer/detokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace r1::app {
 
@@ -18,6 +20,7 @@ struct RunOptions {
   std::string model;
   std::string prompt;
   std::string prompt_ids;
+  std::string output;  // "ids", "text", or "" (text when the model folder has a tokenizer)
   size_t max_tokens = 256;
   std::optional<double> temperature, top_p, min_p, repetition_penalty;
   std::optional<int> top_k;
@@ -45,8 +48,16 @@ int run(const RunOptions& o) {
   auto t0 = clock::now();
   auto model = load_model(o.model, parse_weight_precision(o.dtype));
   const ModelConfig& c = model->package.config();
-  if (!o.prompt.empty()) fail("--prompt needs a tokenizer, which this build does not have yet; use --prompt-ids");
-  std::vector<int32_t> prompt = parse_id_list(o.prompt_ids, "--prompt-ids");
+  // The prompt as ids: --prompt is encoded with the folder's tokenizer.json (BOS etc. as its post-processor or
+  // tokenizer_config.json says); output is streamed as text through the incremental detokenizer when possible.
+  std::unique_ptr<Tokenizer> tok = Tokenizer::from_dir(o.model);
+  if (!o.prompt.empty() && !tok)
+    fail("--prompt: {}/tokenizer.json not found, so text cannot be tokenized; pass token ids with --prompt-ids",
+         o.model);
+  std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids") : tok->encode(o.prompt);
+  if (prompt.empty()) fail("--prompt: the text encodes to no tokens");
+  bool text_output = o.output.empty() ? tok != nullptr : o.output == "text";
+  if (text_output && !tok) fail("--output text: {}/tokenizer.json not found; use --output ids", o.model);
   ThreadPool pool(o.threads);
   size_t want = o.dump_logits.empty() ? prompt.size() + o.max_tokens : prompt.size();
   Generator gen(*model, pool, std::min(want, c.max_position_embeddings));
@@ -67,12 +78,21 @@ int run(const RunOptions& o) {
   g.ignore_eos = o.ignore_eos;
   const GenerationConfig& gc = model->package.generation_config();
   for (int id : gc.eos_token_ids.empty() ? c.eos_token_ids : gc.eos_token_ids) g.eos_ids.push_back(id);
+  std::optional<IncrementalDetokenizer> detok;
+  if (text_output) {
+    detok.emplace(*tok, /*skip_special_tokens=*/true);
+    for (int32_t id : prompt) detok->push(id);  // context only: the first generated token continues the prompt
+  }
   auto t_gen = clock::now();
   std::vector<int32_t> out = gen.generate(prompt, g, [&](int32_t id) {
-    std::printf("%d\n", id);
+    if (detok)
+      std::fputs(detok->push(id).c_str(), stdout);
+    else
+      std::printf("%d\n", id);
     std::fflush(stdout);
     return true;
   });
+  if (detok) std::printf("%s\n", detok->flush().c_str());
   double secs = std::chrono::duration<double>(clock::now() - t_gen).count();
   spdlog::info("prompt {} tokens, generated {} tokens in {:.3f} s ({:.1f} tok/s)", prompt.size(), out.size(), secs,
                double(out.size()) / std::max(secs, 1e-9));
@@ -86,6 +106,9 @@ void register_run(CLI::App& app, Action& action) {
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
   auto* pi = cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3");
   p->excludes(pi);
+  cmd->add_option("--output", o->output,
+                  "ids (one per line) or text (generated text only; default when the folder has tokenizer.json)")
+      ->check(CLI::IsMember({"ids", "text"}));
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens to generate")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temperature", o->temperature, "0 = greedy (default: generation_config.json, else 1)");
   cmd->add_option("--top-p", o->top_p, "Nucleus sampling mass");

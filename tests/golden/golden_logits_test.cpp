@@ -107,7 +107,7 @@ TEST_P(GoldenModel, CliGreedyIdsMatch) {
   auto ids = ids_from(read_json(golden_dir_ + "/" + c["ids_file"].get<std::string>()));
   auto want = ids_from(read_json(golden_dir_ + "/" + c["greedy32_file"].get<std::string>()));
   auto r = test::run_r1serve({"run", "--model", model_dir_, "--dtype", "f32", "--prompt-ids", join_ids(ids),
-                              "--temperature", "0", "--max-tokens", "32", "--ignore-eos"});
+                              "--temperature", "0", "--max-tokens", "32", "--ignore-eos", "--output", "ids"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(parse_lines(r.out), want);
 }
@@ -126,7 +126,8 @@ TEST(Stories260K, GreedyFromBosMatchesLlama2c) {
   R1_REQUIRE_SHARED();
   auto want = ids_from(read_json(shared_path("golden/stories260K-hf/greedy200_from_bos_ids.json")));
   auto r = test::run_r1serve({"run", "--model", shared_path("models/stories260K-hf"), "--prompt-ids", "1",
-                              "--temperature", "0", "--max-tokens", std::to_string(want.size()), "--ignore-eos"});
+                              "--temperature", "0", "--max-tokens", std::to_string(want.size()), "--ignore-eos",
+                              "--output", "ids"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(parse_lines(r.out), want);
 }
