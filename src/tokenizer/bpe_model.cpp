@@ -196,11 +196,27 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
       out.push_back(*id);
       return;
     }
+  bool cacheable = word.size() <= kCacheMaxWordBytes;
+  thread_local std::string key;
+  if (cacheable) {
+    key.assign(word);
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
   thread_local std::vector<int32_t> ids;
   ids.clear();
   initial_symbols(word, ids);
   merge(ids);
   out.insert(out.end(), ids.begin(), ids.end());
+  if (cacheable) {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= kCacheMaxEntries) cache_.clear();
+    cache_.emplace(key, ids);
+  }
 }
 
 }  // namespace r1::tok

@@ -5,6 +5,7 @@
 // byte-to-character rewriting happens per word.
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,11 @@ class BpeModel {
   std::unordered_map<uint64_t, MergeResult> merges_;
   std::array<int32_t, 256>
       byte_ids_;  // ByteLevel: byte -> id; byte_fallback: byte -> id of <0xXX>; -1 if none
+
+  // Words repeat (Zipf): remembering short words' ids skips most merging. Bounded; shared by threads.
+  static constexpr size_t kCacheMaxWordBytes = 48, kCacheMaxEntries = 1 << 17;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
 };
 
 }  // namespace r1::tok

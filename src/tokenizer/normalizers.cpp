@@ -22,18 +22,41 @@ class UnicodeNormalizer : public Normalizer {
  public:
   UnicodeNormalizer(utf8proc_option_t options, bool ascii_is_fixed)
       : options_(options), ascii_fixed_(ascii_is_fixed) {}
+  // ASCII is already in every normalization form, never composes onto a preceding character and blocks
+  // reordering, so only each non-ASCII run (with the one ASCII character before it, which marks may compose
+  // onto) needs utf8proc; mostly-English text stays on the fast path.
   void normalize(std::string& text) const override {
-    // ASCII is already in every normalization form; skipping it keeps English text on the fast path.
     if (ascii_fixed_ && is_ascii(text)) return;
-    utf8proc_uint8_t* out = nullptr;
-    utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                      utf8proc_ssize_t(text.size()), &out, options_);
-    if (n < 0) fail("normalizer: utf8proc failed: {}", utf8proc_errmsg(n));
-    text.assign(reinterpret_cast<const char*>(out), size_t(n));
-    std::free(out);
+    std::string out;
+    out.reserve(text.size() + 16);
+    size_t i = 0;
+    while (i < text.size()) {
+      size_t run = i;
+      while (run < text.size() && uint8_t(text[run]) < 0x80) ++run;
+      if (run == text.size()) {
+        out.append(text, i, std::string::npos);
+        break;
+      }
+      size_t start = run > i ? run - 1 : run;  // include the ASCII base character
+      out.append(text, i, start - i);
+      size_t end = run;
+      while (end < text.size() && uint8_t(text[end]) >= 0x80) ++end;
+      map_span(std::string_view(text).substr(start, end - start), out);
+      i = end;
+    }
+    text.swap(out);
   }
 
  private:
+  void map_span(std::string_view span, std::string& out) const {
+    utf8proc_uint8_t* mapped = nullptr;
+    utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(span.data()),
+                                      utf8proc_ssize_t(span.size()), &mapped, options_);
+    if (n < 0) fail("normalizer: utf8proc failed: {}", utf8proc_errmsg(n));
+    out.append(reinterpret_cast<const char*>(mapped), size_t(n));
+    std::free(mapped);
+  }
+
   utf8proc_option_t options_;
   bool ascii_fixed_;
 };

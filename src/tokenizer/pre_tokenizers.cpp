@@ -1,6 +1,5 @@
 #include "tokenizer/pre_tokenizers.h"
 
-#include "tokenizer/fast_split.h"
 #include "tokenizer/regex_split.h"
 #include "tokenizer/utf8.h"
 
@@ -80,23 +79,8 @@ void split_piece(Piece&& p, const Spans& matches, Behavior behavior, bool invert
   }
 }
 
-// Finds delimiters with PCRE2, or with a hand-written splitter proven equal to it for the well-known
-// patterns.
-class Matcher {
- public:
-  Matcher(const std::string& regex, const std::string& where)
-      : fast_(find_fast_splitter(regex)), regex_(fast_ ? nullptr : std::make_unique<Regex>(regex, where)) {}
-  void find_all(std::string_view text, Spans& out) const {
-    if (fast_)
-      fast_(text, out);
-    else
-      regex_->find_all(text, out);
-  }
-
- private:
-  FastSplitter fast_;
-  std::unique_ptr<Regex> regex_;
-};
+// Finds delimiters with PCRE2 (JIT-compiled).
+using Matcher = Regex;
 
 class SplitPreTokenizer : public PreTokenizer {
  public:
