@@ -85,8 +85,12 @@ json completion_logprobs(const std::vector<LogprobEntry>& entries, size_t offset
 
 json chat_choice(int index, const std::string& content, const std::optional<std::string>& reasoning,
                  bool reasoning_enabled, const json& logprobs, const std::string& finish_reason) {
-  json msg = {
-      {"role", "assistant"}, {"content", content}, {"refusal", nullptr}, {"tool_calls", json::array()}};
+  // With the reasoning split on, an answer cut inside the reasoning has no content at all: null, as vLLM
+  // sends.
+  json msg = {{"role", "assistant"},
+              {"content", reasoning_enabled && content.empty() ? json(nullptr) : json(content)},
+              {"refusal", nullptr},
+              {"tool_calls", json::array()}};
   if (reasoning_enabled) {
     json r = reasoning ? json(*reasoning) : json(nullptr);
     msg["reasoning_content"] = r;

@@ -1,0 +1,116 @@
+#include "server/served_model.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace r1::server {
+
+using nlohmann::json;
+
+bool template_opens_think(const ChatTemplate& t, const json& special_tokens) {
+  json ctx = special_tokens;
+  ctx["messages"] = json::array({{{"role", "user"}, {"content", "Hi"}}});
+  ctx["add_generation_prompt"] = true;
+  try {
+    std::string p = t.render(ctx);
+    while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
+    return p.ends_with("<think>");
+  } catch (const r1::Error&) {
+    return false;
+  }
+}
+
+namespace {
+std::string read_text(const std::string& path, const char* flag) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail("{} {}: cannot read the file", flag, path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
+  using clock = std::chrono::steady_clock;
+  auto t0 = clock::now();
+  auto m = std::make_unique<ServedModel>();
+  m->dir = o.model_dir;
+  m->name = o.served_model_name.empty() ? package_name(o.model_dir) : o.served_model_name;
+  WeightPrecision precision = parse_weight_precision(o.dtype);
+  if (o.reasoning_parser != "auto" && o.reasoning_parser != "deepseek_r1" && o.reasoning_parser != "none")
+    fail("--reasoning-parser {}: expected auto, deepseek_r1 or none", o.reasoning_parser);
+
+  // Tokenizer and template first: they fail fast, before gigabytes of weights are read.
+  m->tokenizer = Tokenizer::from_dir(o.model_dir);
+  if (!m->tokenizer)
+    fail("{}: no tokenizer.json; r1serve serve needs one to turn text into tokens", o.model_dir);
+  std::string cfg = (std::filesystem::path(o.model_dir) / "tokenizer_config.json").string();
+  if (std::filesystem::exists(cfg)) {
+    nlohmann::ordered_json sp = special_tokens_from_tokenizer_config(cfg);
+    m->special_tokens = json::parse(sp.dump());
+  }
+  if (!o.chat_template.empty()) {
+    m->chat_template =
+        ChatTemplate::from_string(read_text(o.chat_template, "--chat-template"), o.chat_template);
+  } else if (std::filesystem::exists(cfg)) {
+    m->chat_template = ChatTemplate::from_tokenizer_config(cfg);
+  }
+  if (o.reasoning_parser == "deepseek_r1")
+    m->reasoning = true;
+  else if (o.reasoning_parser == "auto")
+    m->reasoning = m->chat_template && template_opens_think(*m->chat_template, m->special_tokens);
+
+  m->model = load_model(o.model_dir, precision);
+  const GenerationConfig& g = m->model->package.generation_config();
+  m->sampling_defaults.temperature = g.temperature;
+  m->sampling_defaults.top_p = g.top_p;
+  m->sampling_defaults.top_k = g.top_k;
+  m->sampling_defaults.min_p = g.min_p;
+  m->sampling_defaults.repetition_penalty = g.repetition_penalty;
+
+  m->pool = std::make_unique<ThreadPool>(o.threads);
+  EngineConfig ec;
+  if (!o.kv_cache_memory.empty()) ec.kv_cache_bytes = parse_byte_size(o.kv_cache_memory, "--kv-cache-memory");
+  ec.max_num_seqs = o.max_num_seqs;
+  ec.max_batch_tokens = o.max_batch_tokens;
+  ec.max_model_len = o.max_model_len;
+  ec.validate();
+  m->engine = std::make_unique<Engine>(*m->model, *m->pool, ec);
+
+  const size_t mml = m->engine->max_model_len();
+  if (o.max_total_tokens > mml)
+    fail("--max-total-tokens {} is more than max_model_len {} (raise --max-model-len or --kv-cache-memory)",
+         o.max_total_tokens, mml);
+  m->max_total_tokens = o.max_total_tokens ? o.max_total_tokens : mml;
+  m->max_input_tokens = o.max_input_tokens ? o.max_input_tokens : m->max_total_tokens - 1;
+  if (m->max_input_tokens >= m->max_total_tokens)
+    fail("--max-input-tokens {} must be less than --max-total-tokens {} (room for at least one new token)",
+         m->max_input_tokens, m->max_total_tokens);
+  m->created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+
+  const ModelConfig& c = m->model->package.config();
+  spdlog::info("model {} ({}, {} layers, {:.1f} MB of weights, dtype {}) loaded in {:.2f} s", m->name,
+               c.architecture, c.n_layers, double(m->model->weights.bytes()) / 1e6,
+               weight_precision_name(precision), std::chrono::duration<double>(clock::now() - t0).count());
+  spdlog::info(
+      "KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB); max_model_len {}; max_num_seqs {}; "
+      "max_batch_tokens {}; {} threads",
+      m->engine->num_kv_blocks(), m->engine->block_size(), m->engine->kv_capacity_tokens(),
+      double(m->engine->kv_cache_bytes()) / (1 << 20), mml, ec.max_num_seqs, ec.max_batch_tokens,
+      m->pool->size());
+  spdlog::info("limits: max_input_tokens {}, max_total_tokens {}; chat template: {}; reasoning parser: {}",
+               m->max_input_tokens, m->max_total_tokens,
+               m->chat_template ? m->chat_template->origin() : std::string("none (chat requests get 400)"),
+               m->reasoning ? "deepseek_r1" : "none");
+  return m;
+}
+
+}  // namespace r1::server
