@@ -159,34 +159,46 @@ class Renderer {
       items = std::move(all);
     }
     const int64_t n = int64_t(items.size());
+    std::shared_ptr<Namespace> loop = make_loop_object();
+    if (n > 0) loop_scope->vars["loop"] = Value::of(loop);
     for (int64_t i = 0; i < n; ++i) {
       step(s.pos);
-      loop_scope->vars["loop"] = loop_object(items, i);
+      advance_loop_object(*loop, items, i);
       bind_targets(s.targets, items[size_t(i)], loop_scope);
       if (exec_body(s.body, loop_scope, out) == Flow::Break) break;
     }
     if (items.empty()) exec_body(s.else_body, loop_scope, out);
   }
 
-  static Value loop_object(const std::vector<Value>& items, int64_t i) {
-    const int64_t n = int64_t(items.size());
+  // Jinja's `loop` is one object that advances with the loop (a template may keep a reference to it).
+  static std::shared_ptr<Namespace> make_loop_object() {
     auto ns = std::make_shared<Namespace>();
-    ns->set("index", Value::from(i + 1));
-    ns->set("index0", Value::from(i));
-    ns->set("revindex", Value::from(n - i));
-    ns->set("revindex0", Value::from(n - i - 1));
-    ns->set("first", Value::from(i == 0));
-    ns->set("last", Value::from(i == n - 1));
-    ns->set("length", Value::from(n));
-    ns->set("depth", Value::from(1));
-    ns->set("depth0", Value::from(0));
-    ns->set("previtem", i > 0 ? items[size_t(i - 1)] : Value());
-    ns->set("nextitem", i + 1 < n ? items[size_t(i + 1)] : Value());
-    ns->set("cycle", Value::function("loop.cycle", [i](CallArgs& a) {
-              if (a.positional.empty()) failure("loop.cycle() needs at least one value");
-              return a.positional[size_t(i) % a.positional.size()];
-            }));
-    return Value::of(std::move(ns));
+    for (const char* name : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth",
+                             "depth0", "previtem", "nextitem"})
+      ns->attrs.emplace_back(name, Value());
+    Namespace* self = ns.get();  // the function lives inside *self, so a raw pointer cannot dangle
+    ns->attrs.emplace_back("cycle", Value::function("loop.cycle", [self](CallArgs& a) {
+                             if (a.positional.empty()) failure("loop.cycle() needs at least one value");
+                             int64_t i = self->attrs[1].second.json().get<int64_t>();
+                             return a.positional[size_t(i) % a.positional.size()];
+                           }));
+    return ns;
+  }
+
+  static void advance_loop_object(Namespace& ns, const std::vector<Value>& items, int64_t i) {
+    const int64_t n = int64_t(items.size());
+    Value values[] = {Value::from(i + 1),
+                      Value::from(i),
+                      Value::from(n - i),
+                      Value::from(n - i - 1),
+                      Value::from(i == 0),
+                      Value::from(i == n - 1),
+                      Value::from(n),
+                      Value::from(1),
+                      Value::from(0),
+                      i > 0 ? items[size_t(i - 1)] : Value(),
+                      i + 1 < n ? items[size_t(i + 1)] : Value()};
+    for (size_t k = 0; k < std::size(values); ++k) ns.attrs[k].second = std::move(values[k]);
   }
 
   void define_macro(const Stmt& s, Scope* scope) {

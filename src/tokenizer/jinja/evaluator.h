@@ -11,7 +11,7 @@ namespace r1::jinja {
 // Bounds that keep a hostile or buggy template from exhausting memory or time.
 struct RenderLimits {
   size_t max_output_bytes = size_t(64) << 20;  // all text produced, macro results included
-  uint64_t max_steps = 20'000'000;             // statements executed plus loop iterations
+  uint64_t max_steps = 4'000'000;              // statements executed plus loop iterations
   int max_call_depth = 64;                     // nested macro calls
 };
 
