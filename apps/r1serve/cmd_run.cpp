@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "engine/generator.h"
+#include "tokenizer/chat_template.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string model;
   std::string prompt;
   std::string prompt_ids;
+  bool chat = false;  // render --prompt as a one-user-message chat with the model's chat template first
   std::string output;  // "ids", "text", or "" (text when the model folder has a tokenizer)
   size_t max_tokens = 256;
   std::optional<double> temperature, top_p, min_p, repetition_penalty;
@@ -43,6 +45,18 @@ SamplingParams sampling_from(const RunOptions& o, const GenerationConfig& g) {
   return p;
 }
 
+// --chat: the prompt as the single user message of a conversation, rendered with the folder's chat template
+// and an opened assistant turn; the template writes BOS itself, so the text is encoded without special tokens.
+std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o) {
+  std::string config = o.model + "/tokenizer_config.json";
+  std::optional<ChatTemplate> tmpl = ChatTemplate::from_tokenizer_config(config);
+  if (!tmpl) fail("--chat: {} has no chat_template", config);
+  nlohmann::ordered_json ctx = special_tokens_from_tokenizer_config(config);
+  ctx["messages"] = nlohmann::ordered_json::array({{{"role", "user"}, {"content", o.prompt}}});
+  ctx["add_generation_prompt"] = true;
+  return tok.encode(tmpl->render(ctx), /*add_special_tokens=*/false);
+}
+
 int run(const RunOptions& o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
@@ -54,7 +68,9 @@ int run(const RunOptions& o) {
   if (!o.prompt.empty() && !tok)
     fail("--prompt: {}/tokenizer.json not found, so text cannot be tokenized; pass token ids with --prompt-ids",
          o.model);
-  std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids") : tok->encode(o.prompt);
+  std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids")
+                                : o.chat         ? encode_chat(*tok, o)
+                                                 : tok->encode(o.prompt);
   if (prompt.empty()) fail("--prompt: the text encodes to no tokens");
   bool text_output = o.output.empty() ? tok != nullptr : o.output == "text";
   if (text_output && !tok) fail("--output text: {}/tokenizer.json not found; use --output ids", o.model);
@@ -106,6 +122,7 @@ void register_run(CLI::App& app, Action& action) {
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
   auto* pi = cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3");
   p->excludes(pi);
+  cmd->add_flag("--chat", o->chat, "Render --prompt as a one-message chat with the model's chat template")->needs(p);
   cmd->add_option("--output", o->output,
                   "ids (one per line) or text (generated text only; default when the folder has tokenizer.json)")
       ->check(CLI::IsMember({"ids", "text"}));
