@@ -46,6 +46,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
   if (o.reasoning_parser != "auto" && o.reasoning_parser != "deepseek_r1" && o.reasoning_parser != "none")
     fail("--reasoning-parser {}: expected auto, deepseek_r1 or none", o.reasoning_parser);
 
+  if (!std::filesystem::is_directory(o.model_dir)) fail("--model {}: no such folder", o.model_dir);
   // Tokenizer and template first: they fail fast, before gigabytes of weights are read.
   m->tokenizer = Tokenizer::from_dir(o.model_dir);
   if (!m->tokenizer)

@@ -219,3 +219,20 @@ TEST(ServerE2E, SigtermDrainsInFlightStreams) {
 
 }  // namespace
 }  // namespace r1::test
+
+namespace r1::test {
+namespace {
+
+TEST(ServerE2E, UnloadableModelExitsWithCodeOneAndSaysWhy) {
+  TempDir dir;
+  CommandResult r = run_r1serve({"serve", "--model", dir.file("missing"), "--port", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no such folder"), std::string::npos) << r.err;
+  r = run_r1serve(
+      {"serve", "--model", shared_path("models/stories260K-hf"), "--port", "0", "--reasoning-parser", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--reasoning-parser"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace r1::test
