@@ -32,6 +32,7 @@ struct BenchOptions {
   size_t max_in_flight = 256;
   std::vector<double> price_per_hour, price_in, price_out;
   std::string json_path, html_path;
+  bool interleave = false;
 };
 
 // Per-endpoint values: none, one for every endpoint, or one per endpoint in --endpoint order.
@@ -65,6 +66,36 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
+}
+
+// The sequential protocol with endpoints taking turns prompt by prompt (each prompt's warm-ups and measured
+// runs on endpoint 1, then on endpoint 2, ...), so that a shared machine's load drifts over all endpoints
+// alike instead of penalising whichever runs first. One PhaseResult per endpoint, as without interleaving.
+std::vector<PhaseResult> run_interleaved(const std::vector<Endpoint>& endpoints,
+                                         const std::vector<Prompt>& prompts, const LoadConfig& load,
+                                         const RequestSpec& spec,
+                                         std::chrono::steady_clock::time_point bench_start,
+                                         Progress& progress) {
+  std::vector<PhaseResult> out;
+  std::vector<std::unique_ptr<HttpClient>>
+      clients;  // one keep-alive connection per endpoint for the whole run
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    out.push_back({"sequential", LoadMode::kSequential, {}, 0});
+    clients.push_back(std::make_unique<HttpClient>());
+  }
+  for (size_t p = 0; p < prompts.size(); ++p) {
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      for (PhaseResult& r : run_endpoint(endpoints[i], {prompts[p]}, load, spec, bench_start, progress,
+                                         clients[i].get(), /*check_first=*/p == 0)) {
+        for (Sample& s : r.samples) {
+          s.prompt_index = p;
+          out[i].samples.push_back(std::move(s));
+        }
+        out[i].not_sent += r.not_sent;
+      }
+    }
+  }
+  return out;
 }
 
 int bench(const BenchOptions& o) {
@@ -135,17 +166,27 @@ int bench(const BenchOptions& o) {
                 {"prompt_suffix", o.prompt_suffix},
                 {"extra_body", spec.extra_body},
                 {"load", phase_names(load)},
+                {"interleave", o.interleave},
                 {"duration_limit_s", o.duration_limit},
                 {"timeout_s", o.timeout},
                 {"max_in_flight", o.max_in_flight}};
 
   Progress progress(n * requests_per_endpoint(load, prompts.size()));
-  for (size_t i = 0; i < n; ++i) {
-    const Endpoint& e = run.endpoints[i];
-    for (PhaseResult& p : run_endpoint(e, prompts, load, spec, bench_start, progress)) {
-      run.summaries.push_back(summarize(p, e.name, e.model, pricing[i]));
+  if (o.interleave) {
+    run.phases = run_interleaved(run.endpoints, prompts, load, spec, bench_start, progress);
+    for (size_t i = 0; i < n; ++i) {
+      run.summaries.push_back(
+          summarize(run.phases[i], run.endpoints[i].name, run.endpoints[i].model, pricing[i]));
       progress.print(format_phase_line(run.summaries.back()));
-      run.phases.push_back(std::move(p));
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      const Endpoint& e = run.endpoints[i];
+      for (PhaseResult& p : run_endpoint(e, prompts, load, spec, bench_start, progress)) {
+        run.summaries.push_back(summarize(p, e.name, e.model, pricing[i]));
+        progress.print(format_phase_line(run.summaries.back()));
+        run.phases.push_back(std::move(p));
+      }
     }
   }
   progress.finish();
@@ -188,9 +229,9 @@ void register_bench(CLI::App& app, Action& action) {
   cmd->add_option("--extra-body", o->extra_body, "JSON object merged into every request body");
   auto* conc = cmd->add_option("--concurrency", o->concurrency, "Closed loop with C requests in flight")
                    ->check(CLI::PositiveNumber);
-  cmd->add_option("--rate", o->rates,
-                  "Open loop: Poisson arrivals at each rate r1,r2,... req/s (inf = all at once)")
-      ->excludes(conc);
+  auto* rate = cmd->add_option("--rate", o->rates,
+                               "Open loop: Poisson arrivals at each rate r1,r2,... req/s (inf = all at once)")
+                   ->excludes(conc);
   cmd->add_option("--duration-limit", o->duration_limit,
                   "Seconds per load level after which no request is sent");
   cmd->add_option("--timeout", o->timeout, "Seconds before one request is abandoned")
@@ -203,6 +244,11 @@ void register_bench(CLI::App& app, Action& action) {
                   "Token price, USD per 1k input tokens: once or per endpoint");
   cmd->add_option("--price-per-1k-output", o->price_out,
                   "Token price, USD per 1k output tokens: once or per endpoint");
+  cmd->add_flag(
+         "--interleave", o->interleave,
+         "Sequential protocol with endpoints taking turns prompt by prompt (fairer on a shared machine)")
+      ->excludes(conc)
+      ->excludes(rate);
   cmd->add_option("--json", o->json_path, "Write every raw sample and the summary as JSON");
   cmd->add_option("--html", o->html_path, "Write a self-contained HTML report with box plots");
   cmd->callback([&action, o] { action = [o] { return bench(*o); }; });

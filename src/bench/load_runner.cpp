@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -91,12 +92,14 @@ bool past_limit(clock::time_point start, double limit_s) {
 
 // Closed loop: `workers` threads, each with its own connection, take the next job until none is left.
 void run_closed(const PhaseContext& ctx, const std::vector<Job>& jobs, size_t workers, double limit_s,
-                PhaseResult& out) {
+                PhaseResult& out, HttpClient* reuse = nullptr) {
   std::vector<std::optional<Sample>> slots(jobs.size());
   std::atomic<size_t> next{0};
   clock::time_point start = clock::now();
+  if (workers > 1) reuse = nullptr;
   auto worker = [&] {
-    HttpClient client;
+    std::optional<HttpClient> own;
+    HttpClient& client = reuse ? *reuse : own.emplace();
     for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       if (past_limit(start, limit_s) || ctx.first.abort) break;
       slots[i] = do_job(client, ctx, jobs[i]);
@@ -176,9 +179,11 @@ size_t requests_per_endpoint(const LoadConfig& c, size_t n_prompts) {
 
 std::vector<PhaseResult> run_endpoint(const Endpoint& e, const std::vector<Prompt>& prompts,
                                       const LoadConfig& load, const RequestSpec& spec,
-                                      clock::time_point bench_start, Progress& progress) {
+                                      clock::time_point bench_start, Progress& progress,
+                                      HttpClient* sequential_client, bool check_first) {
   std::vector<PhaseResult> results;
   FirstReply first;
+  first.seen = !check_first;
   std::vector<std::string> names = phase_names(load);
   for (size_t k = 0; k < names.size(); ++k) {
     PhaseResult out{names[k], load.mode, {}, 0};
@@ -186,7 +191,7 @@ std::vector<PhaseResult> run_endpoint(const Endpoint& e, const std::vector<Promp
     progress.set_label(fmt::format("{} {}", e.name, names[k]));
     if (load.mode == LoadMode::kSequential) {
       run_closed(ctx, prompt_major_jobs(prompts.size(), load.warmup, load.runs), 1, load.duration_limit_s,
-                 out);
+                 out, sequential_client);
     } else if (load.mode == LoadMode::kConcurrency) {
       run_closed(ctx, run_major_jobs(prompts.size(), load.warmup, load.runs), load.concurrency,
                  load.duration_limit_s, out);

@@ -44,8 +44,12 @@ struct PhaseResult {
 // Runs every phase against one endpoint. Warm-ups: in the sequential protocol each prompt gets its K warm-up
 // runs right before its R measured runs; with --concurrency the warm-ups (all prompts × K) go first through
 // the same workers; in a rate sweep they are sent sequentially once, before the first rate.
+// `sequential_client`: the connection to reuse in the sequential protocol (callers that split a run into
+// several calls keep one keep-alive connection per endpoint, as a real client would). `check_first`: stop the
+// run when this call's first reply shows the endpoint is unusable (see FirstReply in load_runner.cpp).
 std::vector<PhaseResult> run_endpoint(const Endpoint& e, const std::vector<Prompt>& prompts,
                                       const LoadConfig& load, const RequestSpec& spec,
-                                      std::chrono::steady_clock::time_point bench_start, Progress& progress);
+                                      std::chrono::steady_clock::time_point bench_start, Progress& progress,
+                                      HttpClient* sequential_client = nullptr, bool check_first = true);
 
 }  // namespace r1::bench

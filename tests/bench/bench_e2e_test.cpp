@@ -200,6 +200,28 @@ TEST_F(BenchE2E, ChatWithConcurrencySplitsReasoning) {
   EXPECT_GT(report["summary"][0]["tokens"]["reasoning"].get<double>(), 0) << r.err;
 }
 
+TEST_F(BenchE2E, InterleavedEndpointsTakeTurnsPromptByPrompt) {
+  TempDir d;
+  auto r = run_r1serve(
+      bench_args(d, {"--endpoint", "a=" + server_->base_url(), "--endpoint", "b=" + server_->base_url(),
+                     "--api", "completion", "--warmup", "1", "--runs", "2", "--interleave"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\nserver log:\n" << server_->log();
+  ASSERT_EQ(server_->death_report(), "");
+  json report = r1::test::read_json(d.file("r.json"));
+  ASSERT_EQ(report["summary"].size(), 2u);
+  check_report(report, kPrompts, 1, 2);
+  // In send order: prompt 0 on a (3 requests), prompt 0 on b, prompt 1 on a, ...
+  std::vector<json> samples(report["samples"].begin(), report["samples"].end());
+  std::sort(samples.begin(), samples.end(), [](const json& x, const json& y) {
+    return x["start_ms"].get<double>() < y["start_ms"].get<double>();
+  });
+  for (size_t i = 0; i < samples.size(); ++i) {
+    size_t turn = i / 3;
+    EXPECT_EQ(samples[i]["endpoint"], turn % 2 == 0 ? "a" : "b") << i;
+    EXPECT_EQ(samples[i]["prompt_index"], turn / 2) << i;
+  }
+}
+
 TEST_F(BenchE2E, PoissonRateSweep) {
   TempDir d;
   auto r = run_r1serve(
