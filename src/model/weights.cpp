@@ -14,6 +14,15 @@ WeightPrecision parse_weight_precision(const std::string& s) {
   fail("unsupported --dtype \"{}\" (supported: auto, f32, bf16)", s);
 }
 
+std::string weight_precision_name(WeightPrecision p) {
+  switch (p) {
+    case WeightPrecision::Auto: return "auto";
+    case WeightPrecision::F32: return "f32";
+    case WeightPrecision::BF16: return "bf16";
+  }
+  return "?";
+}
+
 namespace {
 
 struct Expected {

@@ -17,6 +17,8 @@ enum class WeightPrecision {
 };
 // Parses "auto", "f32", "bf16"; throws r1::Error otherwise.
 WeightPrecision parse_weight_precision(const std::string& s);
+// The flag spelling of a precision ("auto", "f32", "bf16").
+std::string weight_precision_name(WeightPrecision p);
 
 struct LayerWeights {
   const float* attn_norm;  // [hidden]
