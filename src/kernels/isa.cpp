@@ -9,9 +9,12 @@ namespace r1::kernels {
 
 std::string_view isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
   }
   return "?";
 }
@@ -25,7 +28,8 @@ static bool has_f16c() {
 static bool cpu_supports(Isa isa) {
   __builtin_cpu_init();
   switch (isa) {
-    case Isa::Scalar: return true;
+    case Isa::Scalar:
+      return true;
     case Isa::Avx2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     case Isa::Avx512:
@@ -39,9 +43,12 @@ static bool cpu_supports(Isa isa) {
 const KernelTable* kernel_table_for(Isa isa) {
   if (!cpu_supports(isa)) return nullptr;
   switch (isa) {
-    case Isa::Scalar: return &scalar_kernel_table();
-    case Isa::Avx2: return &avx2_kernel_table();
-    case Isa::Avx512: return &avx512_kernel_table();
+    case Isa::Scalar:
+      return &scalar_kernel_table();
+    case Isa::Avx2:
+      return &avx2_kernel_table();
+    case Isa::Avx512:
+      return &avx512_kernel_table();
   }
   return nullptr;
 }
@@ -51,8 +58,10 @@ const KernelTable& active_kernels() {
     Isa cap = Isa::Avx512;
     if (const char* env = std::getenv("R1_ISA")) {
       std::string s(env);
-      if (s == "scalar") cap = Isa::Scalar;
-      else if (s == "avx2") cap = Isa::Avx2;
+      if (s == "scalar")
+        cap = Isa::Scalar;
+      else if (s == "avx2")
+        cap = Isa::Avx2;
     }
     for (Isa isa : {Isa::Avx512, Isa::Avx2}) {
       if (int(isa) <= int(cap))

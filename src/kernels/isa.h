@@ -16,11 +16,39 @@ std::string_view isa_name(Isa isa);
 using MatmulRowsFn = void (*)(const float* x, size_t n, size_t k, const void* w, size_t row_begin,
                               size_t row_end, float* y, size_t ldy);
 
+struct QActsView;  // quant.h
+
+// Computes y[t * ldy + r] = x[t] · w[r] for t < x.n and the rows r < rows of 16-row groups [group_begin,
+// group_end) of a packed Q8_0 / Q4_0 matrix w (layout in quant.h).
+using QMatmulFn = void (*)(const QActsView& x, const void* w, size_t rows, size_t group_begin,
+                           size_t group_end, float* y, size_t ldy);
+
+// K and V of one layer of the paged KV cache, elements F32, F16 or BF16. Position j of a sequence lives in
+// slot block_table[j / block_size] * block_size + j % block_size; a slot holds [n_kv_heads, head_dim]
+// elements.
+struct KvView {
+  const void* k;  // [n_slots, n_kv_heads, head_dim]
+  const void* v;  // [n_slots, n_kv_heads, head_dim]
+  DType dtype;
+  size_t slot_stride;  // elements per slot
+  const int32_t* block_table;
+  size_t block_size;
+};
+
+// Causal attention of one query head over positions [0, n_ctx) of KV head kv_head: out =
+// softmax(q·Kᵀ·scale)·V. q, out: [head_dim] f32; scratch: [n_ctx] floats. Same contract as
+// ref::attention_one.
+using AttentionFn = void (*)(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
+                             float scale, float* scratch, float* out);
+
 struct KernelTable {
   Isa isa;
   MatmulRowsFn matmul_rows_f32;
   MatmulRowsFn matmul_rows_bf16;
   MatmulRowsFn matmul_rows_f16;
+  QMatmulFn qmatmul_q8_0;
+  QMatmulFn qmatmul_q4_0;
+  AttentionFn attention;
 };
 
 // The table for an ISA, or nullptr if this CPU cannot run it.

@@ -6,11 +6,12 @@
 
 #include "core/dtype.h"
 #include "core/thread_pool.h"
+#include "kernels/quant.h"
 #include "kernels/ref/ref_ops.h"
 
 namespace r1::kernels {
 
-// A row-major weight matrix [rows, cols] stored as F32, BF16 or F16.
+// A row-major weight matrix [rows, cols] stored as F32, BF16 or F16, or packed Q8_0 / Q4_0 tiles (quant.h).
 struct WeightMatrix {
   DType dtype = DType::F32;
   size_t rows = 0, cols = 0;
@@ -18,8 +19,16 @@ struct WeightMatrix {
 };
 
 // y[n, w.rows] = x[n, w.cols] · wᵀ (+ bias[w.rows] when bias is not null). Output rows are split across
-// the pool's threads, so every thread streams its own slice of the weights.
-void matmul(ThreadPool& pool, const float* x, size_t n, const WeightMatrix& w, const float* bias, float* y);
+// the pool's threads, so every thread streams its own slice of the weights. For block formats, x is first
+// quantized per block of 32 (into `scratch` when given, so repeated calls reuse its memory).
+void matmul(ThreadPool& pool, const float* x, size_t n, const WeightMatrix& w, const float* bias, float* y,
+            QuantizedActs* scratch = nullptr);
+// The same with activations already quantized (xq.k == w.cols); w must be a block format. Lets several
+// matrices that read the same input (q/k/v, gate/up) share one quantization.
+void matmul(ThreadPool& pool, const QuantizedActs& xq, const WeightMatrix& w, const float* bias, float* y);
+
+// Row `row` of any weight matrix as floats: out [w.cols] (embedding lookups).
+void weight_row(const WeightMatrix& w, size_t row, float* out);
 
 using ref::PagedKv;
 using ref::rmsnorm;

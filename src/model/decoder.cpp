@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/isa.h"
 #include "kernels/ops.h"
 #include "model/rope.h"
 
@@ -18,23 +19,49 @@ void Decoder::embed(const ForwardBatch& b) {
   const size_t h = c_.hidden_size;
   for (size_t t = 0; t < b.tokens.size(); ++t) {
     int32_t id = b.tokens[t];
-    if (id < 0 || size_t(id) >= c_.vocab_size) fail("token id {} is out of range (vocab size {})", id, c_.vocab_size);
-    for (size_t i = 0; i < h; ++i) x_[t * h + i] = kernels::ref::load_weight(w_.embed.data, w_.embed.dtype, size_t(id) * h + i);
+    if (id < 0 || size_t(id) >= c_.vocab_size)
+      fail("token id {} is out of range (vocab size {})", id, c_.vocab_size);
+    kernels::weight_row(w_.embed, size_t(id), x_.data() + t * h);
   }
+}
+
+namespace {
+// One K or V row into the cache: src [n] f32 -> dst [n] of dtype.
+void store_kv_row(const float* src, size_t n, DType dtype, void* dst) {
+  if (dtype == DType::F32) {
+    std::memcpy(dst, src, n * sizeof(float));
+  } else if (dtype == DType::F16) {
+    for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_f16(src[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
+  }
+}
+}  // namespace
+
+void Decoder::project(const float* x, size_t n, std::initializer_list<Projection> ps) {
+  bool shared = true;
+  for (const Projection& p : ps) shared = shared && kernels::is_quantized(p.w.dtype);
+  if (!shared) {
+    for (const Projection& p : ps) matmul(pool_, x, n, p.w, p.bias, p.out, &xq_);
+    return;
+  }
+  kernels::quantize_acts(x, n, ps.begin()->w.cols, xq_, &pool_);
+  for (const Projection& p : ps) matmul(pool_, xq_, p.w, p.bias, p.out);
 }
 
 void Decoder::attention_layer(size_t layer, const ForwardBatch& b, KvCache& kv) {
   const LayerWeights& L = w_.layers[layer];
   const size_t n = b.tokens.size(), h = c_.hidden_size, hd = c_.head_dim, qd = c_.q_dim(), kvd = c_.kv_dim();
   kernels::rmsnorm(x_.data(), L.attn_norm, n, h, float(c_.rms_norm_eps), xn_.data());
-  matmul(pool_, xn_.data(), n, L.wq, L.bq, q_.data());  // [n, q_dim]
-  matmul(pool_, xn_.data(), n, L.wk, L.bk, k_.data());  // [n, kv_dim]
-  matmul(pool_, xn_.data(), n, L.wv, L.bv, v_.data());  // [n, kv_dim]
+  project(xn_.data(), n, {{L.wq, L.bq, q_.data()}, {L.wk, L.bk, k_.data()}, {L.wv, L.bv, v_.data()}});
   kernels::rope_rotate_half(q_.data(), n, c_.n_heads, hd, positions_.data(), inv_freq_.data());
   kernels::rope_rotate_half(k_.data(), n, c_.n_kv_heads, hd, positions_.data(), inv_freq_.data());
 
-  float* kc = kv.k(layer);
-  float* vc = kv.v(layer);
+  // Append this batch's K/V to the cache, in the cache's element type.
+  const DType kv_dt = kv.dtype();
+  const size_t esz = dtype_size(kv_dt);
+  auto* kc = static_cast<uint8_t*>(kv.k_data(layer));
+  auto* vc = static_cast<uint8_t*>(kv.v_data(layer));
   const size_t bs = kv.block_size();
   for (size_t t = 0; t < n; ++t) {
     const SequenceSlice& s = b.seqs[size_t(seq_of_token_[t])];
@@ -42,27 +69,29 @@ void Decoder::attention_layer(size_t layer, const ForwardBatch& b, KvCache& kv) 
     size_t block = size_t(s.block_table[pos / bs]);
     R1_CHECK(block < kv.n_blocks(), "block {} outside the pool of {}", block, kv.n_blocks());
     size_t slot = block * bs + pos % bs;
-    std::memcpy(kc + slot * kvd, k_.data() + t * kvd, kvd * sizeof(float));
-    std::memcpy(vc + slot * kvd, v_.data() + t * kvd, kvd * sizeof(float));
+    store_kv_row(k_.data() + t * kvd, kvd, kv_dt, kc + slot * kvd * esz);
+    store_kv_row(v_.data() + t * kvd, kvd, kv_dt, vc + slot * kvd * esz);
   }
 
   // One task per (token, query head); each thread keeps its own score buffer.
   const size_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = float(1.0 / std::sqrt(double(hd)));
   const size_t n_tasks = n * c_.n_heads;
+  const kernels::AttentionFn attend = kernels::active_kernels().attention;
   pool_.run([&](int ti, int nt) {
     std::vector<float>& scores = scores_[size_t(ti)];
-    for (size_t task = n_tasks * size_t(ti) / size_t(nt); task < n_tasks * size_t(ti + 1) / size_t(nt); ++task) {
+    for (size_t task = n_tasks * size_t(ti) / size_t(nt); task < n_tasks * size_t(ti + 1) / size_t(nt);
+         ++task) {
       size_t t = task / c_.n_heads, head = task % c_.n_heads;
       const SequenceSlice& s = b.seqs[size_t(seq_of_token_[t])];
       size_t n_ctx = size_t(positions_[t]) + 1;
       if (scores.size() < n_ctx) scores.resize(n_ctx);
-      kernels::PagedKv pk{kc, vc, kvd, s.block_table, bs};
-      kernels::ref::attention_one(q_.data() + t * qd + head * hd, pk, head / group, n_ctx, hd, scale,
-                                  scores.data(), attn_.data() + t * qd + head * hd);
+      kernels::KvView view{kc, vc, kv_dt, kvd, s.block_table, bs};
+      attend(q_.data() + t * qd + head * hd, view, head / group, n_ctx, hd, scale, scores.data(),
+             attn_.data() + t * qd + head * hd);
     }
   });
-  matmul(pool_, attn_.data(), n, L.wo, nullptr, xn_.data());  // [n, hidden]
+  matmul(pool_, attn_.data(), n, L.wo, nullptr, xn_.data(), &xq_);  // [n, hidden]
   for (size_t i = 0; i < n * h; ++i) x_[i] += xn_[i];
 }
 
@@ -70,10 +99,9 @@ void Decoder::mlp_layer(size_t layer, size_t n) {
   const LayerWeights& L = w_.layers[layer];
   const size_t h = c_.hidden_size, f = c_.intermediate_size;
   kernels::rmsnorm(x_.data(), L.ffn_norm, n, h, float(c_.rms_norm_eps), xn_.data());
-  matmul(pool_, xn_.data(), n, L.w_gate, nullptr, gate_.data());  // [n, ffn]
-  matmul(pool_, xn_.data(), n, L.w_up, nullptr, up_.data());      // [n, ffn]
+  project(xn_.data(), n, {{L.w_gate, nullptr, gate_.data()}, {L.w_up, nullptr, up_.data()}});  // [n, ffn] x2
   kernels::silu_mul(gate_.data(), up_.data(), gate_.data(), n * f);
-  matmul(pool_, gate_.data(), n, L.w_down, nullptr, xn_.data());  // [n, hidden]
+  matmul(pool_, gate_.data(), n, L.w_down, nullptr, xn_.data(), &xq_);  // [n, hidden]
   for (size_t i = 0; i < n * h; ++i) x_[i] += xn_[i];
 }
 
@@ -114,7 +142,7 @@ void Decoder::forward(const ForwardBatch& b, KvCache& kv, float* logits) {
     R1_CHECK(t < n, "logit row {} outside the batch", t);
     kernels::rmsnorm(x_.data() + t * h, w_.final_norm, 1, h, float(c_.rms_norm_eps), rows.data() + i * h);
   }
-  matmul(pool_, rows.data(), m, w_.lm_head, nullptr, logits);  // [m, vocab]
+  matmul(pool_, rows.data(), m, w_.lm_head, nullptr, logits, &xq_);  // [m, vocab]
 }
 
 }  // namespace r1

@@ -2,6 +2,7 @@
 // ONE decoder forward pass for Qwen2 and Llama 3.x: pre-norm blocks of GQA attention with rotary embeddings
 // and a SiLU-gated MLP. What differs between the architectures is data in ModelConfig and Weights.
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -41,6 +42,14 @@ class Decoder {
   void embed(const ForwardBatch& b);
   void attention_layer(size_t layer, const ForwardBatch& b, KvCache& kv);
   void mlp_layer(size_t layer, size_t n);
+  // out_i[n, m_i.rows] = x[n, cols] · m_iᵀ (+ bias_i) for matrices that read the same input, which is
+  // quantized once when they are in a block format.
+  struct Projection {
+    const kernels::WeightMatrix& w;
+    const float* bias;
+    float* out;
+  };
+  void project(const float* x, size_t n, std::initializer_list<Projection> ps);
 
   const ModelConfig& c_;
   const Weights& w_;
@@ -48,8 +57,9 @@ class Decoder {
   std::vector<float> inv_freq_;  // [head_dim / 2]
   // Activations, resized per batch.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_;  // [n, ...]
-  std::vector<int32_t> positions_, seq_of_token_;           // [n]
-  std::vector<std::vector<float>> scores_;                  // per thread: [context]
+  std::vector<int32_t> positions_, seq_of_token_;             // [n]
+  std::vector<std::vector<float>> scores_;                    // per thread: [context]
+  kernels::QuantizedActs xq_;  // the current matmul input quantized per block (block-format weights only)
 };
 
 }  // namespace r1

@@ -2,28 +2,40 @@
 // The paged KV cache: one pool of fixed-size blocks per layer. Which block holds which positions of which
 // sequence is the engine's business (block tables); this class only owns the memory.
 #include <cstddef>
+#include <string>
 
 #include "core/aligned_buffer.h"
+#include "core/dtype.h"
 #include "model/model_config.h"
 
 namespace r1 {
 
+// "f32", "f16", "bf16" -> the element type; throws r1::Error naming --kv-cache-dtype otherwise.
+DType parse_kv_cache_dtype(const std::string& s);
+
 class KvCache {
  public:
-  KvCache(const ModelConfig& c, size_t n_blocks, size_t block_size);
+  // dtype: F32 (the default, the golden path), F16 or BF16 (half the memory and the attention traffic).
+  KvCache(const ModelConfig& c, size_t n_blocks, size_t block_size, DType dtype = DType::F32);
 
   size_t n_blocks() const { return n_blocks_; }
   size_t block_size() const { return block_size_; }
-  size_t slot_stride() const { return slot_stride_; }  // floats per slot: n_kv_heads * head_dim
-  // [n_blocks * block_size, n_kv_heads, head_dim]
-  float* k(size_t layer) { return storage_.as<float>() + (2 * layer) * layer_floats_; }
-  float* v(size_t layer) { return storage_.as<float>() + (2 * layer + 1) * layer_floats_; }
+  size_t slot_stride() const { return slot_stride_; }  // elements per slot: n_kv_heads * head_dim
+  DType dtype() const { return dtype_; }
+  // [n_blocks * block_size, n_kv_heads, head_dim] of dtype()
+  void* k_data(size_t layer) { return storage_.data() + (2 * layer) * layer_bytes_; }
+  void* v_data(size_t layer) { return storage_.data() + (2 * layer + 1) * layer_bytes_; }
+  // The same as float; only for an F32 cache (checked).
+  float* k(size_t layer);
+  float* v(size_t layer);
   size_t bytes() const { return storage_.size(); }
   // Bytes one block takes across all layers, K and V.
-  static size_t block_bytes(const ModelConfig& c, size_t block_size);
+  static size_t block_bytes(const ModelConfig& c, size_t block_size, DType dtype = DType::F32);
 
  private:
-  size_t n_blocks_, block_size_, slot_stride_, layer_floats_;
+  size_t n_blocks_, block_size_, slot_stride_;
+  DType dtype_;
+  size_t layer_bytes_;
   AlignedBuffer storage_;
 };
 

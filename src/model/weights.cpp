@@ -1,9 +1,12 @@
 #include "model/weights.h"
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/quant.h"
 
 namespace r1 {
 
@@ -11,50 +14,66 @@ WeightPrecision parse_weight_precision(const std::string& s) {
   if (s == "auto") return WeightPrecision::Auto;
   if (s == "f32" || s == "float32") return WeightPrecision::F32;
   if (s == "bf16" || s == "bfloat16") return WeightPrecision::BF16;
-  fail("unsupported --dtype \"{}\" (supported: auto, f32, bf16)", s);
+  if (s == "q8" || s == "q8_0") return WeightPrecision::Q8;
+  if (s == "q4" || s == "q4_0") return WeightPrecision::Q4;
+  fail("unsupported --dtype \"{}\" (supported: auto, f32, bf16, q8, q4)", s);
 }
 
 std::string weight_precision_name(WeightPrecision p) {
   switch (p) {
-    case WeightPrecision::Auto: return "auto";
-    case WeightPrecision::F32: return "f32";
-    case WeightPrecision::BF16: return "bf16";
+    case WeightPrecision::Auto:
+      return "auto";
+    case WeightPrecision::F32:
+      return "f32";
+    case WeightPrecision::BF16:
+      return "bf16";
+    case WeightPrecision::Q8:
+      return "q8";
+    case WeightPrecision::Q4:
+      return "q4";
   }
   return "?";
 }
 
+size_t matrix_bytes(const kernels::WeightMatrix& m) {
+  if (kernels::is_quantized(m.dtype)) return kernels::packed_bytes(m.dtype, m.rows, m.cols);
+  return dtype_bytes(m.dtype, m.rows * m.cols);
+}
+
 namespace {
+
+enum class Kind { Vector, Matrix, EmbedOrHead };
 
 struct Expected {
   std::string name;
   std::vector<size_t> shape;
-  bool is_matrix;
+  Kind kind;
 };
 
 // The tensor names and shapes Hugging Face's Qwen2/Llama modeling code uses.
 std::vector<Expected> expected_tensors(const ModelConfig& c) {
   std::vector<Expected> out;
   const size_t h = c.hidden_size;
-  out.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, true});
+  out.push_back({"model.embed_tokens.weight", {c.vocab_size, h}, Kind::EmbedOrHead});
   for (size_t i = 0; i < c.n_layers; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
-    out.push_back({p + "input_layernorm.weight", {h}, false});
-    out.push_back({p + "self_attn.q_proj.weight", {c.q_dim(), h}, true});
-    out.push_back({p + "self_attn.k_proj.weight", {c.kv_dim(), h}, true});
-    out.push_back({p + "self_attn.v_proj.weight", {c.kv_dim(), h}, true});
-    out.push_back({p + "self_attn.o_proj.weight", {h, c.q_dim()}, true});
+    out.push_back({p + "input_layernorm.weight", {h}, Kind::Vector});
+    out.push_back({p + "self_attn.q_proj.weight", {c.q_dim(), h}, Kind::Matrix});
+    out.push_back({p + "self_attn.k_proj.weight", {c.kv_dim(), h}, Kind::Matrix});
+    out.push_back({p + "self_attn.v_proj.weight", {c.kv_dim(), h}, Kind::Matrix});
+    out.push_back({p + "self_attn.o_proj.weight", {h, c.q_dim()}, Kind::Matrix});
     if (c.qkv_bias) {
-      out.push_back({p + "self_attn.q_proj.bias", {c.q_dim()}, false});
-      out.push_back({p + "self_attn.k_proj.bias", {c.kv_dim()}, false});
-      out.push_back({p + "self_attn.v_proj.bias", {c.kv_dim()}, false});
+      out.push_back({p + "self_attn.q_proj.bias", {c.q_dim()}, Kind::Vector});
+      out.push_back({p + "self_attn.k_proj.bias", {c.kv_dim()}, Kind::Vector});
+      out.push_back({p + "self_attn.v_proj.bias", {c.kv_dim()}, Kind::Vector});
     }
-    out.push_back({p + "post_attention_layernorm.weight", {h}, false});
-    out.push_back({p + "mlp.gate_proj.weight", {c.intermediate_size, h}, true});
-    out.push_back({p + "mlp.up_proj.weight", {c.intermediate_size, h}, true});
-    out.push_back({p + "mlp.down_proj.weight", {h, c.intermediate_size}, true});
+    out.push_back({p + "post_attention_layernorm.weight", {h}, Kind::Vector});
+    out.push_back({p + "mlp.gate_proj.weight", {c.intermediate_size, h}, Kind::Matrix});
+    out.push_back({p + "mlp.up_proj.weight", {c.intermediate_size, h}, Kind::Matrix});
+    out.push_back({p + "mlp.down_proj.weight", {h, c.intermediate_size}, Kind::Matrix});
   }
-  out.push_back({"model.norm.weight", {h}, false});
-  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, h}, true});
+  out.push_back({"model.norm.weight", {h}, Kind::Vector});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, h}, Kind::EmbedOrHead});
   return out;
 }
 
@@ -64,36 +83,90 @@ bool ignorable(const std::string& name, const ModelConfig& c) {
   return c.tie_word_embeddings && name == "lm_head.weight";
 }
 
-DType target_dtype(DType stored, bool is_matrix, WeightPrecision p) {
-  if (!is_matrix || p == WeightPrecision::F32) return DType::F32;
-  if (p == WeightPrecision::BF16) return DType::BF16;
+DType target_dtype(DType stored, Kind kind, WeightPrecision p) {
+  if (kind == Kind::Vector) return DType::F32;
+  switch (p) {
+    case WeightPrecision::F32:
+      return DType::F32;
+    case WeightPrecision::BF16:
+      return DType::BF16;
+    case WeightPrecision::Q8:
+      return DType::Q8_0;
+    case WeightPrecision::Q4:
+      return kind == Kind::EmbedOrHead ? DType::Q8_0 : DType::Q4_0;
+    case WeightPrecision::Auto:
+      return stored;
+  }
   return stored;
 }
 
-void convert(const TensorView& src, DType to, void* dst) {
-  size_t n = src.numel();
-  if (src.dtype == to) {
-    std::memcpy(dst, src.data, src.nbytes());
+// Row r of a source as floats: out [cols].
+void source_row(const TensorSource& s, size_t r, size_t cols, float* out) {
+  if (!s.data) {
+    s.row(r, out);
     return;
   }
-  const auto* s16 = static_cast<const uint16_t*>(src.data);
-  const auto* s32 = static_cast<const float*>(src.data);
-  auto get = [&](size_t i) -> float {
-    switch (src.dtype) {
-      case DType::F32: return s32[i];
-      case DType::BF16: return bf16_to_f32(s16[i]);
-      default: return f16_to_f32(s16[i]);
+  const size_t base = r * cols;
+  switch (s.dtype) {
+    case DType::F32:
+      std::memcpy(out, static_cast<const uint8_t*>(s.data) + base * 4, cols * sizeof(float));
+      break;
+    case DType::BF16: {
+      // Tensors in a safetensors file may sit at odd offsets: read 16-bit values with memcpy, not a cast.
+      const auto* p = static_cast<const uint8_t*>(s.data) + base * 2;
+      for (size_t i = 0; i < cols; ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        out[i] = bf16_to_f32(h);
+      }
+      break;
     }
-  };
-  if (to == DType::F32) {
-    float* d = static_cast<float*>(dst);
-    for (size_t i = 0; i < n; ++i) d[i] = get(i);
-  } else if (to == DType::BF16) {
-    uint16_t* d = static_cast<uint16_t*>(dst);
-    for (size_t i = 0; i < n; ++i) d[i] = f32_to_bf16(get(i));
-  } else {
-    R1_CHECK(false, "convert to {}", dtype_name(to));
+    default: {
+      const auto* p = static_cast<const uint8_t*>(s.data) + base * 2;
+      for (size_t i = 0; i < cols; ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        out[i] = f16_to_f32(h);
+      }
+    }
   }
+}
+
+// Fills `dst` ([rows, cols] in format `to`) from the source; rows (or 16-row groups) split across the pool.
+void convert(ThreadPool& pool, const TensorSource& s, size_t rows, size_t cols, DType to, void* dst) {
+  if (s.data && s.dtype == to) {
+    std::memcpy(dst, s.data, dtype_bytes(to, rows * cols));
+    return;
+  }
+  if (kernels::is_quantized(to)) {
+    const size_t groups = (rows + kernels::kQRowTile - 1) / kernels::kQRowTile;
+    pool.parallel_for(groups, [&](size_t g0, size_t g1) {
+      std::vector<float> buf(kernels::kQRowTile * cols);  // [16, cols]
+      for (size_t g = g0; g < g1; ++g) {
+        const size_t r0 = g * kernels::kQRowTile, nr = std::min(kernels::kQRowTile, rows - r0);
+        for (size_t i = 0; i < nr; ++i) source_row(s, r0 + i, cols, buf.data() + i * cols);
+        kernels::pack_row_group(to, cols, g, buf.data(), nr, dst);
+      }
+    });
+    return;
+  }
+  pool.parallel_for(rows, [&](size_t r0, size_t r1) {
+    std::vector<float> buf(cols);  // [cols]
+    for (size_t r = r0; r < r1; ++r) {
+      source_row(s, r, cols, buf.data());
+      if (to == DType::F32) {
+        std::memcpy(static_cast<float*>(dst) + r * cols, buf.data(), cols * sizeof(float));
+      } else if (to == DType::BF16) {
+        uint16_t* d = static_cast<uint16_t*>(dst) + r * cols;
+        for (size_t i = 0; i < cols; ++i) d[i] = f32_to_bf16(buf[i]);
+      } else if (to == DType::F16) {
+        uint16_t* d = static_cast<uint16_t*>(dst) + r * cols;
+        for (size_t i = 0; i < cols; ++i) d[i] = f32_to_f16(buf[i]);
+      } else {
+        R1_CHECK(false, "convert to {}", dtype_name(to));
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -108,9 +181,8 @@ Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
     if (!wanted.count(name) && !ignorable(name, c))
       fail("{}: unexpected tensor \"{}\" for {} with {} layers", loc.file->path(), name, c.architecture,
            c.n_layers);
-
-  Weights w;
-  std::map<std::string, std::pair<const void*, DType>> placed;
+  // Every tensor is checked before any is converted, so a bad file fails fast.
+  std::map<std::string, TensorView> views;
   for (const auto& e : expected) {
     auto it = tensors.find(e.name);
     if (it == tensors.end()) fail("{}: missing tensor \"{}\"", pkg.dir(), e.name);
@@ -122,9 +194,28 @@ Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
     if (v.shape != e.shape)
       fail("{}: tensor \"{}\" has shape {}, expected {} from config.json", loc.file->path(), e.name,
            shape_str(v.shape), shape_str(e.shape));
-    DType to = target_dtype(v.dtype, e.is_matrix, precision);
-    AlignedBuffer buf(dtype_bytes(to, v.numel()));
-    convert(v, to, buf.data());
+    views[e.name] = v;
+  }
+  return build(c, precision, [&](const std::string& name, const std::vector<size_t>&) {
+    const TensorView& v = views.at(name);
+    TensorSource s;
+    s.dtype = v.dtype;
+    s.data = v.data;
+    return s;
+  });
+}
+
+Weights Weights::build(const ModelConfig& c, WeightPrecision precision, const TensorSourceFn& source) {
+  Weights w;
+  ThreadPool pool(0);  // loading is a one-off: use every core to convert and quantize
+  std::map<std::string, std::pair<const void*, DType>> placed;
+  for (const auto& e : expected_tensors(c)) {
+    TensorSource s = source(e.name, e.shape);
+    const size_t cols = e.shape.back(), rows = e.shape.size() == 2 ? e.shape[0] : 1;
+    DType to = target_dtype(s.dtype, e.kind, precision);
+    AlignedBuffer buf(kernels::is_quantized(to) ? kernels::packed_bytes(to, rows, cols)
+                                                : dtype_bytes(to, rows * cols));
+    convert(pool, s, rows, cols, to, buf.data());
     placed[e.name] = {buf.data(), to};
     w.buffers_.push_back(std::move(buf));
   }
@@ -163,6 +254,13 @@ Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
 size_t Weights::bytes() const {
   size_t n = 0;
   for (const auto& b : buffers_) n += b.size();
+  return n;
+}
+
+size_t Weights::streamed_bytes_per_token() const {
+  size_t n = matrix_bytes(lm_head);
+  for (const auto& l : layers)
+    for (const auto* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) n += matrix_bytes(*m);
   return n;
 }
 

@@ -1,6 +1,7 @@
 // AVX2 + FMA + F16C kernels (only called when cpuid says so).
 #include <immintrin.h>
 
+#include "kernels/cpu/cpu_kernels.h"
 #include "kernels/isa.h"
 
 namespace r1::kernels {
@@ -70,8 +71,13 @@ void matmul_rows(const float* x, size_t n, size_t k, const void* w, size_t rb, s
 }  // namespace
 
 const KernelTable& avx2_kernel_table() {
-  static const KernelTable t{Isa::Avx2, matmul_rows<DType::F32>, matmul_rows<DType::BF16>,
-                             matmul_rows<DType::F16>};
+  static const KernelTable t{Isa::Avx2,
+                             matmul_rows<DType::F32>,
+                             matmul_rows<DType::BF16>,
+                             matmul_rows<DType::F16>,
+                             cpu::avx2_qmatmul_q8_0,
+                             cpu::avx2_qmatmul_q4_0,
+                             cpu::avx2_attention};
   return t;
 }
 

@@ -1,6 +1,7 @@
 // AVX-512 kernels (compiled with -mavx512f/bw/vl/dq/bf16/vnni; only called when cpuid says so).
 #include <immintrin.h>
 
+#include "kernels/cpu/cpu_kernels.h"
 #include "kernels/isa.h"
 
 namespace r1::kernels {
@@ -55,8 +56,13 @@ void matmul_rows(const float* x, size_t n, size_t k, const void* w, size_t rb, s
 }  // namespace
 
 const KernelTable& avx512_kernel_table() {
-  static const KernelTable t{Isa::Avx512, matmul_rows<DType::F32>, matmul_rows<DType::BF16>,
-                             matmul_rows<DType::F16>};
+  static const KernelTable t{Isa::Avx512,
+                             matmul_rows<DType::F32>,
+                             matmul_rows<DType::BF16>,
+                             matmul_rows<DType::F16>,
+                             cpu::avx512_qmatmul_q8_0,
+                             cpu::avx512_qmatmul_q4_0,
+                             cpu::avx512_attention};
   return t;
 }
 

@@ -1,4 +1,5 @@
 // The scalar table: the reference kernels, for CPUs without AVX2 (and as the slowest dispatch choice).
+#include "kernels/cpu/cpu_kernels.h"
 #include "kernels/isa.h"
 #include "kernels/ref/ref_ops.h"
 
@@ -13,8 +14,13 @@ void matmul_rows_scalar(const float* x, size_t n, size_t k, const void* w, size_
 }  // namespace
 
 const KernelTable& scalar_kernel_table() {
-  static const KernelTable t{Isa::Scalar, matmul_rows_scalar<DType::F32>, matmul_rows_scalar<DType::BF16>,
-                             matmul_rows_scalar<DType::F16>};
+  static const KernelTable t{Isa::Scalar,
+                             matmul_rows_scalar<DType::F32>,
+                             matmul_rows_scalar<DType::BF16>,
+                             matmul_rows_scalar<DType::F16>,
+                             cpu::scalar_qmatmul_q8_0,
+                             cpu::scalar_qmatmul_q4_0,
+                             cpu::scalar_attention};
   return t;
 }
 

@@ -1,0 +1,55 @@
+#pragma once
+// Entry points defined in the per-ISA translation units, gathered into the tables by cpu/*_table.cpp.
+#include "kernels/isa.h"
+#include "kernels/quant.h"
+
+namespace r1::kernels::cpu {
+
+// In the ISA translation units instead of std::min/max, whose instances the linker may share with plain code.
+static inline size_t min_size(size_t a, size_t b) {
+  return a < b ? a : b;
+}
+static inline size_t max1(size_t a) {
+  return a < 1 ? 1 : a;
+}
+
+void scalar_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy);
+void scalar_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy);
+void avx2_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                       size_t ldy);
+void avx2_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                       size_t ldy);
+void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy);
+void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy);
+
+void scalar_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
+                      float scale, float* scratch, float* out);
+void avx2_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
+                    float scale, float* scratch, float* out);
+void avx512_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
+                      float scale, float* scratch, float* out);
+
+// softmax(x[0..n)) in place, shared shape of every ISA's attention (exp through the compiler builtin, not the
+// std:: inline overloads; see min_size).
+static inline void softmax_inplace(float* x, size_t n) {
+  float mx = x[0];
+  for (size_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  float sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = __builtin_expf(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (size_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+// Slot of position j in a paged view.
+static inline size_t kv_slot(const KvView& kv, size_t j) {
+  return size_t(kv.block_table[j / kv.block_size]) * kv.block_size + j % kv.block_size;
+}
+
+}  // namespace r1::kernels::cpu

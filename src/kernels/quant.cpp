@@ -1,0 +1,126 @@
+#include "kernels/quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/ref/ref_quant.h"
+
+namespace r1::kernels {
+
+bool is_quantized(DType fmt) {
+  return fmt == DType::Q8_0 || fmt == DType::Q4_0;
+}
+
+size_t quant_tile_bytes(DType fmt) {
+  R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
+  return kQRowTile * dtype_size(fmt);
+}
+
+int32_t quant_offset(DType fmt) {
+  R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
+  return fmt == DType::Q8_0 ? 128 : 8;
+}
+
+size_t quant_blocks(size_t cols) {
+  return (cols + kQBlock - 1) / kQBlock;
+}
+
+size_t packed_bytes(DType fmt, size_t rows, size_t cols) {
+  return (rows + kQRowTile - 1) / kQRowTile * quant_blocks(cols) * quant_tile_bytes(fmt);
+}
+
+void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst) {
+  R1_CHECK(n_rows <= kQRowTile, "pack_row_group: {} rows", n_rows);
+  const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt);
+  uint8_t* tiles = static_cast<uint8_t*>(dst) + group * kb * tb;
+  std::memset(tiles, 0, kb * tb);
+  std::vector<float> padded(kb * kQBlock, 0.0f);  // [kb * 32]
+  std::vector<ref::BlockQ8_0> q8(fmt == DType::Q8_0 ? kb : 0);
+  std::vector<ref::BlockQ4_0> q4(fmt == DType::Q4_0 ? kb : 0);
+  for (size_t r = 0; r < kQRowTile; ++r) {
+    // Padding rows quantize to zero scales and the zero point (q = 0 for Q8_0, nibble 8 for Q4_0).
+    std::fill(padded.begin(), padded.end(), 0.0f);
+    if (r < n_rows) std::memcpy(padded.data(), rows16 + r * cols, cols * sizeof(float));
+    if (fmt == DType::Q8_0) {
+      ref::quantize_q8_0(padded.data(), kb, q8.data());
+      for (size_t b = 0; b < kb; ++b) {
+        uint8_t* tile = tiles + b * tb;
+        std::memcpy(tile + 2 * r, &q8[b].d, 2);
+        for (size_t i = 0; i < 8; ++i)
+          for (size_t j = 0; j < 4; ++j) tile[32 + i * 64 + r * 4 + j] = uint8_t(q8[b].qs[4 * i + j] + 128);
+      }
+    } else {
+      ref::quantize_q4_0(padded.data(), kb, q4.data());
+      for (size_t b = 0; b < kb; ++b) {
+        uint8_t* tile = tiles + b * tb;
+        std::memcpy(tile + 2 * r, &q4[b].d, 2);
+        auto nib = [&](size_t e) { return e < 16 ? (q4[b].qs[e] & 15) : (q4[b].qs[e - 16] >> 4); };
+        for (size_t p = 0; p < 4; ++p)
+          for (size_t j = 0; j < 4; ++j)
+            tile[32 + p * 64 + r * 4 + j] = uint8_t(nib(4 * p + j) | (nib(16 + 4 * p + j) << 4));
+      }
+    }
+  }
+}
+
+void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out) {
+  const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt), r = row % kQRowTile;
+  const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * kb * tb;
+  for (size_t b = 0; b < kb; ++b) {
+    const uint8_t* tile = tiles + b * tb;
+    uint16_t dh;
+    std::memcpy(&dh, tile + 2 * r, 2);
+    float d = f16_to_f32(dh);
+    for (size_t e = 0; e < kQBlock && b * kQBlock + e < cols; ++e) {
+      int q;
+      if (fmt == DType::Q8_0) {
+        q = int(tile[32 + (e / 4) * 64 + r * 4 + e % 4]) - 128;
+      } else {
+        size_t p = (e % 16) / 4, j = e % 4;
+        uint8_t byte = tile[32 + p * 64 + r * 4 + j];
+        q = int(e < 16 ? (byte & 15) : (byte >> 4)) - 8;
+      }
+      out[b * kQBlock + e] = float(q) * d;
+    }
+  }
+}
+
+void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, ThreadPool* pool) {
+  out.n = n;
+  out.k = k;
+  out.kb = quant_blocks(k);
+  out.qs.resize(n * out.kb * kQBlock);
+  out.d.resize(n * out.kb);
+  out.sum.resize(n * out.kb);
+  if (pool && n > 1) {
+    pool->parallel_for(n, [&](size_t t0, size_t t1) { quantize_act_rows(x, t0, t1, k, out); });
+  } else {
+    quantize_act_rows(x, 0, n, k, out);
+  }
+}
+
+void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, QuantizedActs& out) {
+  const size_t kp = out.kb * kQBlock;
+  for (size_t t = t_begin; t < t_end; ++t) {
+    for (size_t b = 0; b < out.kb; ++b) {
+      const size_t j0 = b * kQBlock, j1 = std::min(k, j0 + kQBlock);
+      const float* v = x + t * k;
+      float amax = 0;
+      for (size_t j = j0; j < j1; ++j) amax = std::max(amax, std::fabs(v[j]));
+      float d = amax / 127.0f, id = d != 0 ? 127.0f / amax : 0.0f;
+      int8_t* q = out.qs.data() + t * kp + j0;
+      int32_t s = 0;
+      for (size_t j = j0; j < j0 + kQBlock; ++j) {
+        int8_t qj = j < j1 ? int8_t(std::nearbyint(v[j] * id)) : 0;
+        q[j - j0] = qj;
+        s += qj;
+      }
+      out.d[t * out.kb + b] = d;
+      out.sum[t * out.kb + b] = s;
+    }
+  }
+}
+
+}  // namespace r1::kernels

@@ -1,0 +1,67 @@
+#pragma once
+// Block-quantized weights in the layout the kernels stream, and activations quantized per block to int8.
+//
+// Weights are quantized exactly as GGUF's Q8_0 / Q4_0 (ref/ref_quant.h has the canonical blocks), then
+// repacked into tiles of 16 rows × one block of 32 columns, so one 64-byte load feeds 16 rows × 4 columns of
+// a vpdpbusd. Tiles of a 16-row group follow each other along the columns, groups follow each other down the
+// rows:
+//   tile(g, b) at ((g * kb) + b) * tile_bytes, kb = ceil(cols / 32), g = row / 16
+// A tile holds 16 f16 scales (one per row, 32 bytes), then the quants:
+//   Q8_0: 8 chunks of 64 bytes; chunk i, row r, byte j = q[r][4i + j] + 128   (unsigned, so vpdpbusd can take
+//   it) Q4_0: 4 chunks of 64 bytes; chunk p, row r, byte j: low nibble = q[r][4p + j], high = q[r][16 + 4p +
+//   j]
+//         (q in 0..15, value (q - 8) * d, as in GGUF)
+// so a tile is 16 × 34 = 544 bytes (Q8_0) or 16 × 18 = 288 bytes (Q4_0): the GGUF sizes exactly. Rows past
+// the matrix and columns past cols are zero.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/thread_pool.h"
+
+namespace r1::kernels {
+
+constexpr size_t kQBlock = 32;    // columns per quant block
+constexpr size_t kQRowTile = 16;  // rows per tile
+
+bool is_quantized(DType fmt);
+// Bytes of one tile, and the offset that makes a stored quant unsigned (q + offset >= 0): 128 for Q8_0, 8 for
+// Q4_0. Both throw for non-block formats.
+size_t quant_tile_bytes(DType fmt);
+int32_t quant_offset(DType fmt);
+size_t quant_blocks(size_t cols);  // kb = ceil(cols / 32)
+// Bytes of a packed [rows, cols] matrix.
+size_t packed_bytes(DType fmt, size_t rows, size_t cols);
+
+// Quantizes rows [16 * group, 16 * group + n_rows) given as floats (rows16: [n_rows, cols], n_rows <= 16) and
+// writes their tiles into the packed matrix `dst`.
+void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst);
+// Row `row` of a packed matrix, dequantized: out [cols].
+void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out);
+
+// A view of quantized activations that the per-ISA kernels take: plain pointers, so those translation units
+// (built with AVX flags) instantiate no std:: templates that the linker could pick for the whole binary.
+struct QActsView {
+  const int8_t* qs;    // [n, kb * 32]
+  const float* d;      // [n, kb]
+  const int32_t* sum;  // [n, kb]
+  size_t n, kb;
+};
+
+// Activations quantized per block of 32 to int8 with a float scale: x ≈ qs * d. Rows are padded with zeros to
+// kb * 32 columns.
+struct QuantizedActs {
+  size_t n = 0, k = 0, kb = 0;
+  std::vector<int8_t> qs;    // [n, kb * 32]
+  std::vector<float> d;      // [n, kb]
+  std::vector<int32_t> sum;  // [n, kb]  sum of the block's qs (for the unsigned-weight offset)
+  const int8_t* row(size_t t) const { return qs.data() + t * kb * kQBlock; }
+  QActsView view() const { return {qs.data(), d.data(), sum.data(), n, kb}; }
+};
+// d = max|x| / 127 per block, qs = round(x / d). x: [n, k]. Rows are split across the pool when given.
+void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, ThreadPool* pool = nullptr);
+// Rows [t_begin, t_end) of an `out` already sized by quantize_acts.
+void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, QuantizedActs& out);
+
+}  // namespace r1::kernels
