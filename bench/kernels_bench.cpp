@@ -1,0 +1,135 @@
+// Kernel microbenchmarks: packed Q8_0/Q4_0 matmul (decode GEMV n=1, batched n=8, prefill n=64) and BF16/F32
+// matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table; attention over a paged cache; and the thread
+// pool's fork/join. Counters: weight GB/s (bytes of the matrix per call / time) and GOP/s (2·n·rows·cols).
+//   build/<dir>/bench/kernels_bench --benchmark_filter=Q8 --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/aligned_buffer.h"
+#include "core/thread_pool.h"
+#include "kernels/isa.h"
+#include "kernels/ops.h"
+#include "kernels/quant.h"
+
+namespace r1::kernels {
+namespace {
+
+constexpr size_t kRows = 8960, kCols = 1536;  // R1-Distill-Qwen-1.5B gate/up projection
+
+struct Packed {
+  AlignedBuffer buf;
+  Packed(DType fmt, size_t rows, size_t cols) : buf(packed_bytes(fmt, rows, cols)) {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> tile(kQRowTile * cols);
+    for (size_t g = 0; g * kQRowTile < rows; ++g) {
+      for (float& x : tile) x = u(rng);
+      pack_row_group(fmt, cols, g, tile.data(), kQRowTile, buf.data());
+    }
+  }
+};
+
+void run_quant(benchmark::State& st, Isa isa, DType fmt) {
+  const KernelTable* kt = kernel_table_for(isa);
+  if (!kt) {
+    st.SkipWithError("ISA not supported by this CPU");
+    return;
+  }
+  const size_t n = size_t(st.range(0));
+  static Packed q8(DType::Q8_0, kRows, kCols), q4(DType::Q4_0, kRows, kCols);
+  const Packed& w = fmt == DType::Q8_0 ? q8 : q4;
+  std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
+  QuantizedActs xq;
+  quantize_acts(x.data(), n, kCols, xq);
+  QMatmulFn fn = fmt == DType::Q8_0 ? kt->qmatmul_q8_0 : kt->qmatmul_q4_0;
+  for (auto _ : st) {
+    fn(xq.view(), w.buf.data(), kRows, 0, kRows / kQRowTile, y.data(), kRows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.counters["weight_GB/s"] = benchmark::Counter(
+      double(w.buf.size()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
+                                            benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void run_dense(benchmark::State& st, Isa isa, DType dt) {
+  const KernelTable* kt = kernel_table_for(isa);
+  if (!kt) {
+    st.SkipWithError("ISA not supported by this CPU");
+    return;
+  }
+  const size_t n = size_t(st.range(0));
+  AlignedBuffer w(dtype_bytes(dt, kRows * kCols));
+  std::memset(w.data(), 0x3c, w.size());
+  std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
+  MatmulRowsFn fn = dt == DType::BF16 ? kt->matmul_rows_bf16 : kt->matmul_rows_f32;
+  for (auto _ : st) {
+    fn(x.data(), n, kCols, w.data(), 0, kRows, y.data(), kRows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.counters["weight_GB/s"] =
+      benchmark::Counter(double(w.size()), benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
+                                            benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Q8_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q8_0);
+}
+void BM_Q4_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q4_0);
+}
+void BM_Q8_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q8_0);
+}
+void BM_Q4_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q4_0);
+}
+void BM_BF16_Avx2(benchmark::State& st) {
+  run_dense(st, Isa::Avx2, DType::BF16);
+}
+void BM_BF16_Avx512(benchmark::State& st) {
+  run_dense(st, Isa::Avx512, DType::BF16);
+}
+BENCHMARK(BM_Q8_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q4_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q8_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q4_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BF16_Avx2)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
+
+// Attention of one query head over a 1024-position F16/F32 context, head_dim 128 (the 1.5B's).
+void BM_Attention(benchmark::State& st) {
+  const DType dt = st.range(0) == 16 ? DType::F16 : DType::F32;
+  const size_t hd = 128, ctx = 1024, bs = 16;
+  std::vector<uint8_t> k(ctx * hd * dtype_size(dt), 0x11), v(k.size(), 0x11);
+  std::vector<int32_t> table(ctx / bs);
+  for (size_t i = 0; i < table.size(); ++i) table[i] = int32_t(i);
+  std::vector<float> q(hd, 0.1f), out(hd), scratch(ctx);
+  KvView view{k.data(), v.data(), dt, hd, table.data(), bs};
+  const KernelTable& kt = active_kernels();
+  for (auto _ : st) {
+    kt.attention(q.data(), view, 0, ctx, hd, 0.088f, scratch.data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  st.counters["KV_GB/s"] =
+      benchmark::Counter(double(2 * k.size()), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Attention)->Arg(16)->Arg(32)->Unit(benchmark::kMicrosecond);
+
+// One fork/join of the pool with an empty body: the synchronisation every op pays.
+void BM_ThreadPoolForkJoin(benchmark::State& st) {
+  ThreadPool pool(int(st.range(0)));
+  std::vector<int> touched(size_t(pool.size()) * 16);
+  for (auto _ : st) pool.run([&](int t, int) { touched[size_t(t) * 16]++; });
+  benchmark::DoNotOptimize(touched.data());
+}
+BENCHMARK(BM_ThreadPoolForkJoin)->Arg(2)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace r1::kernels
+
+BENCHMARK_MAIN();
