@@ -274,6 +274,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(beast::error_code ec) {
     writing_ = false;
+    // The connection may have been closed (client gone) while this write was in flight; close() left the
+    // buffer alive for it, and nothing more is to be written.
+    if (dead_) {
+      out_.clear();
+      return;
+    }
     if (ec) return client_gone();
     stream_.expires_never();
     bool last = out_.front().last;
@@ -323,7 +329,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request_closed();
     if (dead_) return;
     dead_ = true;
-    out_.clear();
+    // An async_write in flight still reads out_.front(): free the queue only when no write is pending.
+    if (!writing_) out_.clear();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
