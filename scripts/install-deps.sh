@@ -11,9 +11,12 @@ pkgs=(
   libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang
-  nodejs npm
   chromium
 )
+# Node.js and npm run the test oracles and the openai client. A machine may already have them from elsewhere
+# (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): then keep what is there.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
