@@ -135,7 +135,7 @@ void register_run(CLI::App& app, Action& action) {
   cmd->add_option("--seed", o->seed, "Random seed for sampling");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-sequence tokens");
   cmd->add_option("--dump-logits", o->dump_logits, "Write prompt logits [n_prompt, vocab] to FILE.npy and exit");
-  cmd->add_option("--dtype", o->dtype, "Weight precision: auto (as stored), f32, bf16");
+  cmd->add_option("--dtype", o->dtype, "Weight precision: auto (as stored), f32, bf16, q8, q4");
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
   cmd->callback([&action, o, p, pi] {
     if (p->count() == 0 && pi->count() == 0) throw CLI::RequiredError("--prompt or --prompt-ids");
