@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "tokenizer/jinja/text.h"
+#include "tokenizer/utf8.h"
 
 namespace r1::jinja {
 
@@ -21,24 +22,6 @@ bool is_name_start(char c) {
 }
 bool is_name_char(char c) {
   return is_name_start(c) || is_digit(c);
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
 }
 
 // What the text right after a closing tag loses: nothing, all leading whitespace ("-"), or one newline
@@ -301,7 +284,7 @@ class Lexer {
           }
           if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             error(j - 2, "escape names an invalid code point");
-          append_utf8(value, cp);
+          tok::append_utf8(value, cp);
           j += len;
           break;
         }
