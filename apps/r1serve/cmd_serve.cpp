@@ -43,6 +43,8 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--kv-cache-memory", o->kv_cache_memory,
                   "KV cache budget, e.g. 2GiB (default: from free RAM)");
+  cmd->add_option("--kv-cache-dtype", o->kv_cache_dtype, "K/V element type: f32, f16 or bf16 (half the memory)")
+      ->capture_default_str();
   cmd->add_option("--max-num-seqs", o->max_num_seqs, "Requests running at once")->capture_default_str();
   cmd->add_option("--max-batch-tokens", o->max_batch_tokens,
                   "Tokens per forward pass (prefill chunks + decodes)")

@@ -17,7 +17,7 @@ constexpr double kDefaultKvFraction = 0.4;
 }  // namespace
 
 Engine::Engine(const LoadedModel& model, ThreadPool& pool, EngineConfig cfg)
-    : Engine(make_decoder_executor(model, pool), cfg) {}
+    : Engine(make_decoder_executor(model, pool, cfg.kv_cache_dtype), cfg) {}
 
 Engine::Engine(std::unique_ptr<ModelExecutor> executor, EngineConfig cfg)
     : cfg_(cfg), executor_(std::move(executor)) {

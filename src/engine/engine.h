@@ -25,6 +25,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+
+#include "core/dtype.h"
 #include <unordered_set>
 #include <vector>
 
@@ -46,6 +48,7 @@ struct EngineConfig {
       2048;  // tokens per forward pass (decodes + prefill chunks); TGI MAX_BATCH_PREFILL_TOKENS
   size_t max_model_len = 0;  // 0 = derive: min(max_position_embeddings, tokens the KV budget holds)
   bool enable_prefix_caching = true;
+  DType kv_cache_dtype = DType::F32;  // element type of cached K/V: f32 (exact), f16 or bf16 (half the memory)
 
   // Throws r1::Error naming the field when a value is out of range.
   void validate() const;

@@ -30,6 +30,7 @@ class ModelExecutor {
 };
 
 // The real model: Decoder + KvCache. `model` and `pool` must outlive it.
-std::unique_ptr<ModelExecutor> make_decoder_executor(const LoadedModel& model, ThreadPool& pool);
+std::unique_ptr<ModelExecutor> make_decoder_executor(const LoadedModel& model, ThreadPool& pool,
+                                                     DType kv_dtype = DType::F32);
 
 }  // namespace r1

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "model/kv_cache.h"
 
 namespace r1::server {
 
@@ -78,6 +79,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
   m->pool = std::make_unique<ThreadPool>(o.threads);
   EngineConfig ec;
   if (!o.kv_cache_memory.empty()) ec.kv_cache_bytes = parse_byte_size(o.kv_cache_memory, "--kv-cache-memory");
+  ec.kv_cache_dtype = parse_kv_cache_dtype(o.kv_cache_dtype);
   ec.max_num_seqs = o.max_num_seqs;
   ec.max_batch_tokens = o.max_batch_tokens;
   ec.max_model_len = o.max_model_len;
@@ -102,10 +104,10 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
                c.architecture, c.n_layers, double(m->model->weights.bytes()) / 1e6,
                weight_precision_name(precision), std::chrono::duration<double>(clock::now() - t0).count());
   spdlog::info(
-      "KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB); max_model_len {}; max_num_seqs {}; "
+      "KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB, {}); max_model_len {}; max_num_seqs {}; "
       "max_batch_tokens {}; {} threads",
       m->engine->num_kv_blocks(), m->engine->block_size(), m->engine->kv_capacity_tokens(),
-      double(m->engine->kv_cache_bytes()) / (1 << 20), mml, ec.max_num_seqs, ec.max_batch_tokens,
+      double(m->engine->kv_cache_bytes()) / (1 << 20), dtype_name(ec.kv_cache_dtype), mml, ec.max_num_seqs, ec.max_batch_tokens,
       m->pool->size());
   spdlog::info("limits: max_input_tokens {}, max_total_tokens {}; chat template: {}; reasoning parser: {}",
                m->max_input_tokens, m->max_total_tokens,

@@ -10,6 +10,7 @@
 #include "core/thread_pool.h"
 #include "engine/engine.h"
 #include "engine/generator.h"
+#include "model/kv_cache.h"
 #include "support/test_support.h"
 
 namespace r1 {
@@ -155,6 +156,23 @@ TEST_P(EngineOnGoldenModel, GreedyOutputIsTheSameAloneBatchedCachedAndPreempted)
   ASSERT_TRUE(cramped.wait_idle(10s));
   EXPECT_GT(cramped.stats().preemptions, 0u);
   EXPECT_EQ(cramped.stats().kv_blocks_used, 0u);
+}
+
+// --kv-cache-dtype reaches the KV memory: at a fixed byte budget a 16-bit cache holds twice the blocks, and
+// requests still run to their length.
+TEST_P(EngineOnGoldenModel, HalfPrecisionKvCacheHoldsTwiceTheBlocks) {
+  for (DType kv : {DType::F16, DType::BF16}) {
+    EngineConfig f32 = config(true, 256), half = config(true, 256);
+    // A whole number of F32 blocks, so neither budget rounds down.
+    f32.kv_cache_bytes = half.kv_cache_bytes =
+        40 * KvCache::block_bytes(model_->package.config(), f32.block_size);
+    half.kv_cache_dtype = kv;
+    Engine e32(*model_, pool_, f32), e16(*model_, pool_, half);
+    EXPECT_EQ(e16.num_kv_blocks(), 2 * e32.num_kv_blocks()) << dtype_name(kv);
+    auto got = run_all(e16, {greedy("a", case_ids(manifest_["cases"][0]), 8)});
+    EXPECT_EQ(got["a"].tokens.size(), 8u);
+    EXPECT_EQ(got["a"].reason, FinishReason::length);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, EngineOnGoldenModel,
