@@ -10,7 +10,7 @@ const OpenAI = require('openai');
 const client = new OpenAI({ baseURL: baseURL + '/v1', apiKey: 'none', maxRetries: 0, timeout: 120000 });
 const model = (await client.models.list()).data[0].id;
 
-const tally = { completed: 0, disconnected: 0, rejected_400: 0, rejected_429: 0, tokens: 0 };
+const tally = { completed: 0, disconnected: 0, rejected_400: 0, rejected_429: 0, over_limit_429: 0, tokens: 0 };
 const lengths = [4, 8, 16, 32, 64, 96];
 
 async function one(i) {
@@ -49,7 +49,10 @@ async function one(i) {
     } else if (e.status === 400 && overLimit) {
       tally.rejected_400++;
     } else if (e.status === 429) {
-      tally.rejected_429++;
+      // The concurrency check comes first: an over-limit request that arrives while the server is full is
+      // refused with 429 before its length is looked at.
+      if (overLimit) tally.over_limit_429++;
+      else tally.rejected_429++;
     } else {
       throw new Error(`request ${i} (chat=${chat}, max_tokens=${max_tokens}): ${e.status} ${e.message}`);
     }
@@ -59,7 +62,7 @@ async function one(i) {
 const t0 = Date.now();
 await Promise.all(Array.from({ length: 64 }, (_, i) => one(i)));
 tally.seconds = (Date.now() - t0) / 1000;
-assert.equal(tally.rejected_400, 6, 'every over-limit request is refused with 400');
+assert.equal(tally.rejected_400 + tally.over_limit_429, 6, 'every over-limit request is refused (400, or 429 when full)');
 assert.ok(tally.completed > 0);
 
 // The server goes idle and frees every block (aborted ones included).
@@ -77,6 +80,9 @@ for (let i = 0; i < 200 && !idle; i++) {
 assert.ok(idle, 'server idle with KV usage 0 after the load:\n' + m);
 const aborts = m.split('\n').find((l) => l.startsWith('vllm:request_success_total') && l.includes('finished_reason="abort"'));
 tally.engine_aborts = Number(aborts.split(' ').pop());
+// On the idle server an over-limit request is refused with 400 naming the limit.
+await assert.rejects(client.completions.create({ model, prompt: 'Once', max_tokens: 100000 }),
+  (e) => e.status === 400 && /max_total_tokens|maximum|limit/i.test(e.message));
 // A fresh request still works.
 const after = await client.completions.create({ model, prompt: 'Once', max_tokens: 4 });
 assert.equal(after.choices.length, 1);
