@@ -176,13 +176,7 @@ TEST_P(EngineOnGoldenModel, HalfPrecisionKvCacheHoldsTwiceTheBlocks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, EngineOnGoldenModel,
-                         ::testing::Values("tiny-qwen2", "tiny-llama3", "tiny-llama-tied", "stories260K-hf"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& ch : n)
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         ::testing::Values("tiny-qwen2", "tiny-llama3", "tiny-llama-tied", "stories260K-hf"), ::r1::test::ParamName());
 
 }  // namespace
 }  // namespace r1

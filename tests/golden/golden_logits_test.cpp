@@ -113,13 +113,7 @@ TEST_P(GoldenModel, CliGreedyIdsMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, GoldenModel,
-                         ::testing::Values("tiny-qwen2", "tiny-llama3", "tiny-llama-tied", "stories260K-hf"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (!isalnum(ch)) ch = '_';
-                           return s;
-                         });
+                         ::testing::Values("tiny-qwen2", "tiny-llama3", "tiny-llama-tied", "stories260K-hf"), ::r1::test::ParamName());
 
 // stories260K is a real trained model: 200 greedy tokens from BOS reproduce llama2.c's run.c token for token.
 TEST(Stories260K, GreedyFromBosMatchesLlama2c) {

@@ -75,13 +75,7 @@ TEST_P(QuantGolden, PromptLogitsWithinMeasuredTolerance) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedModels, QuantGolden,
-                         ::testing::Values("stories260K-hf", "tiny-qwen2", "tiny-llama3", "tiny-llama-tied"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& ch : s)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return s;
-                         });
+                         ::testing::Values("stories260K-hf", "tiny-qwen2", "tiny-llama3", "tiny-llama-tied"), ::r1::test::ParamName());
 
 // The greedy stories260K continuation from BOS at q8. It cannot be bit-for-bit the golden one: along that
 // path the F32 top-1/top-2 logit margin falls to 0.042 at step 114 and 0.0042 at step 185, while Q8_0 weights

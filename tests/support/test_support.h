@@ -3,6 +3,7 @@
 // crafted safetensors files and tiny random model packages.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,18 @@ std::string js_dir();
     if (!std::filesystem::exists(::r1::test::js_dir() + "/node_modules"))                               \
       GTEST_SKIP() << "tests/js/node_modules missing: run npm ci --prefix tests/js (scripts/test.sh does)"; \
   } while (0)
+
+// Names a parameterised test instance after its string parameter ("tiny-qwen2" -> "tiny_qwen2"): every
+// character gtest does not allow in a name becomes '_'.
+struct ParamName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    std::string s = info.param;
+    for (char& c : s)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return s;
+  }
+};
 
 struct CommandResult {
   int exit_code = -1;

@@ -41,13 +41,7 @@ TEST_P(TokenizerOracle, SameIdsAsLenmlTokenizersOnGsm8kAndMtBench) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, TokenizerOracle,
-                         ::testing::Values("qwen2", "deepseek-r1-qwen", "llama-bpe", "gpt-2", "mistral-spm"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         ::testing::Values("qwen2", "deepseek-r1-qwen", "llama-bpe", "gpt-2", "mistral-spm"), ::r1::test::ParamName());
 
 }  // namespace
 }  // namespace r1::test

@@ -47,13 +47,7 @@ TEST_P(TokenizerVectors, RoundTripsGsm8kAndMtBench) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, TokenizerVectors,
-                         ::testing::Values("qwen2", "deepseek-r1-qwen", "llama-bpe", "gpt-2", "llama-spm"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         ::testing::Values("qwen2", "deepseek-r1-qwen", "llama-bpe", "gpt-2", "llama-spm"), ::r1::test::ParamName());
 
 }  // namespace
 }  // namespace r1::test
