@@ -1,0 +1,60 @@
+#pragma once
+// A GGUF v3 file of random weights in a distill's exact shape, for benchmarking llama.cpp on the same machine
+// as r1serve (bench/llamacpp). The values are those of `r1serve perf --load-format dummy` (same generator,
+// same seed), stored as llama.cpp names and lays them out; the vocabulary is a stand-in of the right size.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_config.h"
+
+namespace r1::gguf {
+
+// GGML tensor types used here (ggml.h's enum ggml_type).
+enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8 };
+
+// What the file is: every layer matrix in `matrix_type`. Q8_0 and F16 keep the embedding and the output
+// matrix in the same type; Q4_0 keeps them in Q8_0, as `r1serve --dtype q4` does (llama-quantize would
+// choose Q6_K for the output matrix of a Q4_0 model).
+enum class FileType { Q8_0, Q4_0, F16 };
+// "q8_0", "q4_0" or "f16"; throws r1::Error otherwise.
+FileType parse_file_type(const std::string& s);
+std::string file_type_name(FileType t);
+
+struct TensorInfo {
+  std::string name;             // llama.cpp's name: "blk.3.attn_q.weight"
+  std::string source;           // the Hugging Face tensor whose random values it holds ("" for rope_freqs)
+  std::vector<uint64_t> ne;     // GGUF order: ne[0] is the innermost (columns)
+  GgmlType type = GgmlType::F32;
+  uint64_t offset = 0;          // from the start of the data section; a multiple of kAlignment
+  uint64_t bytes = 0;
+};
+
+inline constexpr uint64_t kAlignment = 32;
+
+// The tensors of the file for config `c`, in file order, with their offsets. Throws r1::Error when a matrix's
+// columns are not a multiple of 32 (no block format then).
+std::vector<TensorInfo> plan_tensors(const ModelConfig& c, FileType t);
+
+// "qwen2" for Qwen2ForCausalLM, "llama" for LlamaForCausalLM.
+std::string gguf_architecture(const ModelConfig& c);
+
+struct WriteOptions {
+  FileType type = FileType::Q8_0;
+  uint64_t seed = 1;        // r1serve's dummy weights use seed 1
+  int threads = 0;          // 0: all cores
+  std::string name;         // general.name; default "r1serve dummy <architecture>"
+};
+
+struct WriteSummary {
+  size_t n_tensors = 0;
+  size_t n_kv = 0;
+  uint64_t data_offset = 0;  // where the data section starts in the file
+  uint64_t file_bytes = 0;
+};
+
+// Writes the whole file tensor by tensor (never more than a few MB of weights in memory). Throws r1::Error
+// naming the path on an I/O error.
+WriteSummary write_dummy_gguf(const ModelConfig& c, const std::string& path, const WriteOptions& opt);
+
+}  // namespace r1::gguf
