@@ -1,7 +1,15 @@
 // AVX2 kernels for the packed Q8_0 / Q4_0 tiles (quant.h). A 256-bit register holds half a tile chunk: 8 rows
-// × 4 columns. vpmaddubsw saturates at 16 bits, so Q8_0 uses the sign trick (|w| × sign(x, w), both at most
-// 127 in magnitude) rather than the +128 stored offset; Q4_0's nibbles (0..15) go in directly and the offset
-// 8 is removed through the block's activation sum, as in the AVX-512 kernel.
+// × 4 columns, and a broadcast of 4 activation bytes multiplies all of it, so the 8 lanes are 8 output rows
+// and no horizontal sums are needed.
+//
+// The weight side of each chunk is prepared once and used for T tokens (the GEMM of prefill and batched
+// decode is bound by vector instructions, not memory, so the per-token work is what counts):
+// - Q8_0: vpmaddubsw saturates at 16 bits, so the stored unsigned quant (q + 128) is made signed again and
+//   the sign trick is used, |w| × sign(x, w) (both at most 127): per token and chunk, vpsignb + vpmaddubsw +
+//   vpmaddwd + vpaddd.
+// - Q4_0: nibbles (0..15) go into vpmaddubsw directly; each 16-bit lane is at most 2 × 15 × 127, so all 8
+//   chunks of a block add in 16 bits before one widening vpmaddwd, and the offset 8 is removed through the
+//   block's activation sum. Per token and chunk: vpmaddubsw + vpaddw.
 #include <immintrin.h>
 
 #include "kernels/cpu/cpu_kernels.h"
@@ -10,74 +18,114 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-// Integer dot of 8 rows (one half of a tile) with one block of activations: 8 int32 lanes, offset not
-// removed.
-template <DType F>
-inline __m256i half_tile_dot(const uint8_t* q, size_t half, const int32_t* xq) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i s = _mm256_setzero_si256();
-  if constexpr (F == DType::Q8_0) {
-    const __m256i flip = _mm256_set1_epi8(char(0x80));
-    for (int i = 0; i < 8; ++i) {
-      __m256i wq = _mm256_xor_si256(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * i + 32 * half)), flip);
-      __m256i xb = _mm256_set1_epi32(xq[i]);
-      __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xb, wq));
-      s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
-    }
-  } else {
-    const __m256i lo = _mm256_set1_epi8(15);
-    // Each 16-bit sum is at most 2 × 15 × 127, so all four chunks add in 16 bits before widening.
-    __m256i p16 = _mm256_setzero_si256();
-    for (int p = 0; p < 4; ++p) {
-      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64 * p + 32 * half));
-      p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(_mm256_and_si256(v, lo), _mm256_set1_epi32(xq[p])));
-      p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), lo),
-                                                       _mm256_set1_epi32(xq[p + 4])));
-    }
-    s = _mm256_madd_epi16(p16, ones);
-  }
-  return s;
+constexpr size_t kQ8TileBytes = kQRowTile * 34, kQ4TileBytes = kQRowTile * 18;
+
+inline __m256i bcast4(const int8_t* p) {
+  int32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
 }
 
-template <DType F, int T>
-void half_group_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
-                       size_t r0, size_t n_valid) {
-  constexpr size_t tb = kQRowTile * (F == DType::Q8_0 ? 34 : 18);
-  constexpr int32_t off = F == DType::Q8_0 ? 0 : 8;  // Q8_0 is signed again after the xor
+// Pins an accumulator to its register at this point, so the compiler keeps the straight chain of adds
+// written here instead of re-associating a block's 32 products into a tree that spills to the stack.
+inline void pin(__m256i& v) {
+  asm("" : "+x"(v));
+}
+
+inline void store_rows(float* out, __m256 v, size_t n_valid) {
+  if (n_valid == 8) {
+    _mm256_storeu_ps(out, v);
+    return;
+  }
+  alignas(32) float tmp[8];
+  _mm256_store_ps(tmp, v);
+  for (size_t i = 0; i < n_valid; ++i) out[i] = tmp[i];
+}
+
+// 8 rows (half `half` of each tile of one 16-row group) × tokens t0..t0+T-1, over all blocks. Writes
+// y[(t0 + t) * ldy + r0 + i] for i < n_valid.
+template <int T>
+void q8_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
+                    size_t r0, size_t n_valid) {
   const size_t kb = x.kb, kp = kb * kQBlock;
+  const __m256i flip = _mm256_set1_epi8(char(0x80)), ones = _mm256_set1_epi16(1);
+  const int8_t* xq[T];
+  for (int t = 0; t < T; ++t) xq[t] = x.qs + (t0 + size_t(t)) * kp;
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < kb; ++b) {
-    const uint8_t* tile = tiles + b * tb;
-    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    const uint8_t* tile = tiles + b * kQ8TileBytes;
+    __m256i s[T];
+    for (int t = 0; t < T; ++t) s[t] = _mm256_setzero_si256();
+    for (int i = 0; i < 8; ++i) {
+      const __m256i w = _mm256_xor_si256(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 32 + 64 * i + 32 * half)), flip);
+      const __m256i wa = _mm256_abs_epi8(w);
+      for (int t = 0; t < T; ++t) {
+        const __m256i xs = _mm256_sign_epi8(bcast4(xq[t] + b * kQBlock + 4 * i), w);
+        s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wa, xs), ones));
+        pin(s[t]);
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
     for (int t = 0; t < T; ++t) {
-      const size_t row = t0 + size_t(t);
-      const int32_t* xq = reinterpret_cast<const int32_t*>(x.qs + row * kp + b * kQBlock);
-      __m256i s = _mm256_sub_epi32(half_tile_dot<F>(tile + 32, half, xq),
-                                   _mm256_set1_epi32(off * x.sum[row * kb + b]));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(x.d[row * kb + b])),
-                               acc[t]);
+      const float dx = x.d[(t0 + size_t(t)) * kb + b];
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(dw, _mm256_set1_ps(dx)), acc[t]);
     }
   }
-  for (int t = 0; t < T; ++t) {
-    float* out = y + (t0 + size_t(t)) * ldy + r0;
-    if (n_valid == 8) {
-      _mm256_storeu_ps(out, acc[t]);
-    } else {
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, acc[t]);
-      for (size_t i = 0; i < n_valid; ++i) out[i] = tmp[i];
+  for (int t = 0; t < T; ++t) store_rows(y + (t0 + size_t(t)) * ldy + r0, acc[t], n_valid);
+}
+
+template <int T>
+void q4_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
+                    size_t r0, size_t n_valid) {
+  const size_t kb = x.kb, kp = kb * kQBlock;
+  const __m256i lo = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+  const int8_t* xq[T];
+  for (int t = 0; t < T; ++t) xq[t] = x.qs + (t0 + size_t(t)) * kp;
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (size_t b = 0; b < kb; ++b) {
+    const uint8_t* tile = tiles + b * kQ4TileBytes;
+    __m256i s16[T];
+    for (int t = 0; t < T; ++t) s16[t] = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 32 + 64 * p + 32 * half));
+      const __m256i wl = _mm256_and_si256(v, lo), wh = _mm256_and_si256(_mm256_srli_epi16(v, 4), lo);
+      for (int t = 0; t < T; ++t) {
+        const int8_t* xb = xq[t] + b * kQBlock;
+        s16[t] = _mm256_add_epi16(s16[t], _mm256_maddubs_epi16(wl, bcast4(xb + 4 * p)));
+        s16[t] = _mm256_add_epi16(s16[t], _mm256_maddubs_epi16(wh, bcast4(xb + 16 + 4 * p)));
+        pin(s16[t]);
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    for (int t = 0; t < T; ++t) {
+      const size_t xb = (t0 + size_t(t)) * kb + b;
+      const __m256i s = _mm256_sub_epi32(_mm256_madd_epi16(s16[t], ones), _mm256_set1_epi32(8 * x.sum[xb]));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(x.d[xb])), acc[t]);
     }
   }
+  for (int t = 0; t < T; ++t) store_rows(y + (t0 + size_t(t)) * ldy + r0, acc[t], n_valid);
+}
+
+template <DType F, int T>
+inline void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
+                        size_t r0, size_t n_valid) {
+  if constexpr (F == DType::Q8_0)
+    q8_half_tokens<T>(x, t0, tiles, half, y, ldy, r0, n_valid);
+  else
+    q4_half_tokens<T>(x, t0, tiles, half, y, ldy, r0, n_valid);
 }
 
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
-  constexpr size_t tb = kQRowTile * (F == DType::Q8_0 ? 34 : 18);
+  constexpr size_t tb = F == DType::Q8_0 ? kQ8TileBytes : kQ4TileBytes;
+  constexpr int T = 4;  // tokens per pass over a half tile: 4 float + 4 integer accumulators fit 16 registers
   const size_t group_bytes = x.kb * tb;
-  const size_t batch = max1((size_t(256) << 10) / group_bytes);  // see avx512_quant.cpp
-  constexpr int T = 4;
+  // Groups are taken in batches whose tiles fit in L2, and every token passes over a batch before the next
+  // batch is read from memory.
+  const size_t batch = max1((size_t(256) << 10) / group_bytes);
   for (size_t gb = g0; gb < g1; gb += batch) {
     const size_t ge = min_size(g1, gb + batch);
     for (size_t t0 = 0; t0 < x.n; t0 += T) {
@@ -90,16 +138,16 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           const size_t nv = min_size(8, rows - r0);
           switch (nt) {
             case 4:
-              half_group_tokens<F, 4>(x, t0, tiles, half, y, ldy, r0, nv);
+              half_tokens<F, 4>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
             case 3:
-              half_group_tokens<F, 3>(x, t0, tiles, half, y, ldy, r0, nv);
+              half_tokens<F, 3>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
             case 2:
-              half_group_tokens<F, 2>(x, t0, tiles, half, y, ldy, r0, nv);
+              half_tokens<F, 2>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
             default:
-              half_group_tokens<F, 1>(x, t0, tiles, half, y, ldy, r0, nv);
+              half_tokens<F, 1>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
           }
         }
