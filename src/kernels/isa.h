@@ -41,6 +41,14 @@ struct KvView {
 using AttentionFn = void (*)(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
                              float scale, float* scratch, float* out);
 
+// Quantizes rows of x [n, k] per block of 32 to int8 with a float scale (the contract of quantize_act_rows in
+// quant.h): qs [n, kb * 32] (zero-padded), d [n, kb], sum [n, kb]. Every table gives the same bytes as
+// ref::quantize_act_rows (round half to even, scale max|x| / 127).
+using QuantizeActsFn = void (*)(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d,
+                                int32_t* sum);
+// out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]; out may alias gate.
+using SiluMulFn = void (*)(const float* gate, const float* up, float* out, size_t n);
+
 struct KernelTable {
   Isa isa;
   MatmulRowsFn matmul_rows_f32;
@@ -49,6 +57,8 @@ struct KernelTable {
   QMatmulFn qmatmul_q8_0;
   QMatmulFn qmatmul_q4_0;
   AttentionFn attention;
+  QuantizeActsFn quantize_acts;
+  SiluMulFn silu_mul;
 };
 
 // The table for an ISA, or nullptr if this CPU cannot run it.

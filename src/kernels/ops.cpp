@@ -63,6 +63,20 @@ void matmul(ThreadPool& pool, const QuantizedActs& xq, const WeightMatrix& w, co
   });
 }
 
+void silu_mul(ThreadPool& pool, const float* gate, const float* up, float* out, size_t n) {
+  const SiluMulFn fn = active_kernels().silu_mul;
+  constexpr size_t kChunk = 4096;  // floats per task: large enough to hide the fork/join
+  const size_t n_chunks = (n + kChunk - 1) / kChunk;
+  if (n_chunks <= 1) {
+    fn(gate, up, out, n);
+    return;
+  }
+  pool.parallel_for(n_chunks, [&](size_t cb, size_t ce) {
+    const size_t b = cb * kChunk, e = std::min(n, ce * kChunk);
+    fn(gate + b, up + b, out + b, e - b);
+  });
+}
+
 void weight_row(const WeightMatrix& w, size_t row, float* out) {
   R1_CHECK(row < w.rows, "weight_row: row {} of {}", row, w.rows);
   if (is_quantized(w.dtype)) {

@@ -27,13 +27,15 @@ void matmul(ThreadPool& pool, const float* x, size_t n, const WeightMatrix& w, c
 // matrices that read the same input (q/k/v, gate/up) share one quantization.
 void matmul(ThreadPool& pool, const QuantizedActs& xq, const WeightMatrix& w, const float* bias, float* y);
 
+// out[i] = silu(gate[i]) * up[i] for i < n, split across the pool (out may alias gate).
+void silu_mul(ThreadPool& pool, const float* gate, const float* up, float* out, size_t n);
+
 // Row `row` of any weight matrix as floats: out [w.cols] (embedding lookups).
 void weight_row(const WeightMatrix& w, size_t row, float* out);
 
 using ref::PagedKv;
 using ref::rmsnorm;
 using ref::rope_rotate_half;
-using ref::silu_mul;
 using ref::softmax;
 
 }  // namespace r1::kernels

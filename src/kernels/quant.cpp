@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/isa.h"
 #include "kernels/ref/ref_quant.h"
 
 namespace r1::kernels {
@@ -103,24 +104,8 @@ void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, Threa
 
 void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, QuantizedActs& out) {
   const size_t kp = out.kb * kQBlock;
-  for (size_t t = t_begin; t < t_end; ++t) {
-    for (size_t b = 0; b < out.kb; ++b) {
-      const size_t j0 = b * kQBlock, j1 = std::min(k, j0 + kQBlock);
-      const float* v = x + t * k;
-      float amax = 0;
-      for (size_t j = j0; j < j1; ++j) amax = std::max(amax, std::fabs(v[j]));
-      float d = amax / 127.0f, id = d != 0 ? 127.0f / amax : 0.0f;
-      int8_t* q = out.qs.data() + t * kp + j0;
-      int32_t s = 0;
-      for (size_t j = j0; j < j0 + kQBlock; ++j) {
-        int8_t qj = j < j1 ? int8_t(std::nearbyint(v[j] * id)) : 0;
-        q[j - j0] = qj;
-        s += qj;
-      }
-      out.d[t * out.kb + b] = d;
-      out.sum[t * out.kb + b] = s;
-    }
-  }
+  active_kernels().quantize_acts(x + t_begin * k, t_end - t_begin, k, out.kb, out.qs.data() + t_begin * kp,
+                                 out.d.data() + t_begin * out.kb, out.sum.data() + t_begin * out.kb);
 }
 
 }  // namespace r1::kernels

@@ -100,7 +100,7 @@ void Decoder::mlp_layer(size_t layer, size_t n) {
   const size_t h = c_.hidden_size, f = c_.intermediate_size;
   kernels::rmsnorm(x_.data(), L.ffn_norm, n, h, float(c_.rms_norm_eps), xn_.data());
   project(xn_.data(), n, {{L.w_gate, nullptr, gate_.data()}, {L.w_up, nullptr, up_.data()}});  // [n, ffn] x2
-  kernels::silu_mul(gate_.data(), up_.data(), gate_.data(), n * f);
+  kernels::silu_mul(pool_, gate_.data(), up_.data(), gate_.data(), n * f);
   matmul(pool_, gate_.data(), n, L.w_down, nullptr, xn_.data(), &xq_);  // [n, hidden]
   for (size_t i = 0; i < n * h; ++i) x_[i] += xn_[i];
 }

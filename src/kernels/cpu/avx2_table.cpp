@@ -77,7 +77,9 @@ const KernelTable& avx2_kernel_table() {
                              matmul_rows<DType::F16>,
                              cpu::avx2_qmatmul_q8_0,
                              cpu::avx2_qmatmul_q4_0,
-                             cpu::avx2_attention};
+                             cpu::avx2_attention,
+                             cpu::avx2_quantize_act_rows,
+                             cpu::avx2_silu_mul};
   return t;
 }
 

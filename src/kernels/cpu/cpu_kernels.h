@@ -2,6 +2,8 @@
 // Entry points defined in the per-ISA translation units, gathered into the tables by cpu/*_table.cpp.
 #include "kernels/isa.h"
 #include "kernels/quant.h"
+#include "kernels/ref/ref_ops.h"
+#include "kernels/ref/ref_quant.h"
 
 namespace r1::kernels::cpu {
 
@@ -32,6 +34,10 @@ void avx2_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_c
                     float scale, float* scratch, float* out);
 void avx512_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
                       float scale, float* scratch, float* out);
+
+void avx2_quantize_act_rows(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d,
+                            int32_t* sum);
+void avx2_silu_mul(const float* gate, const float* up, float* out, size_t n);
 
 // softmax(x[0..n)) in place, shared shape of every ISA's attention (exp through the compiler builtin, not the
 // std:: inline overloads; see min_size).

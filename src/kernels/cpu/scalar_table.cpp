@@ -20,7 +20,9 @@ const KernelTable& scalar_kernel_table() {
                              matmul_rows_scalar<DType::F16>,
                              cpu::scalar_qmatmul_q8_0,
                              cpu::scalar_qmatmul_q4_0,
-                             cpu::scalar_attention};
+                             cpu::scalar_attention,
+                             ref::quantize_act_rows,
+                             ref::silu_mul};
   return t;
 }
 

@@ -1,5 +1,6 @@
 #include "kernels/ref/ref_quant.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace r1::kernels::ref {
@@ -77,6 +78,28 @@ void matmul_q4_0(const QuantizedActs& x, const BlockQ4_0* w, size_t rows, float*
         acc += double(f16_to_f32(wb.d)) * x.d[t * x.kb + b] * dot;
       }
       y[t * ldy + r] = float(acc);
+    }
+  }
+}
+
+void quantize_act_rows(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d, int32_t* sum) {
+  const size_t kp = kb * kQBlock;
+  for (size_t t = 0; t < n; ++t) {
+    const float* v = x + t * k;
+    for (size_t b = 0; b < kb; ++b) {
+      const size_t j0 = b * kQBlock, j1 = std::min(k, j0 + kQBlock);
+      float amax = 0;
+      for (size_t j = j0; j < j1; ++j) amax = std::max(amax, std::fabs(v[j]));
+      const float id = amax != 0 ? 127.0f / amax : 0.0f;
+      int8_t* q = qs + t * kp + j0;
+      int32_t s = 0;
+      for (size_t j = j0; j < j0 + kQBlock; ++j) {
+        const int8_t qj = j < j1 ? int8_t(std::nearbyint(v[j] * id)) : 0;
+        q[j - j0] = qj;
+        s += qj;
+      }
+      d[t * kb + b] = amax / 127.0f;
+      sum[t * kb + b] = s;
     }
   }
 }

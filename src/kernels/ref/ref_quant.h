@@ -24,6 +24,10 @@ void quantize_q4_0(const float* x, size_t n_blocks, BlockQ4_0* out);
 void dequantize_q8_0(const BlockQ8_0* b, size_t n_blocks, float* out);
 void dequantize_q4_0(const BlockQ4_0* b, size_t n_blocks, float* out);
 
+// Activations per block of 32: d = max|x| / 127, qs = round-half-even(x * 127 / max|x|), sum = Σ qs; the
+// contract of QuantizeActsFn (isa.h).
+void quantize_act_rows(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d, int32_t* sum);
+
 // y[t * ldy + r] = sum over blocks of d_w * d_x * (integer dot of the block), for t < x.n, r < rows, in
 // double. w: [rows, x.kb] blocks.
 void matmul_q8_0(const QuantizedActs& x, const BlockQ8_0* w, size_t rows, float* y, size_t ldy);
