@@ -101,24 +101,25 @@ BENCHMARK(BM_Q4_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx2)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
 
-// Attention of one query head over a 1024-position F16/F32 context, head_dim 128 (the 1.5B's).
+// Attention of a group of query heads (arg 2: 1, or 6 as in the 1.5B) sharing one KV head over a
+// 1024-position F16/F32 context (arg 1), head_dim 128 (the 1.5B's).
 void BM_Attention(benchmark::State& st) {
   const DType dt = st.range(0) == 16 ? DType::F16 : DType::F32;
-  const size_t hd = 128, ctx = 1024, bs = 16;
+  const size_t hd = 128, ctx = 1024, bs = 16, n_q = size_t(st.range(1));
   std::vector<uint8_t> k(ctx * hd * dtype_size(dt), 0x11), v(k.size(), 0x11);
   std::vector<int32_t> table(ctx / bs);
   for (size_t i = 0; i < table.size(); ++i) table[i] = int32_t(i);
-  std::vector<float> q(hd, 0.1f), out(hd), scratch(ctx);
+  std::vector<float> q(n_q * hd, 0.1f), out(n_q * hd), scratch(n_q * ctx);
   KvView view{k.data(), v.data(), dt, hd, table.data(), bs};
   const KernelTable& kt = active_kernels();
   for (auto _ : st) {
-    kt.attention(q.data(), view, 0, ctx, hd, 0.088f, scratch.data(), out.data());
+    kt.attention(q.data(), n_q, hd, view, 0, ctx, hd, 0.088f, scratch.data(), out.data(), hd);
     benchmark::DoNotOptimize(out.data());
   }
   st.counters["KV_GB/s"] =
       benchmark::Counter(double(2 * k.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Attention)->Arg(16)->Arg(32)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attention)->Args({16, 1})->Args({16, 6})->Args({32, 6})->Unit(benchmark::kMicrosecond);
 
 // One fork/join of the pool with an empty body: the synchronisation every op pays.
 void BM_ThreadPoolForkJoin(benchmark::State& st) {

@@ -35,11 +35,13 @@ struct KvView {
   size_t block_size;
 };
 
-// Causal attention of one query head over positions [0, n_ctx) of KV head kv_head: out =
-// softmax(q·Kᵀ·scale)·V. q, out: [head_dim] f32; scratch: [n_ctx] floats. Same contract as
-// ref::attention_one.
-using AttentionFn = void (*)(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                             float scale, float* scratch, float* out);
+// Causal attention of n_q query heads that share KV head kv_head (grouped-query attention) over positions
+// [0, n_ctx): out_h = softmax(q_h·Kᵀ·scale)·V for h < n_q. Query h is q + h * q_stride, its output out +
+// h * out_stride (both [head_dim] f32); scratch: [n_q * n_ctx] floats. Kernels load each K and V row once
+// for all n_q heads. Per head, the contract of ref::attention_one.
+using AttentionFn = void (*)(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
+                             size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out,
+                             size_t out_stride);
 
 // Quantizes rows of x [n, k] per block of 32 to int8 with a float scale (the contract of quantize_act_rows in
 // quant.h): qs [n, kb * 32] (zero-padded), d [n, kb], sum [n, kb]. Every table gives the same bytes as

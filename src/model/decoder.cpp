@@ -73,22 +73,24 @@ void Decoder::attention_layer(size_t layer, const ForwardBatch& b, KvCache& kv) 
     store_kv_row(v_.data() + t * kvd, kvd, kv_dt, vc + slot * kvd * esz);
   }
 
-  // One task per (token, query head); each thread keeps its own score buffer.
+  // One task per (token, KV head): the kernel attends with all the query heads of the group at once, so each
+  // K/V row is read once per group. Each thread keeps its own score buffer.
   const size_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = float(1.0 / std::sqrt(double(hd)));
-  const size_t n_tasks = n * c_.n_heads;
+  const size_t n_tasks = n * c_.n_kv_heads;
   const kernels::AttentionFn attend = kernels::active_kernels().attention;
   pool_.run([&](int ti, int nt) {
     std::vector<float>& scores = scores_[size_t(ti)];
     for (size_t task = n_tasks * size_t(ti) / size_t(nt); task < n_tasks * size_t(ti + 1) / size_t(nt);
          ++task) {
-      size_t t = task / c_.n_heads, head = task % c_.n_heads;
+      size_t t = task / c_.n_kv_heads, kv_head = task % c_.n_kv_heads;
       const SequenceSlice& s = b.seqs[size_t(seq_of_token_[t])];
       size_t n_ctx = size_t(positions_[t]) + 1;
-      if (scores.size() < n_ctx) scores.resize(n_ctx);
+      if (scores.size() < group * n_ctx) scores.resize(group * n_ctx);
       kernels::KvView view{kc, vc, kv_dt, kvd, s.block_table, bs};
-      attend(q_.data() + t * qd + head * hd, view, head / group, n_ctx, hd, scale, scores.data(),
-             attn_.data() + t * qd + head * hd);
+      const size_t head0 = kv_head * group;
+      attend(q_.data() + t * qd + head0 * hd, group, hd, view, kv_head, n_ctx, hd, scale, scores.data(),
+             attn_.data() + t * qd + head0 * hd, hd);
     }
   });
   matmul(pool_, attn_.data(), n, L.wo, nullptr, xn_.data(), &xq_);  // [n, hidden]

@@ -58,7 +58,7 @@ class Decoder {
   // Activations, resized per batch.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_;  // [n, ...]
   std::vector<int32_t> positions_, seq_of_token_;             // [n]
-  std::vector<std::vector<float>> scores_;                    // per thread: [context]
+  std::vector<std::vector<float>> scores_;                    // per thread: [query heads per KV head × context]
   kernels::QuantizedActs xq_;  // the current matmul input quantized per block (block-format weights only)
 };
 

@@ -1,6 +1,6 @@
 // The paged attention kernel of every ISA table this CPU runs, against ref::attention_one (double
 // accumulation, F32 cache), for F32, F16 and BF16 caches, odd head sizes, scattered block tables and contexts
-// of 1..300.
+// of 1..520, with 1 to 11 query heads per KV head.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,19 +23,21 @@ TEST_P(Attention, MatchesReference) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   struct Case {
-    size_t head_dim, n_kv_heads, block_size, n_ctx;
+    size_t head_dim, n_kv_heads, block_size, n_ctx, n_q;
   };
-  for (Case c : {Case{8, 4, 16, 1}, Case{128, 2, 16, 300}, Case{64, 3, 7, 45}, Case{19, 1, 5, 33},
-                 Case{130, 2, 16, 17}}) {
-    SCOPED_TRACE(testing::Message() << "hd=" << c.head_dim << " ctx=" << c.n_ctx);
+  // n_q covers every register-blocked group size of the kernels (1..8) and a split group (11 = 8 + 3).
+  for (Case c : {Case{8, 4, 16, 1, 1}, Case{128, 2, 16, 300, 6}, Case{64, 3, 7, 45, 4}, Case{19, 1, 5, 33, 7},
+                 Case{130, 2, 16, 17, 8}, Case{128, 1, 16, 70, 11}, Case{32, 2, 4, 9, 2}, Case{16, 2, 3, 5, 3},
+                 Case{24, 1, 8, 520, 5}}) {
+    SCOPED_TRACE(testing::Message() << "hd=" << c.head_dim << " ctx=" << c.n_ctx << " n_q=" << c.n_q);
     const size_t stride = c.n_kv_heads * c.head_dim,
                  n_blocks = (c.n_ctx + c.block_size - 1) / c.block_size + 3;
     std::vector<int32_t> table(n_blocks);
     std::iota(table.begin(), table.end(), 0);
     std::shuffle(table.begin(), table.end(), rng);  // positions scattered over the pool
     const size_t n = n_blocks * c.block_size * stride;
-    std::vector<float> k(n), v(n), q(c.head_dim);
-    for (auto* vec : {&k, &v, &q})
+    std::vector<float> k(n), v(n);
+    for (auto* vec : {&k, &v})
       for (float& x : *vec) x = u(rng) * 2.0f;
     // The cache in the tested dtype, and the same values widened back for the reference.
     std::vector<uint16_t> k16(n), v16(n);
@@ -55,12 +57,23 @@ TEST_P(Attention, MatchesReference) {
                 table.data(),
                 c.block_size};
     ref::PagedKv rv{k.data(), v.data(), stride, table.data(), c.block_size};
-    std::vector<float> want(c.head_dim), got(c.head_dim), s1(c.n_ctx), s2(c.n_ctx);
-    for (size_t h = 0; h < c.n_kv_heads; ++h) {
-      ref::attention_one(q.data(), rv, h, c.n_ctx, c.head_dim, scale, s1.data(), want.data());
-      kt->attention(q.data(), view, h, c.n_ctx, c.head_dim, scale, s2.data(), got.data());
-      for (size_t d = 0; d < c.head_dim; ++d)
-        ASSERT_NEAR(got[d], want[d], 1e-5f) << "head " << h << " d " << d;
+    // n_q query heads per KV head, stored with a gap between them (strides wider than head_dim) to catch
+    // stride mix-ups; outputs keep sentinels in the gaps.
+    const size_t n_q = c.n_q, q_stride = c.head_dim + 3, out_stride = c.head_dim + 5;
+    std::vector<float> qs(n_q * q_stride);
+    for (float& x : qs) x = u(rng) * 2.0f;
+    std::vector<float> want(c.head_dim), got(n_q * out_stride, 777.0f), s1(c.n_ctx), s2(n_q * c.n_ctx);
+    for (size_t kvh = 0; kvh < c.n_kv_heads; ++kvh) {
+      std::fill(got.begin(), got.end(), 777.0f);
+      kt->attention(qs.data(), n_q, q_stride, view, kvh, c.n_ctx, c.head_dim, scale, s2.data(), got.data(),
+                    out_stride);
+      for (size_t h = 0; h < n_q; ++h) {
+        ref::attention_one(qs.data() + h * q_stride, rv, kvh, c.n_ctx, c.head_dim, scale, s1.data(),
+                           want.data());
+        for (size_t d = 0; d < c.head_dim; ++d)
+          ASSERT_NEAR(got[h * out_stride + d], want[d], 1e-5f) << "kv head " << kvh << " q " << h << " d " << d;
+        for (size_t d = c.head_dim; d < out_stride; ++d) ASSERT_EQ(got[h * out_stride + d], 777.0f);
+      }
     }
   }
 }

@@ -1,8 +1,9 @@
-// Attention over the paged KV cache with AVX2 + FMA + F16C: 8 elements of a K or V row per instruction,
-// widened from F16 (vcvtph2ps) or BF16 (shift) on load; the scores' softmax is scalar (n_ctx values, not
-// head_dim × n_ctx).
+// Grouped-query attention over the paged KV cache with AVX2 + FMA + F16C: 8 elements of a K or V row per
+// instruction, widened from F16 (vcvtph2ps) or BF16 (shift) once for all the query heads that share the KV
+// head; a vectorised softmax (avx2_math.h).
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
@@ -39,43 +40,88 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-template <DType D>
-void attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t hd, float scale,
-               float* scores, float* out) {
+// NQ query heads against one KV head. Scores: each K row is widened once and dotted with all NQ queries.
+// Output: for every 8 columns of the head, the NQ accumulators stay in registers while the V rows stream
+// past, each widened once for all heads.
+template <DType D, int NQ>
+void attention_group(const float* q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx, size_t hd,
+                     float scale, float* scores, float* out, size_t out_stride) {
   const size_t hd8 = hd / 8 * 8;
   for (size_t j = 0; j < n_ctx; ++j) {
     const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * hd;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t d = 0; d < hd8; d += 8)
-      acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8<D>(kv.k, base + d), acc);
-    float dot = hsum(acc);
-    for (size_t d = hd8; d < hd; ++d) dot += q[d] * load1<D>(kv.k, base + d);
-    scores[j] = dot * scale;
+    __m256 acc[NQ];
+    for (int h = 0; h < NQ; ++h) acc[h] = _mm256_setzero_ps();
+    for (size_t d = 0; d < hd8; d += 8) {
+      const __m256 k = load8<D>(kv.k, base + d);
+      for (int h = 0; h < NQ; ++h) acc[h] = _mm256_fmadd_ps(_mm256_loadu_ps(q + h * q_stride + d), k, acc[h]);
+    }
+    for (int h = 0; h < NQ; ++h) {
+      float dot = hsum(acc[h]);
+      for (size_t d = hd8; d < hd; ++d) dot += q[h * q_stride + d] * load1<D>(kv.k, base + d);
+      scores[h * n_ctx + j] = dot * scale;
+    }
   }
-  softmax_inplace(scores, n_ctx);
-  for (size_t d = 0; d < hd; ++d) out[d] = 0;
-  for (size_t j = 0; j < n_ctx; ++j) {
-    const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * hd;
-    const __m256 p = _mm256_set1_ps(scores[j]);
-    for (size_t d = 0; d < hd8; d += 8)
-      _mm256_storeu_ps(out + d, _mm256_fmadd_ps(p, load8<D>(kv.v, base + d), _mm256_loadu_ps(out + d)));
-    for (size_t d = hd8; d < hd; ++d) out[d] += scores[j] * load1<D>(kv.v, base + d);
+  for (int h = 0; h < NQ; ++h) softmax_avx2(scores + h * n_ctx, n_ctx);
+  for (size_t d = 0; d < hd8; d += 8) {
+    __m256 acc[NQ];
+    for (int h = 0; h < NQ; ++h) acc[h] = _mm256_setzero_ps();
+    for (size_t j = 0; j < n_ctx; ++j) {
+      const __m256 v = load8<D>(kv.v, kv_slot(kv, j) * kv.slot_stride + kv_head * hd + d);
+      for (int h = 0; h < NQ; ++h) acc[h] = _mm256_fmadd_ps(_mm256_set1_ps(scores[h * n_ctx + j]), v, acc[h]);
+    }
+    for (int h = 0; h < NQ; ++h) _mm256_storeu_ps(out + h * out_stride + d, acc[h]);
+  }
+  for (size_t d = hd8; d < hd; ++d) {  // ragged head_dim
+    for (int h = 0; h < NQ; ++h) {
+      float o = 0;
+      for (size_t j = 0; j < n_ctx; ++j)
+        o += scores[h * n_ctx + j] * load1<D>(kv.v, kv_slot(kv, j) * kv.slot_stride + kv_head * hd + d);
+      out[h * out_stride + d] = o;
+    }
+  }
+}
+
+template <DType D>
+void attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
+               size_t hd, float scale, float* scratch, float* out, size_t out_stride) {
+  // Up to 8 heads per pass (the R1 distills have 4 to 8 query heads per KV head).
+  for (size_t h0 = 0; h0 < n_q; h0 += 8) {
+    const size_t m = min_size(8, n_q - h0);
+    const float* qh = q + h0 * q_stride;
+    float* oh = out + h0 * out_stride;
+    switch (m) {
+#define R1_GROUP_CASE(N)                                                                          \
+  case N:                                                                                         \
+    attention_group<D, N>(qh, q_stride, kv, kv_head, n_ctx, hd, scale, scratch, oh, out_stride); \
+    break;
+      R1_GROUP_CASE(8)
+      R1_GROUP_CASE(7)
+      R1_GROUP_CASE(6)
+      R1_GROUP_CASE(5)
+      R1_GROUP_CASE(4)
+      R1_GROUP_CASE(3)
+      R1_GROUP_CASE(2)
+      R1_GROUP_CASE(1)
+#undef R1_GROUP_CASE
+      default:
+        break;
+    }
   }
 }
 
 }  // namespace
 
-void avx2_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                    float scale, float* scratch, float* out) {
+void avx2_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
+                    size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
   switch (kv.dtype) {
     case DType::F16:
-      attention<DType::F16>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
+      attention<DType::F16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
       break;
     case DType::BF16:
-      attention<DType::BF16>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
+      attention<DType::BF16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
       break;
     default:
-      attention<DType::F32>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
+      attention<DType::F32>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
       break;
   }
 }

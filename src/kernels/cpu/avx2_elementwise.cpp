@@ -3,6 +3,7 @@
 // calls before.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
@@ -44,28 +45,6 @@ inline void quantize_block(const float* v, int8_t* q, float* d, int32_t* sum) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), p8);
   *d = amax / 127.0f;
   *sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(qi[0], qi[1]), _mm256_add_epi32(qi[2], qi[3])));
-}
-
-// exp(x) for x <= 0 within ~2 ulp: x = n·ln2 + r, |r| <= ln2/2, 2^n from the exponent bits and e^r from a
-// degree-6 polynomial. Inputs below -87 give 0 (their exp is below float's normal range).
-inline __m256 exp_nonpositive(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.0f);
-  const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-  x = _mm256_max_ps(x, lo);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // r = x - n·ln2 in two steps (Cody-Waite), so r keeps its low bits.
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
 }  // namespace

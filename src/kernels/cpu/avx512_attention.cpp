@@ -52,18 +52,23 @@ void attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, s
 
 }  // namespace
 
-void avx512_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                      float scale, float* scratch, float* out) {
-  switch (kv.dtype) {
-    case DType::F16:
-      attention<DType::F16>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
-      break;
-    case DType::BF16:
-      attention<DType::BF16>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
-      break;
-    default:
-      attention<DType::F32>(q, kv, kv_head, n_ctx, head_dim, scale, scratch, out);
-      break;
+void avx512_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
+                      size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
+  // One head at a time (K/V rows are re-read per head; the AVX2 kernel shares them across the group).
+  for (size_t h = 0; h < n_q; ++h) {
+    const float* qh = q + h * q_stride;
+    float* oh = out + h * out_stride;
+    switch (kv.dtype) {
+      case DType::F16:
+        attention<DType::F16>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
+        break;
+      case DType::BF16:
+        attention<DType::BF16>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
+        break;
+      default:
+        attention<DType::F32>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
+        break;
+    }
   }
 }
 

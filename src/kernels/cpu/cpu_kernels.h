@@ -28,12 +28,12 @@ void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t 
 void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
                          size_t ldy);
 
-void scalar_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                      float scale, float* scratch, float* out);
-void avx2_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                    float scale, float* scratch, float* out);
-void avx512_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                      float scale, float* scratch, float* out);
+void scalar_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
+                      size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride);
+void avx2_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
+                    size_t head_dim, float scale, float* scratch, float* out, size_t out_stride);
+void avx512_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
+                      size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride);
 
 void avx2_quantize_act_rows(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d,
                             int32_t* sum);

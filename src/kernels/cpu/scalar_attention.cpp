@@ -17,8 +17,9 @@ inline float load_kv(const void* base, DType dt, size_t i) {
 }
 }  // namespace
 
-void scalar_attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim,
-                      float scale, float* scratch, float* out) {
+namespace {
+void attention_one(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t head_dim, float scale,
+                   float* scratch, float* out) {
   for (size_t j = 0; j < n_ctx; ++j) {
     const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * head_dim;
     float dot = 0;
@@ -31,6 +32,14 @@ void scalar_attention(const float* q, const KvView& kv, size_t kv_head, size_t n
     const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * head_dim;
     for (size_t d = 0; d < head_dim; ++d) out[d] += scratch[j] * load_kv(kv.v, kv.dtype, base + d);
   }
+}
+
+}  // namespace
+
+void scalar_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
+                      size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
+  for (size_t h = 0; h < n_q; ++h)
+    attention_one(q + h * q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out + h * out_stride);
 }
 
 }  // namespace r1::kernels::cpu
