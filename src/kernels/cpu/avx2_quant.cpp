@@ -121,7 +121,7 @@ inline void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, siz
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
   constexpr size_t tb = F == DType::Q8_0 ? kQ8TileBytes : kQ4TileBytes;
-  constexpr int T = 4;  // tokens per pass over a half tile: 4 float + 4 integer accumulators fit 16 registers
+  constexpr int T = 6;  // tokens per pass over a half tile: 6 float + 6 integer accumulators + 4 in 16 registers
   const size_t group_bytes = x.kb * tb;
   // Groups are taken in batches whose tiles fit in L2, and every token passes over a batch before the next
   // batch is read from memory.
@@ -137,6 +137,12 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           if (r0 >= rows) break;
           const size_t nv = min_size(8, rows - r0);
           switch (nt) {
+            case 6:
+              half_tokens<F, 6>(x, t0, tiles, half, y, ldy, r0, nv);
+              break;
+            case 5:
+              half_tokens<F, 5>(x, t0, tiles, half, y, ldy, r0, nv);
+              break;
             case 4:
               half_tokens<F, 4>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
