@@ -3,6 +3,8 @@
 #include <charconv>
 
 #include "core/error.h"
+#include "engine/generator.h"
+#include "model/kv_cache.h"
 
 namespace r1::app {
 
@@ -22,6 +24,46 @@ std::vector<int32_t> parse_id_list(const std::string& s, const std::string& flag
   }
   if (ids.empty()) fail("{}: no token ids given", flag);
   return ids;
+}
+
+namespace {
+// A CLI11 check that runs the same parser the loader will, so a bad value stops the command at parse time
+// with that parser's message.
+template <typename Parse>
+CLI::Validator checked_by(Parse parse, const std::string& description) {
+  return CLI::Validator(
+      [parse](std::string& s) -> std::string {
+        try {
+          parse(s);
+          return {};
+        } catch (const r1::Error& e) {
+          return e.what();
+        }
+      },
+      description);
+}
+}  // namespace
+
+CLI::Option* add_load_format_option(CLI::App* cmd, std::string& value) {
+  return cmd
+      ->add_option("--load-format", value,
+                   "auto (read the weights) or dummy (RANDOM weights made from config.json alone: for "
+                   "benchmarks and tests)")
+      ->check(checked_by(parse_load_format, "auto|dummy"))
+      ->capture_default_str();
+}
+
+CLI::Option* add_tokenizer_option(CLI::App* cmd, std::string& value) {
+  return cmd->add_option(
+      "--tokenizer", value,
+      "Folder with tokenizer.json and tokenizer_config.json (default: the --model folder)");
+}
+
+CLI::Option* add_kv_cache_dtype_option(CLI::App* cmd, std::string& value) {
+  return cmd
+      ->add_option("--kv-cache-dtype", value, "K/V element type: f32 (exact), f16 or bf16 (half the memory)")
+      ->check(checked_by(parse_kv_cache_dtype, "f32|f16|bf16"))
+      ->capture_default_str();
 }
 
 }  // namespace r1::app

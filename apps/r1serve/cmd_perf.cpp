@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "engine/generator.h"
 #include "kernels/isa.h"
-#include "model/dummy_weights.h"
+#include "model/kv_cache.h"
 
 namespace r1::app {
 
@@ -128,19 +128,9 @@ double decode_once(Decoder& dec, const ModelConfig& c, KvCache& kv, size_t batch
 int perf(const PerfOptions& o) {
   const auto t_start = Clock::now();
   const WeightPrecision precision = parse_weight_precision(o.dtype);
-  std::unique_ptr<LoadedModel> loaded;
-  std::unique_ptr<ModelConfig> dummy_cfg;
-  std::unique_ptr<Weights> dummy_w;
-  if (o.load_format == "dummy") {
-    dummy_cfg = std::make_unique<ModelConfig>(dummy_config(o.model));
-    dummy_w = std::make_unique<Weights>(dummy_weights(*dummy_cfg, precision));
-  } else if (o.load_format == "auto") {
-    loaded = load_model(o.model, precision);
-  } else {
-    fail("unsupported --load-format \"{}\" (supported: auto, dummy)", o.load_format);
-  }
-  const ModelConfig& c = loaded ? loaded->package.config() : *dummy_cfg;
-  const Weights& w = loaded ? loaded->weights : *dummy_w;
+  std::unique_ptr<LoadedModel> loaded = load_model(o.model, precision, parse_load_format(o.load_format));
+  const ModelConfig& c = loaded->package.config();
+  const Weights& w = loaded->weights;
   const double load_s = seconds_since(t_start);
   std::vector<int32_t> batches = parse_id_list(o.batch, "--batch");
   if (batches.empty() || o.repeat == 0 || o.gen_tokens == 0 || o.prompt_tokens == 0)
@@ -227,10 +217,9 @@ void register_perf(CLI::App& app, Action& action) {
   cmd->add_option("--model", o->model,
                   "Hugging Face model folder (or, with --load-format dummy, a config.json)")
       ->required();
-  cmd->add_option("--load-format", o->load_format,
-                  "auto (read the weights) or dummy (random, from config.json)");
+  add_load_format_option(cmd, o->load_format);
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto, f32, bf16, q8, q4");
-  cmd->add_option("--kv-cache-dtype", o->kv_dtype, "KV cache element type: f32, f16, bf16");
+  add_kv_cache_dtype_option(cmd, o->kv_dtype);
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
   cmd->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for the prefill figure");
   cmd->add_option("--gen-tokens", o->gen_tokens, "Tokens each sequence decodes");

@@ -1,8 +1,11 @@
 #include "engine/generator.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "core/error.h"
+#include "model/dummy_weights.h"
 
 namespace r1 {
 
@@ -10,17 +13,37 @@ namespace {
 constexpr size_t kBlockSize = 16;
 }
 
-std::unique_ptr<LoadedModel> load_model(const std::string& dir, WeightPrecision precision) {
-  ModelPackage pkg = ModelPackage::open(dir);
-  Weights w = Weights::load(pkg, precision);
-  return std::make_unique<LoadedModel>(LoadedModel{std::move(pkg), std::move(w)});
+LoadFormat parse_load_format(const std::string& s) {
+  if (s == "auto") return LoadFormat::automatic;
+  if (s == "dummy") return LoadFormat::dummy;
+  fail("unsupported --load-format \"{}\" (supported: auto, dummy)", s);
 }
 
-Generator::Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context)
+const char* load_format_name(LoadFormat f) {
+  return f == LoadFormat::dummy ? "dummy" : "auto";
+}
+
+std::unique_ptr<LoadedModel> load_model(const std::string& dir, WeightPrecision precision,
+                                        LoadFormat format) {
+  if (format == LoadFormat::dummy) {
+    ModelPackage pkg = ModelPackage::open_config_only(dir);
+    Weights w = dummy_weights(pkg.config(), precision);
+    spdlog::warn(
+        "--load-format dummy: the weights of {} are RANDOM (made from config.json, not read from any file); "
+        "whatever it generates is meaningless — for benchmarks and tests only",
+        dir);
+    return std::make_unique<LoadedModel>(LoadedModel{std::move(pkg), std::move(w), format});
+  }
+  ModelPackage pkg = ModelPackage::open(dir);
+  Weights w = Weights::load(pkg, precision);
+  return std::make_unique<LoadedModel>(LoadedModel{std::move(pkg), std::move(w), format});
+}
+
+Generator::Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context, DType kv_dtype)
     : m_(m),
       decoder_(m.package.config(), m.weights, pool),
       max_context_(max_context),
-      kv_(m.package.config(), (max_context + kBlockSize - 1) / kBlockSize, kBlockSize) {
+      kv_(m.package.config(), (max_context + kBlockSize - 1) / kBlockSize, kBlockSize, kv_dtype) {
   // A lone sequence owns every block, in order.
   block_table_.resize(kv_.n_blocks());
   for (size_t i = 0; i < block_table_.size(); ++i) block_table_[i] = int32_t(i);

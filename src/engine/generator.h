@@ -14,12 +14,24 @@
 
 namespace r1 {
 
+// Where the weights come from, as vLLM's --load-format: `automatic` reads the folder's safetensors; `dummy`
+// makes random ones of the shapes config.json implies (model/dummy_weights.h), so the folder needs only
+// config.json (+ optional generation_config.json) — for benchmarks and tests, never for real output.
+enum class LoadFormat { automatic, dummy };
+// "auto" | "dummy"; throws r1::Error naming --load-format otherwise.
+LoadFormat parse_load_format(const std::string& s);
+const char* load_format_name(LoadFormat f);  // "auto" | "dummy"
+
 struct LoadedModel {
-  ModelPackage package;
+  ModelPackage package;  // with LoadFormat::dummy: config and generation config only (no tensors)
   Weights weights;
+  LoadFormat format = LoadFormat::automatic;
+  bool random_weights() const { return format == LoadFormat::dummy; }
 };
-// Opens the folder and loads its weights at the given precision. Throws r1::Error on any bad file.
-std::unique_ptr<LoadedModel> load_model(const std::string& dir, WeightPrecision precision);
+// Opens the folder and loads its weights at the given precision (or, with LoadFormat::dummy, makes random
+// ones and logs a warning saying so). Throws r1::Error on any bad file.
+std::unique_ptr<LoadedModel> load_model(const std::string& dir, WeightPrecision precision,
+                                        LoadFormat format = LoadFormat::automatic);
 
 struct GenerateOptions {
   SamplingParams sampling;
@@ -30,8 +42,9 @@ struct GenerateOptions {
 
 class Generator {
  public:
-  // max_context: the longest prompt + output this generator will hold (sizes its KV cache).
-  Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context);
+  // max_context: the longest prompt + output this generator will hold (sizes its KV cache); kv_dtype: the
+  // cache's element type (F32 exact; F16/BF16 half the memory, see parse_kv_cache_dtype).
+  Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context, DType kv_dtype = DType::F32);
 
   // Logits of every prompt position: [prompt.size(), vocab], row-major.
   std::vector<float> prompt_logits(const std::vector<int32_t>& prompt);

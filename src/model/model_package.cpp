@@ -38,14 +38,22 @@ std::map<std::string, std::set<std::string>> read_index(const std::string& path)
 
 }  // namespace
 
-ModelPackage ModelPackage::open(const std::string& dir) {
+ModelPackage ModelPackage::open_config_only(const std::string& path) {
+  const bool is_file = fs::is_regular_file(path);
+  if (!is_file && !fs::is_directory(path)) fail("{}: not a model folder (no such directory)", path);
+  const fs::path folder = is_file ? fs::path(path).parent_path() : fs::path(path);
+  const std::string cfg = is_file ? path : (folder / "config.json").string();
   ModelPackage p;
-  p.dir_ = dir;
-  if (!fs::is_directory(dir)) fail("{}: not a model folder (no such directory)", dir);
-  std::string cfg = (fs::path(dir) / "config.json").string();
+  p.dir_ = is_file ? (folder.empty() ? fs::path(".") : folder).string() : path;
   if (!fs::exists(cfg)) fail("{}: missing (a model folder needs config.json)", cfg);
   p.config_ = ModelConfig::from_file(cfg);
-  p.generation_ = GenerationConfig::from_file_if_present((fs::path(dir) / "generation_config.json").string());
+  p.generation_ = GenerationConfig::from_file_if_present((folder / "generation_config.json").string());
+  return p;
+}
+
+ModelPackage ModelPackage::open(const std::string& dir) {
+  if (!fs::is_directory(dir)) fail("{}: not a model folder (no such directory)", dir);
+  ModelPackage p = open_config_only(dir);
 
   std::string single = (fs::path(dir) / "model.safetensors").string();
   std::string index = (fs::path(dir) / "model.safetensors.index.json").string();

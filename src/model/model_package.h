@@ -17,6 +17,10 @@ class ModelPackage {
   // Opens and validates the folder's files (not yet the tensor set; see load_weights).
   // Throws r1::Error naming the file and the problem.
   static ModelPackage open(const std::string& dir);
+  // config.json and the optional generation_config.json only, no weight files (tensors() is empty): for
+  // --load-format dummy, where the weights are made from the config. `dir` may also be the path of a
+  // config.json file (its folder is then the package's folder). Throws r1::Error as open() does.
+  static ModelPackage open_config_only(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
   const ModelConfig& config() const { return config_; }
