@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "engine/generator.h"
+#include "model/kv_cache.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/tokenizer.h"
@@ -19,6 +20,8 @@ namespace {
 
 struct RunOptions {
   std::string model;
+  std::string tokenizer;  // folder of tokenizer.json + tokenizer_config.json; "" = the model folder
+  std::string load_format = "auto";
   std::string prompt;
   std::string prompt_ids;
   bool chat = false;  // render --prompt as a one-user-message chat with the model's chat template first
@@ -30,7 +33,10 @@ struct RunOptions {
   bool ignore_eos = false;
   std::string dump_logits;
   std::string dtype = "auto";
+  std::string kv_cache_dtype = "f32";
   int threads = 0;
+
+  const std::string& tokenizer_dir() const { return tokenizer.empty() ? model : tokenizer; }
 };
 
 // Flags win; then generation_config.json; then OpenAI's defaults (temperature 1, top_p 1).
@@ -48,7 +54,7 @@ SamplingParams sampling_from(const RunOptions& o, const GenerationConfig& g) {
 // --chat: the prompt as the single user message of a conversation, rendered with the folder's chat template
 // and an opened assistant turn; the template writes BOS itself, so the text is encoded without special tokens.
 std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o) {
-  std::string config = o.model + "/tokenizer_config.json";
+  std::string config = o.tokenizer_dir() + "/tokenizer_config.json";
   std::optional<ChatTemplate> tmpl = ChatTemplate::from_tokenizer_config(config);
   if (!tmpl) fail("--chat: {} has no chat_template", config);
   nlohmann::ordered_json ctx = special_tokens_from_tokenizer_config(config);
@@ -60,26 +66,33 @@ std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o) {
 int run(const RunOptions& o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
-  auto model = load_model(o.model, parse_weight_precision(o.dtype));
-  const ModelConfig& c = model->package.config();
-  // The prompt as ids: --prompt is encoded with the folder's tokenizer.json (BOS etc. as its post-processor or
-  // tokenizer_config.json says); output is streamed as text through the incremental detokenizer when possible.
-  std::unique_ptr<Tokenizer> tok = Tokenizer::from_dir(o.model);
+  // The tokenizer first (it fails fast, before the weights are read or made). The prompt as ids: --prompt is
+  // encoded with tokenizer.json (BOS etc. as its post-processor or tokenizer_config.json says); output is
+  // streamed as text through the incremental detokenizer when possible.
+  std::unique_ptr<Tokenizer> tok = Tokenizer::from_dir(o.tokenizer_dir());
+  if (!o.tokenizer.empty() && !tok) fail("--tokenizer {}: no tokenizer.json in that folder", o.tokenizer);
   if (!o.prompt.empty() && !tok)
-    fail("--prompt: {}/tokenizer.json not found, so text cannot be tokenized; pass token ids with --prompt-ids",
-         o.model);
+    fail(
+        "--prompt: {}/tokenizer.json not found, so text cannot be tokenized; pass token ids with "
+        "--prompt-ids or a tokenizer folder with --tokenizer DIR",
+        o.model);
+  const DType kv_dtype = parse_kv_cache_dtype(o.kv_cache_dtype);
+  auto model = load_model(o.model, parse_weight_precision(o.dtype), parse_load_format(o.load_format));
+  const ModelConfig& c = model->package.config();
   std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids")
                                 : o.chat         ? encode_chat(*tok, o)
                                                  : tok->encode(o.prompt);
   if (prompt.empty()) fail("--prompt: the text encodes to no tokens");
   bool text_output = o.output.empty() ? tok != nullptr : o.output == "text";
-  if (text_output && !tok) fail("--output text: {}/tokenizer.json not found; use --output ids", o.model);
+  if (text_output && !tok)
+    fail("--output text: {}/tokenizer.json not found; use --output ids or --tokenizer DIR", o.model);
   ThreadPool pool(o.threads);
   size_t want = o.dump_logits.empty() ? prompt.size() + o.max_tokens : prompt.size();
-  Generator gen(*model, pool, std::min(want, c.max_position_embeddings));
+  Generator gen(*model, pool, std::min(want, c.max_position_embeddings), kv_dtype);
   auto t_loaded = clock::now();
-  spdlog::info("loaded {} ({}, {} layers, {:.1f} MB of weights) in {:.2f} s, {} threads", o.model, c.architecture,
-               c.n_layers, double(model->weights.bytes()) / 1e6,
+  spdlog::info("loaded {} ({}, {} layers, {:.1f} MB of {}weights, KV cache {}) in {:.2f} s, {} threads",
+               o.model, c.architecture, c.n_layers, double(model->weights.bytes()) / 1e6,
+               model->random_weights() ? "RANDOM (--load-format dummy) " : "", dtype_name(kv_dtype),
                std::chrono::duration<double>(t_loaded - t0).count(), pool.size());
 
   if (!o.dump_logits.empty()) {
@@ -119,6 +132,8 @@ void register_run(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
   cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
+  add_tokenizer_option(cmd, o->tokenizer);
+  add_load_format_option(cmd, o->load_format);
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
   auto* pi = cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3");
   p->excludes(pi);
@@ -136,6 +151,7 @@ void register_run(CLI::App& app, Action& action) {
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-sequence tokens");
   cmd->add_option("--dump-logits", o->dump_logits, "Write prompt logits [n_prompt, vocab] to FILE.npy and exit");
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto (as stored), f32, bf16, q8, q4");
+  add_kv_cache_dtype_option(cmd, o->kv_cache_dtype);
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
   cmd->callback([&action, o, p, pi] {
     if (p->count() == 0 && pi->count() == 0) throw CLI::RequiredError("--prompt or --prompt-ids");
