@@ -2,6 +2,7 @@
 // where TGI has one, so a TGI deployment's environment works unchanged.
 #include <cstdlib>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "server/serve.h"
 
@@ -21,6 +22,8 @@ void register_serve(CLI::App& app, Action& action) {
   CLI::App* cmd =
       app.add_subcommand("serve", "Serve the model over the OpenAI API (chat, completions, metrics)");
   cmd->add_option("--model", o->model_dir, "Hugging Face model folder")->envname("HF_MODEL_ID")->required();
+  add_tokenizer_option(cmd, o->tokenizer_dir);
+  add_load_format_option(cmd, o->load_format);
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", o->port, "Port (0 = any free port, logged)")
       ->envname("PORT")
@@ -43,8 +46,7 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--kv-cache-memory", o->kv_cache_memory,
                   "KV cache budget, e.g. 2GiB (default: from free RAM)");
-  cmd->add_option("--kv-cache-dtype", o->kv_cache_dtype, "K/V element type: f32, f16 or bf16 (half the memory)")
-      ->capture_default_str();
+  add_kv_cache_dtype_option(cmd, o->kv_cache_dtype);
   cmd->add_option("--max-num-seqs", o->max_num_seqs, "Requests running at once")->capture_default_str();
   cmd->add_option("--max-batch-tokens", o->max_batch_tokens,
                   "Tokens per forward pass (prefill chunks + decodes)")

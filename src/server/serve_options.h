@@ -8,6 +8,8 @@ namespace r1::server {
 
 struct ServeOptions {
   std::string model_dir;
+  std::string tokenizer_dir;         // "" = model_dir (vLLM's --tokenizer)
+  std::string load_format = "auto";  // auto | dummy (random weights from config.json; vLLM's --load-format)
   std::string host = "127.0.0.1";
   uint16_t port = 8000;
   std::string served_model_name;         // "" = the folder's name

@@ -35,6 +35,25 @@ std::string read_text(const std::string& path, const char* flag) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+// Names the folder that lacks tokenizer.json and the way out. A dummy-weights folder usually holds nothing
+// but config.json, so that case says so.
+std::string missing_tokenizer_message(const ServeOptions& o, LoadFormat format) {
+  if (!o.tokenizer_dir.empty())
+    return fmt::format(
+        "--tokenizer {}: no tokenizer.json in that folder; r1serve serve needs one to turn text "
+        "into tokens",
+        o.tokenizer_dir);
+  if (format == LoadFormat::dummy)
+    return fmt::format(
+        "--load-format dummy: no tokenizer: {} has no tokenizer.json (dummy loading makes only the weights); "
+        "r1serve serve needs a tokenizer to turn text into tokens: pass --tokenizer DIR, a folder holding "
+        "tokenizer.json and tokenizer_config.json (e.g. the real model's folder)",
+        o.model_dir);
+  return fmt::format(
+      "{}: no tokenizer.json; r1serve serve needs one to turn text into tokens (or pass --tokenizer DIR)",
+      o.model_dir);
+}
 }  // namespace
 
 std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
@@ -47,12 +66,15 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
   if (o.reasoning_parser != "auto" && o.reasoning_parser != "deepseek_r1" && o.reasoning_parser != "none")
     fail("--reasoning-parser {}: expected auto, deepseek_r1 or none", o.reasoning_parser);
 
+  const LoadFormat format = parse_load_format(o.load_format);
   if (!std::filesystem::is_directory(o.model_dir)) fail("--model {}: no such folder", o.model_dir);
   // Tokenizer and template first: they fail fast, before gigabytes of weights are read.
-  m->tokenizer = Tokenizer::from_dir(o.model_dir);
-  if (!m->tokenizer)
-    fail("{}: no tokenizer.json; r1serve serve needs one to turn text into tokens", o.model_dir);
-  std::string cfg = (std::filesystem::path(o.model_dir) / "tokenizer_config.json").string();
+  const std::string& tok_dir = o.tokenizer_dir.empty() ? o.model_dir : o.tokenizer_dir;
+  if (!o.tokenizer_dir.empty() && !std::filesystem::is_directory(tok_dir))
+    fail("--tokenizer {}: no such folder", tok_dir);
+  m->tokenizer = Tokenizer::from_dir(tok_dir);
+  if (!m->tokenizer) fail("{}", missing_tokenizer_message(o, format));
+  std::string cfg = (std::filesystem::path(tok_dir) / "tokenizer_config.json").string();
   if (std::filesystem::exists(cfg)) {
     nlohmann::ordered_json sp = special_tokens_from_tokenizer_config(cfg);
     m->special_tokens = json::parse(sp.dump());
@@ -68,7 +90,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
   else if (o.reasoning_parser == "auto")
     m->reasoning = m->chat_template && template_opens_think(*m->chat_template, m->special_tokens);
 
-  m->model = load_model(o.model_dir, precision);
+  m->model = load_model(o.model_dir, precision, format);
   const GenerationConfig& g = m->model->package.generation_config();
   m->sampling_defaults.temperature = g.temperature;
   m->sampling_defaults.top_p = g.top_p;
@@ -100,9 +122,13 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
           .count();
 
   const ModelConfig& c = m->model->package.config();
-  spdlog::info("model {} ({}, {} layers, {:.1f} MB of weights, dtype {}) loaded in {:.2f} s", m->name,
-               c.architecture, c.n_layers, double(m->model->weights.bytes()) / 1e6,
-               weight_precision_name(precision), std::chrono::duration<double>(clock::now() - t0).count());
+  spdlog::info("model {} ({}, {} layers, {:.1f} MB of {}weights, dtype {}) loaded in {:.2f} s; tokenizer {}",
+               m->name, c.architecture, c.n_layers, double(m->model->weights.bytes()) / 1e6,
+               m->model->random_weights() ? "RANDOM (--load-format dummy) " : "",
+               weight_precision_name(precision), std::chrono::duration<double>(clock::now() - t0).count(),
+               tok_dir);
+  if (m->model->random_weights())
+    spdlog::warn("serving RANDOM weights (--load-format dummy): every response is meaningless text");
   spdlog::info(
       "KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB, {}); max_model_len {}; max_num_seqs {}; "
       "max_batch_tokens {}; {} threads",
