@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# r1serve against llama.cpp on this machine, same shape, same threads, same formats: writes GGUF files of
+# r1serve's dummy weights for a model folder's config.json, runs llama.cpp (node-llama-cpp's prebuilt CPU
+# build) on them, then `r1serve perf --load-format dummy` right after, and prints both side by side.
+# A benchmark tool, not part of CI. Run it on a quiet machine for figures worth keeping (README.md).
+#
+#   bench/llamacpp/compare.sh [MODEL_DIR]     default: ../shared/hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B
+#
+# Environment: BUILD (default build/release), THREADS (2), REPEAT (3), FORMATS ("q8_0 q4_0"),
+# PROMPT_TOKENS (512), GEN_TOKENS (128), LLAMA_ARGS (extra llamacpp_bench.mjs flags), TMPDIR.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/bench/llamacpp
+model=${1:-$root/../shared/hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B}
+build=${BUILD:-$root/build/release}
+threads=${THREADS:-2}
+repeat=${REPEAT:-3}
+formats=${FORMATS:-q8_0 q4_0}
+pp=${PROMPT_TOKENS:-512}
+tg=${GEN_TOKENS:-128}
+
+gen=$build/bench/make_dummy_gguf
+r1serve=$build/apps/r1serve/r1serve
+for exe in "$gen" "$r1serve"; do
+  [[ -x $exe ]] || { echo "compare.sh: $exe not built (cmake --build ${build#"$root"/} -j2)" >&2; exit 1; }
+done
+[[ -f $model/config.json ]] || { echo "compare.sh: no config.json in $model" >&2; exit 1; }
+if [[ ! -d $here/node_modules/node-llama-cpp ]]; then
+  echo "compare.sh: node-llama-cpp missing: npm install --prefix bench/llamacpp --no-save (README.md)" >&2
+  exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/r1-llamacpp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== $(date -u +%FT%TZ) $(hostname), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $model, $threads threads, pp$pp / tg$tg, $repeat runs each (+1 warm-up)"
+ggufs=()
+for f in $formats; do
+  "$gen" --model "$model" --out "$tmp/$f.gguf" --type "$f" --threads "$threads"
+  ggufs+=(--model "$tmp/$f.gguf")
+done
+
+echo "== llama.cpp"
+# shellcheck disable=SC2086
+node "$here/llamacpp_bench.mjs" "${ggufs[@]}" --threads "$threads" --repeat "$repeat" \
+  --prompt-tokens "$pp" --gen-tokens "$tg" ${LLAMA_ARGS:-} | tee "$tmp/llamacpp.txt"
+rm -f "$tmp"/*.gguf
+
+echo "== r1serve perf"
+for f in $formats; do
+  dtype=${f%_0}  # q8_0 -> q8, q4_0 -> q4, f16 -> f16
+  [[ $dtype == f16 ]] && dtype=bf16  # r1serve has no F16 weights; BF16 is the same size
+  "$r1serve" perf --model "$model" --load-format dummy --dtype "$dtype" --threads "$threads" \
+    --prompt-tokens "$pp" --gen-tokens "$tg" --batch 1 --repeat "$repeat" --json | tee -a "$tmp/r1serve.txt"
+done
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+node - "$tmp/llamacpp.txt" "$tmp/r1serve.txt" "$pp" "$tg" <<'EOF'
+const fs = require("fs");
+const [llamaFile, r1File, pp, tg] = process.argv.slice(2);
+const jsonLines = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+const llama = jsonLines(llamaFile), r1 = jsonLines(r1File);
+const fmt = (s) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})`;
+const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}x` : "-");
+console.log(`\n| format | llama.cpp pp${pp} | (its counter) | r1serve pp${pp} | r1serve/llama.cpp | ` +
+            `llama.cpp tg${tg} | (its counter) | r1serve tg${tg} | r1serve/llama.cpp |`);
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const l of llama) {
+  const dtype = {q8_0: "q8", q4_0: "q4", f16: "bf16"}[l.label] ?? l.label;
+  const r = r1.find((x) => x.dtype === dtype);
+  const cells = [l.label, fmt(l.pp_tok_s), fmt(l.llama_counters.pp_tok_s), r ? fmt(r.prefill_tok_s) : "-",
+                 r ? ratio(r.prefill_tok_s.median, l.pp_tok_s.median) : "-", fmt(l.tg_tok_s),
+                 fmt(l.llama_counters.tg_tok_s), r ? fmt(r.decode_tok_s) : "-",
+                 r ? ratio(r.decode_tok_s.median, l.tg_tok_s.median) : "-"];
+  console.log(`| ${cells.join(" | ")} |`);
+}
+console.log(`\nllama.cpp ${llama[0]?.llama_cpp_release} (${llama[0]?.build_type}), CPU backend ${llama[0]?.cpu_backend}; ` +
+            `r1serve kernels ${r1[0]?.isa}. Tok/s: median (min-max). "its counter": llama.cpp's own ` +
+            `llama_perf timings (decode calls only); the other llama.cpp columns are wall-clock through the binding.`);
+EOF
