@@ -51,6 +51,10 @@ using QuantizeActsFn = void (*)(const float* x, size_t n, size_t k, size_t kb, i
 // out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]; out may alias gate.
 using SiluMulFn = void (*)(const float* gate, const float* up, float* out, size_t n);
 
+// Quantizes x [32 * n_blocks] into n_blocks of GGUF's Q8_0 (34 bytes each) or Q4_0 (18 bytes) at out, the
+// same bytes as ref::quantize_q8_0 / ref::quantize_q4_0.
+using QuantizeBlocksFn = void (*)(const float* x, size_t n_blocks, void* out);
+
 struct KernelTable {
   Isa isa;
   MatmulRowsFn matmul_rows_f32;
@@ -61,6 +65,8 @@ struct KernelTable {
   AttentionFn attention;
   QuantizeActsFn quantize_acts;
   SiluMulFn silu_mul;
+  QuantizeBlocksFn quantize_q8_0;
+  QuantizeBlocksFn quantize_q4_0;
 };
 
 // The table for an ISA, or nullptr if this CPU cannot run it.

@@ -45,7 +45,7 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
     std::fill(padded.begin(), padded.end(), 0.0f);
     if (r < n_rows) std::memcpy(padded.data(), rows16 + r * cols, cols * sizeof(float));
     if (fmt == DType::Q8_0) {
-      ref::quantize_q8_0(padded.data(), kb, q8.data());
+      active_kernels().quantize_q8_0(padded.data(), kb, q8.data());
       for (size_t b = 0; b < kb; ++b) {
         uint8_t* tile = tiles + b * tb;
         std::memcpy(tile + 2 * r, &q8[b].d, 2);
@@ -53,7 +53,7 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
           for (size_t j = 0; j < 4; ++j) tile[32 + i * 64 + r * 4 + j] = uint8_t(q8[b].qs[4 * i + j] + 128);
       }
     } else {
-      ref::quantize_q4_0(padded.data(), kb, q4.data());
+      active_kernels().quantize_q4_0(padded.data(), kb, q4.data());
       for (size_t b = 0; b < kb; ++b) {
         uint8_t* tile = tiles + b * tb;
         std::memcpy(tile + 2 * r, &q4[b].d, 2);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -69,6 +70,36 @@ TEST_P(Elementwise, SiluMulWithinFourUlpsOfReference) {
   std::vector<float> inplace = gate;
   kt->silu_mul(inplace.data(), up.data(), inplace.data(), inplace.size());
   EXPECT_EQ(inplace, got);
+}
+
+TEST_P(Elementwise, WeightQuantizersMatchReferenceBytes) {
+  const KernelTable* kt = kernel_table_for(GetParam());
+  if (!kt) GTEST_SKIP() << "this CPU cannot run " << isa_name(GetParam());
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0, 0.05f);
+  const size_t n_blocks = 400;
+  std::vector<float> x(n_blocks * 32);
+  for (float& v : x) v = normal(rng);
+  // Ties: a block whose largest value is 127 has scale 1 for Q8_0, so k + 0.5 rounds away from zero; a block
+  // whose largest magnitude is -8 has scale 1 for Q4_0 (x + 8.5 lands on integers). Also all-zero blocks,
+  // equal magnitudes of both signs (the first one wins in Q4_0), and a block of one huge value.
+  for (int j = 0; j < 32; ++j) {
+    x[j] = j == 0 ? 127.0f : float(j % 11) - 5.5f;
+    x[32 + j] = j == 3 ? -8.0f : float(j % 7) * 0.5f - 1.5f;
+    x[64 + j] = 0.0f;
+    x[96 + j] = (j % 2 ? 1.0f : -1.0f) * 0.25f;
+    x[128 + j] = j == 31 ? 3e4f : 1e-3f * float(j);
+  }
+  std::vector<ref::BlockQ8_0> want8(n_blocks), got8(n_blocks);
+  std::vector<ref::BlockQ4_0> want4(n_blocks), got4(n_blocks);
+  ref::quantize_q8_0(x.data(), n_blocks, want8.data());
+  ref::quantize_q4_0(x.data(), n_blocks, want4.data());
+  kt->quantize_q8_0(x.data(), n_blocks, got8.data());
+  kt->quantize_q4_0(x.data(), n_blocks, got4.data());
+  for (size_t b = 0; b < n_blocks; ++b) {
+    ASSERT_EQ(0, std::memcmp(&want8[b], &got8[b], sizeof(ref::BlockQ8_0))) << "Q8_0 block " << b;
+    ASSERT_EQ(0, std::memcmp(&want4[b], &got4[b], sizeof(ref::BlockQ4_0))) << "Q4_0 block " << b;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, Elementwise, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),

@@ -79,7 +79,9 @@ const KernelTable& avx2_kernel_table() {
                              cpu::avx2_qmatmul_q4_0,
                              cpu::avx2_attention,
                              cpu::avx2_quantize_act_rows,
-                             cpu::avx2_silu_mul};
+                             cpu::avx2_silu_mul,
+                             cpu::avx2_quantize_q8_0,
+                             cpu::avx2_quantize_q4_0};
   return t;
 }
 

@@ -65,7 +65,9 @@ const KernelTable& avx512_kernel_table() {
                              cpu::avx512_attention,
                              // Element-wise work is a small share; the AVX2 code runs on every AVX-512 CPU.
                              cpu::avx2_quantize_act_rows,
-                             cpu::avx2_silu_mul};
+                             cpu::avx2_silu_mul,
+                             cpu::avx2_quantize_q8_0,
+                             cpu::avx2_quantize_q4_0};
   return t;
 }
 

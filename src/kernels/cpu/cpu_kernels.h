@@ -38,6 +38,8 @@ void avx512_attention(const float* q, size_t n_q, size_t q_stride, const KvView&
 void avx2_quantize_act_rows(const float* x, size_t n, size_t k, size_t kb, int8_t* qs, float* d,
                             int32_t* sum);
 void avx2_silu_mul(const float* gate, const float* up, float* out, size_t n);
+void avx2_quantize_q8_0(const float* x, size_t n_blocks, void* out);
+void avx2_quantize_q4_0(const float* x, size_t n_blocks, void* out);
 
 // softmax(x[0..n)) in place, shared shape of every ISA's attention (exp through the compiler builtin, not the
 // std:: inline overloads; see min_size).

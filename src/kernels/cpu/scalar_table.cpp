@@ -11,6 +11,12 @@ void matmul_rows_scalar(const float* x, size_t n, size_t k, const void* w, size_
                         size_t ldy) {
   ref::matmul_rows(x, n, k, w, D, rb, re, y, ldy);
 }
+void quantize_q8_0_scalar(const float* x, size_t n_blocks, void* out) {
+  ref::quantize_q8_0(x, n_blocks, static_cast<ref::BlockQ8_0*>(out));
+}
+void quantize_q4_0_scalar(const float* x, size_t n_blocks, void* out) {
+  ref::quantize_q4_0(x, n_blocks, static_cast<ref::BlockQ4_0*>(out));
+}
 }  // namespace
 
 const KernelTable& scalar_kernel_table() {
@@ -22,7 +28,9 @@ const KernelTable& scalar_kernel_table() {
                              cpu::scalar_qmatmul_q4_0,
                              cpu::scalar_attention,
                              ref::quantize_act_rows,
-                             ref::silu_mul};
+                             ref::silu_mul,
+                             quantize_q8_0_scalar,
+                             quantize_q4_0_scalar};
   return t;
 }
 
