@@ -167,12 +167,17 @@ TEST(Engine, ConcurrentRequestsMatchTheReferenceAndLeakNothing) {
   FakeEngine s(small_config(200));
   Collector col;
   std::map<std::string, std::vector<int32_t>> want;
-  for (int i = 0; i < 24; ++i) {
-    std::string id = "r" + std::to_string(i);
-    auto p = prompt_of(size_t(1 + (i * 7) % 40), i);
-    size_t n = size_t(1 + i % 13);
-    want[id] = s.fake->reference_greedy(p, n);
-    s.engine->add(greedy(id, p, n), col.callback());
+  {
+    // Steps wait until all 24 are queued: the fake model is so fast that the loop could otherwise finish
+    // each request before the next arrives, and the batching checked below would depend on timing.
+    auto held = s.fake->hold_steps();
+    for (int i = 0; i < 24; ++i) {
+      std::string id = "r" + std::to_string(i);
+      auto p = prompt_of(size_t(1 + (i * 7) % 40), i);
+      size_t n = size_t(1 + i % 13);
+      want[id] = s.fake->reference_greedy(p, n);
+      s.engine->add(greedy(id, p, n), col.callback());
+    }
   }
   ASSERT_TRUE(col.wait_finished(24));
   ASSERT_TRUE(s.engine->wait_idle(10s));

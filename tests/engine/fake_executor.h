@@ -64,6 +64,10 @@ class FakeExecutor : public ModelExecutor {
     slots_.assign(n_blocks * block_size, Slot{});
   }
 
+  // forward() waits while the caller holds this lock: a test can queue requests while the engine is inside a
+  // step, so that they are batched together however fast the engine loop runs.
+  std::unique_lock<std::mutex> hold_steps() { return std::unique_lock<std::mutex>(mu_); }
+
   void forward(const ForwardBatch& b, float* logits) override {
     std::lock_guard lock(mu_);
     if (fail_next_) {
