@@ -128,8 +128,11 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
   const size_t batch = max1((size_t(256) << 10) / group_bytes);
   for (size_t gb = g0; gb < g1; gb += batch) {
     const size_t ge = min_size(g1, gb + batch);
-    for (size_t t0 = 0; t0 < x.n; t0 += T) {
-      const size_t nt = min_size(T, x.n - t0);
+    // Tokens in ceil(n / T) passes of near-equal size (8 = 4 + 4, not 6 + 2): the weight preparation is
+    // shared by the tokens of a pass, so a short last pass would pay it for little work.
+    const size_t passes = (x.n + T - 1) / T;
+    for (size_t pass = 0, t0 = 0; pass < passes; ++pass) {
+      const size_t nt = (x.n - t0) / (passes - pass);
       for (size_t g = gb; g < ge; ++g) {
         const uint8_t* tiles = static_cast<const uint8_t*>(w) + g * group_bytes;
         for (size_t half = 0; half < 2; ++half) {
@@ -158,6 +161,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           }
         }
       }
+      t0 += nt;
     }
   }
 }
