@@ -75,6 +75,12 @@ long rss_kb(const char* field) {
   return -1;
 }
 
+// The larger of the loading peak and the current resident size, over the bytes of weights + KV.
+double resident_ratio(long load_peak_kb, size_t weights_and_kv_bytes) {
+  const long now_kb = rss_kb("VmRSS:");
+  return double(std::max(load_peak_kb, now_kb)) * 1024.0 / double(weights_and_kv_bytes);
+}
+
 // KV blocks of kBlock positions; each sequence owns a contiguous run of blocks.
 constexpr size_t kBlock = 16;
 
@@ -146,6 +152,10 @@ int perf(const PerfOptions& o) {
       std::max((o.prompt_tokens + kBlock - 1) / kBlock, max_batch * ((o.gen_tokens + kBlock - 1) / kBlock));
   KvCache kv(c, blocks, kBlock, kv_dtype);
   std::mt19937 rng(1);
+  // Resident memory is judged against weights + KV: the peak so far (loading) is read before the probe's
+  // 512 MB buffer, which is freed again, would raise it; the current size after the runs adds the decoder's
+  // activations.
+  const long rss_load_peak_kb = rss_kb("VmHWM:");
   const double bw = read_bandwidth_gbs(pool);
   spdlog::info(
       "{} ({}), {} layers, dtype {}, {} threads, {} kernels, weights {:.1f} MB, KV {:.1f} MB, load {:.2f} s",
@@ -192,7 +202,10 @@ int perf(const PerfOptions& o) {
                         {"first_prefill_done_s", first_token_s},
                         {"weights_bytes", w.bytes()},
                         {"kv_bytes", kv.bytes()},
-                        {"rss_peak_kb", rss_kb("VmHWM:")}};
+                        {"rss_peak_kb", rss_kb("VmHWM:")},
+                        {"rss_load_peak_kb", rss_load_peak_kb},
+                        {"rss_kb", rss_kb("VmRSS:")},
+                        {"rss_over_weights_and_kv", resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes())}};
     if (o.json) {
       std::printf("%s\n", j.dump().c_str());
     } else {
@@ -204,9 +217,15 @@ int perf(const PerfOptions& o) {
     }
     std::fflush(stdout);
   }
-  if (!o.json)
-    std::printf("load %.2f s, first %zu-token prefill done at %.2f s after start, peak RSS %.1f MB\n", load_s,
-                o.prompt_tokens, first_token_s, double(rss_kb("VmHWM:")) / 1024);
+  if (!o.json) {
+    std::printf("load %.2f s, first %zu-token prefill done at %.2f s after start\n", load_s, o.prompt_tokens,
+                first_token_s);
+    std::printf(
+        "resident: %.1f MB peak while loading, %.1f MB after the runs, for %.1f MB of weights + KV (%.2fx; "
+        "peak %.1f MB with the probe's buffer)\n",
+        double(rss_load_peak_kb) / 1024, double(rss_kb("VmRSS:")) / 1024, double(w.bytes() + kv.bytes()) / 1048576,
+        resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes()), double(rss_kb("VmHWM:")) / 1024);
+  }
   return 0;
 }
 
