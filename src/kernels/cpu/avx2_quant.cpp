@@ -121,7 +121,11 @@ inline void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, siz
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
   constexpr size_t tb = F == DType::Q8_0 ? kQ8TileBytes : kQ4TileBytes;
-  constexpr int T = 6;  // tokens per pass over a half tile: 6 float + 6 integer accumulators + 4 in 16 registers
+  // Tokens per pass over a half tile. Eight passes share each weight preparation widely and, for a decode
+  // batch of 8, read the weights once; Q4_0's 8-token pass spills accumulators, which costs more than it saves
+  // once a prefill has many passes anyway (kernels_bench Streamed: Q8 n=8 1250 -> 1100 us, Q4 n=8 796 -> 770,
+  // Q4 n=64 5100 -> 5700 with 8, so Q4 keeps 6 there).
+  const size_t T = F == DType::Q8_0 || x.n <= 8 ? 8 : 6;
   const size_t group_bytes = x.kb * tb;
   // Groups are taken in batches whose tiles fit in L2, and every token passes over a batch before the next
   // batch is read from memory.
@@ -140,6 +144,12 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           if (r0 >= rows) break;
           const size_t nv = min_size(8, rows - r0);
           switch (nt) {
+            case 8:
+              half_tokens<F, 8>(x, t0, tiles, half, y, ldy, r0, nv);
+              break;
+            case 7:
+              half_tokens<F, 7>(x, t0, tiles, half, y, ldy, r0, nv);
+              break;
             case 6:
               half_tokens<F, 6>(x, t0, tiles, half, y, ldy, r0, nv);
               break;
