@@ -1,6 +1,6 @@
 // The F32 / BF16 / F16 matmul kernels of every ISA table this CPU runs, against ref::matmul_rows, on shapes
 // with ragged columns (not a multiple of 8), odd row ranges (pairs of rows plus a leftover) and token counts
-// that leave remainders in every token tiling (1..9).
+// that leave remainders in every token tiling (1..9), and the single-token path with k = 8, 24, 100, 1539.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,7 +28,8 @@ TEST_P(DenseMatmul, MatchesReferenceOnRaggedShapes) {
     size_t rows, k, n, rb, re;
   };
   for (Shape s : {Shape{1, 8, 1, 0, 1}, Shape{5, 13, 3, 0, 5}, Shape{16, 64, 9, 3, 14}, Shape{7, 1536, 8, 0, 7},
-                  Shape{33, 100, 4, 1, 32}, Shape{4, 7, 2, 0, 4}, Shape{9, 257, 6, 2, 9}}) {
+                  Shape{33, 100, 4, 1, 32}, Shape{4, 7, 2, 0, 4}, Shape{9, 257, 6, 2, 9}, Shape{3, 1539, 1, 0, 3},
+                  Shape{6, 100, 1, 1, 5}, Shape{2, 24, 1, 0, 2}}) {
     SCOPED_TRACE(testing::Message() << s.rows << "x" << s.k << " n=" << s.n << " rows " << s.rb << ".." << s.re);
     std::vector<float> x(s.n * s.k), wf(s.rows * s.k);
     for (float& v : x) v = u(rng);
