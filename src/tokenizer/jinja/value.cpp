@@ -69,7 +69,27 @@ Value Namespace::get(std::string_view name) const {
   return Value();
 }
 
+namespace {
+// True if namespace `target` can be reached from `v` through namespace attributes (`seen` stops repeats).
+bool reaches(const Value& v, const Namespace* target, std::vector<const Namespace*>& seen) {
+  if (!v.is_namespace()) return false;
+  const Namespace* ns = &v.ns();
+  if (ns == target) return true;
+  for (const Namespace* s : seen)
+    if (s == ns) return false;
+  seen.push_back(ns);
+  for (const auto& [k, a] : ns->attrs)
+    if (reaches(a, target, seen)) return true;
+  return false;
+}
+}  // namespace
+
 void Namespace::set(const std::string& name, Value v) {
+  // Namespaces are shared by reference; one that contained itself (`{% set ns.a = ns %}`) would be a
+  // reference cycle that is never freed. Python's Jinja collects such cycles; we refuse them.
+  std::vector<const Namespace*> seen;
+  if (reaches(v, this, seen))
+    failure("cannot set namespace attribute '{}': the namespace would contain itself", name);
   for (auto& [k, old] : attrs)
     if (k == name) {
       old = std::move(v);
