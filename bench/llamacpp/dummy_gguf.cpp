@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/ref/ref_quant.h"
+#include "model/dummy_weights.h"
 
 namespace r1::gguf {
 
@@ -127,48 +128,11 @@ std::vector<std::string> stand_in_vocab(size_t n) {
   return v;
 }
 
-// splitmix64, exactly as src/model/dummy_weights.cpp uses it.
-inline uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
+// The r1::dummy_weights values of the Hugging Face tensor behind `info` (the GGUF dims reversed are its shape).
+TensorSource row_source(const TensorInfo& info, const ModelConfig& c, uint64_t seed) {
+  std::vector<size_t> shape(info.ne.rbegin(), info.ne.rend());
+  return dummy_tensor_source(c, info.source, shape, seed);
 }
-
-// One row of the Hugging Face tensor `info.source`, with the values r1::dummy_weights gives it (keep in step
-// with src/model/dummy_weights.cpp): matrices uniform in ±sqrt(3 / cols) rounded to BF16 when the config's
-// torch_dtype is bfloat16, biases uniform in ±0.02, norms 1.
-class RowSource {
- public:
-  RowSource(const TensorInfo& info, const ModelConfig& c, uint64_t seed) : cols_(info.ne[0]) {
-    const std::string& name = info.source;
-    is_matrix_ = info.ne.size() == 2;
-    is_norm_ = name.find("norm") != std::string::npos;
-    is_bias_ = name.find(".bias") != std::string::npos;
-    amp_ = is_bias_ ? 0.02f : float(std::sqrt(3.0 / double(cols_)));
-    round_bf16_ = is_matrix_ && c.torch_dtype == "bfloat16";
-    tensor_seed_ = mix(seed ^ std::hash<std::string>{}(name));
-  }
-  void row(size_t r, float* out) const {
-    if (is_norm_) {
-      std::fill(out, out + cols_, 1.0f);
-      return;
-    }
-    uint64_t state = mix(tensor_seed_ + r);
-    for (size_t i = 0; i < cols_; ++i) {
-      state = mix(state);
-      float u = float(state >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
-      float v = u * amp_;
-      out[i] = round_bf16_ ? bf16_to_f32(f32_to_bf16(v)) : v;
-    }
-  }
-
- private:
-  size_t cols_;
-  bool is_matrix_, is_norm_, is_bias_, round_bf16_;
-  float amp_;
-  uint64_t tensor_seed_;
-};
 
 // Llama 3.1's rope_scaling as llama.cpp reads it: one factor per rotary frequency, stored as the tensor
 // rope_freqs.weight (what llama.cpp's convert_hf_to_gguf.py computes; llama.cpp divides each frequency by it).
@@ -361,7 +325,7 @@ WriteSummary write_dummy_gguf(const ModelConfig& c, const std::string& path, con
       std::vector<float> fr = llama3_rope_factors(c);
       f.write(fr.data(), fr.size() * sizeof(float));
     } else {
-      const RowSource src(ti, c, opt.seed);
+      const TensorSource src = row_source(ti, c, opt.seed);
       const size_t cols = ti.ne[0], rows = ti.ne.size() == 2 ? ti.ne[1] : 1;
       const size_t row_bytes = tensor_bytes(ti.type, cols);
       // Rows in chunks of about 8 MB, generated and converted on all threads, written in order.

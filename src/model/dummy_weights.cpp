@@ -19,32 +19,37 @@ inline uint64_t mix(uint64_t x) {
 
 }  // namespace
 
-Weights dummy_weights(const ModelConfig& c, WeightPrecision precision, uint64_t seed) {
+TensorSource dummy_tensor_source(const ModelConfig& c, const std::string& name, const std::vector<size_t>& shape,
+                                 uint64_t seed) {
   const DType stored = c.torch_dtype == "bfloat16" ? DType::BF16 : DType::F32;
+  const uint64_t tensor_seed = mix(seed ^ std::hash<std::string>{}(name));
+  const size_t cols = shape.back();
+  const bool is_norm = name.find("norm") != std::string::npos;
+  const bool is_bias = name.find(".bias") != std::string::npos;
+  const float amp = is_bias ? 0.02f : float(std::sqrt(3.0 / double(cols)));
+  TensorSource s;
+  s.dtype = shape.size() == 2 ? stored : DType::F32;
+  const bool round_bf16 = s.dtype == DType::BF16;  // values a BF16 file could hold
+  s.row = [=](size_t row, float* out) {
+    if (is_norm) {
+      for (size_t i = 0; i < cols; ++i) out[i] = 1.0f;
+      return;
+    }
+    uint64_t state = mix(tensor_seed + row);
+    for (size_t i = 0; i < cols; ++i) {
+      state = mix(state);
+      // 24 random bits -> uniform in [-amp, amp)
+      float u = float(state >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
+      float v = u * amp;
+      out[i] = round_bf16 ? bf16_to_f32(f32_to_bf16(v)) : v;
+    }
+  };
+  return s;
+}
+
+Weights dummy_weights(const ModelConfig& c, WeightPrecision precision, uint64_t seed) {
   return Weights::build(c, precision, [&](const std::string& name, const std::vector<size_t>& shape) {
-    const uint64_t tensor_seed = mix(seed ^ std::hash<std::string>{}(name));
-    const size_t cols = shape.back();
-    const bool is_norm = name.find("norm") != std::string::npos;
-    const bool is_bias = name.find(".bias") != std::string::npos;
-    const float amp = is_bias ? 0.02f : float(std::sqrt(3.0 / double(cols)));
-    TensorSource s;
-    s.dtype = shape.size() == 2 ? stored : DType::F32;
-    const bool round_bf16 = s.dtype == DType::BF16;  // values a BF16 file could hold
-    s.row = [=](size_t row, float* out) {
-      if (is_norm) {
-        for (size_t i = 0; i < cols; ++i) out[i] = 1.0f;
-        return;
-      }
-      uint64_t state = mix(tensor_seed + row);
-      for (size_t i = 0; i < cols; ++i) {
-        state = mix(state);
-        // 24 random bits -> uniform in [-amp, amp)
-        float u = float(state >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
-        float v = u * amp;
-        out[i] = round_bf16 ? bf16_to_f32(f32_to_bf16(v)) : v;
-      }
-    };
-    return s;
+    return dummy_tensor_source(c, name, shape, seed);
   });
 }
 

@@ -3,6 +3,7 @@
 // shape without its gigabytes of weights.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/model_config.h"
 #include "model/weights.h"
@@ -13,6 +14,12 @@ namespace r1 {
 // vanish nor overflow through the layers), stored as config.torch_dtype (bfloat16 → BF16, else F32) before
 // conversion to `precision`; norms 1, biases uniform in ±0.02. Deterministic in `seed`.
 Weights dummy_weights(const ModelConfig& c, WeightPrecision precision, uint64_t seed = 1);
+
+// The values dummy_weights gives the Hugging Face tensor `name` of shape `shape` (outermost first): a
+// TensorSource whose row(r, out) fills row r. Other writers of the same random model (bench/llamacpp's GGUF
+// writer) use it so that both engines run identical numbers.
+TensorSource dummy_tensor_source(const ModelConfig& c, const std::string& name, const std::vector<size_t>& shape,
+                                 uint64_t seed = 1);
 
 // The config.json of a model folder (or a config.json path) for --load-format dummy.
 ModelConfig dummy_config(const std::string& model_dir_or_config);
