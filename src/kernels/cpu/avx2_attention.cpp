@@ -10,36 +10,6 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-template <DType D>
-inline __m256 load8(const void* base, size_t i) {
-  if constexpr (D == DType::F32) {
-    return _mm256_loadu_ps(static_cast<const float*>(base) + i);
-  } else {
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i));
-    if constexpr (D == DType::F16)
-      return _mm256_cvtph_ps(h);
-    else
-      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-}
-
-template <DType D>
-inline float load1(const void* base, size_t i) {
-  if constexpr (D == DType::F32)
-    return static_cast<const float*>(base)[i];
-  else if constexpr (D == DType::F16)
-    return _cvtsh_ss(static_cast<const uint16_t*>(base)[i]);
-  else
-    return bf16_to_f32(static_cast<const uint16_t*>(base)[i]);
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // NQ query heads against one KV head. Scores: each K row is widened once and dotted with all NQ queries.
 // Output: for every 8 columns of the head, the NQ accumulators stay in registers while the V rows stream
 // past, each widened once for all heads.

@@ -10,39 +10,15 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-inline float hmax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-inline int32_t hsum_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
 // One full block of 32 values; the same float operations as ref::quantize_act_rows, and vcvtps2dq rounds
 // half to even under the default MXCSR mode, as nearbyint does.
 inline void quantize_block(const float* v, int8_t* q, float* d, int32_t* sum) {
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   __m256 x[4];
-  __m256 m = _mm256_setzero_ps();
-  for (int i = 0; i < 4; ++i) {
-    x[i] = _mm256_loadu_ps(v + 8 * i);
-    m = _mm256_max_ps(m, _mm256_and_ps(x[i], abs_mask));
-  }
-  const float amax = hmax(m);
+  const float amax = load_block_absmax(v, x);
   const __m256 id = _mm256_set1_ps(amax != 0 ? 127.0f / amax : 0.0f);
   __m256i qi[4];
   for (int i = 0; i < 4; ++i) qi[i] = _mm256_cvtps_epi32(_mm256_mul_ps(x[i], id));
-  // packs interleave the 128-bit lanes: 0 1 4 5 2 3 6 7 (in groups of 4 bytes) -> put them back in order.
-  const __m256i p16a = _mm256_packs_epi32(qi[0], qi[1]), p16b = _mm256_packs_epi32(qi[2], qi[3]);
-  const __m256i p8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b),
-                                                 _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), p8);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), pack_bytes(qi));
   *d = amax / 127.0f;
   *sum = hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(qi[0], qi[1]), _mm256_add_epi32(qi[2], qi[3])));
 }

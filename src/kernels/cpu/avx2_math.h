@@ -1,10 +1,79 @@
 #pragma once
-// Vector math shared by the AVX2 translation units (include only from files built with -mavx2 -mfma).
+// Vector helpers shared by the AVX2 translation units (include only from files built with -mavx2 -mfma
+// -mf16c). Everything here has internal linkage (static), so no AVX2 copy of it can be picked by the linker
+// for plain code.
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
+
+#include "core/dtype.h"
 
 namespace r1::kernels::cpu {
+
+// Eight consecutive F32 / F16 / BF16 elements widened to float.
+template <DType D>
+static inline __m256 load8(const void* base, size_t i) {
+  if constexpr (D == DType::F32) {
+    return _mm256_loadu_ps(static_cast<const float*>(base) + i);
+  } else {
+    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + i));
+    if constexpr (D == DType::F16)
+      return _mm256_cvtph_ps(h);
+    else
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+}
+
+// One element widened to float (ragged tails).
+template <DType D>
+static inline float load1(const void* base, size_t i) {
+  if constexpr (D == DType::F32)
+    return static_cast<const float*>(base)[i];
+  else if constexpr (D == DType::F16)
+    return _cvtsh_ss(static_cast<const uint16_t*>(base)[i]);
+  else
+    return bf16_to_f32(static_cast<const uint16_t*>(base)[i]);
+}
+
+static inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+static inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+static inline int32_t hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+// Loads a block of 32 floats into x[4] and returns max |x| over it.
+static inline float load_block_absmax(const float* v, __m256 x[4]) {
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  __m256 m = _mm256_setzero_ps();
+  for (int i = 0; i < 4; ++i) {
+    x[i] = _mm256_loadu_ps(v + 8 * i);
+    m = _mm256_max_ps(m, _mm256_and_ps(x[i], abs_mask));
+  }
+  return hmax(m);
+}
+
+// 32 int32 in 4 registers -> 32 int8 in order, saturating (packs interleave the 128-bit lanes; the permute
+// undoes it).
+static inline __m256i pack_bytes(const __m256i q[4]) {
+  const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
+  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
 
 // exp(x) for x <= 0 within ~2 ulp: x = n·ln2 + r, |r| <= ln2/2, 2^n from the exponent bits and e^r from a
 // degree-6 polynomial. Inputs below -87 give 0 (their exp is below float's normal range).

@@ -1,6 +1,7 @@
 // AVX2 + FMA + F16C kernels (only called when cpuid says so).
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/isa.h"
 
@@ -8,37 +9,9 @@ namespace r1::kernels {
 
 namespace {
 
-// Eight consecutive weights widened to float.
-template <DType D>
-inline __m256 load8(const void* w, size_t i) {
-  if constexpr (D == DType::F32) {
-    return _mm256_loadu_ps(static_cast<const float*>(w) + i);
-  } else if constexpr (D == DType::BF16) {
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  } else {
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(w) + i));
-    return _mm256_cvtph_ps(h);
-  }
-}
-
-template <DType D>
-inline float load1(const void* w, size_t i) {
-  if constexpr (D == DType::F32) {
-    return static_cast<const float*>(w)[i];
-  } else if constexpr (D == DType::BF16) {
-    return bf16_to_f32(static_cast<const uint16_t*>(w)[i]);
-  } else {
-    return _cvtsh_ss(static_cast<const uint16_t*>(w)[i]);
-  }
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using cpu::hsum;
+using cpu::load1;
+using cpu::load8;
 
 // One row, one token, two FMA chains (a single chain's 4-cycle latency per 8 weights would cap the row's
 // stream below what memory delivers).

@@ -2,30 +2,18 @@
 // ref::quantize_q4_0 (the scalar versions spend most of a model load in lroundf / floorf).
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
 
 namespace {
 
-inline float hmax(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
 // Keeps a product a separately rounded float, so the compiler cannot fuse it with the following add into an
 // FMA (the reference rounds twice).
 inline __m256 rounded(__m256 v) {
   asm("" : "+x"(v));
   return v;
-}
-
-// 32 int32 in 4 registers -> 32 int8 in order (packs interleave 128-bit lanes; the permute undoes it).
-inline __m256i pack_bytes(const __m256i q[4]) {
-  const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
-  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 // lround: nearest, halves away from zero. t = trunc(p) and p - t are exact, so the tie test is exact too.
@@ -41,16 +29,10 @@ inline __m256i round_half_away(__m256 p) {
 }  // namespace
 
 void avx2_quantize_q8_0(const float* x, size_t n_blocks, void* out) {
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   auto* blocks = static_cast<uint8_t*>(out);
   for (size_t b = 0; b < n_blocks; ++b) {
-    const float* v = x + b * 32;
-    __m256 xv[4], m = _mm256_setzero_ps();
-    for (int i = 0; i < 4; ++i) {
-      xv[i] = _mm256_loadu_ps(v + 8 * i);
-      m = _mm256_max_ps(m, _mm256_and_ps(xv[i], abs_mask));
-    }
-    const float d = hmax(m) / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    __m256 xv[4];
+    const float d = load_block_absmax(x + b * 32, xv) / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
     for (int i = 0; i < 4; ++i) q[i] = round_half_away(rounded(_mm256_mul_ps(xv[i], vid)));
@@ -62,17 +44,12 @@ void avx2_quantize_q8_0(const float* x, size_t n_blocks, void* out) {
 }
 
 void avx2_quantize_q4_0(const float* x, size_t n_blocks, void* out) {
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   auto* blocks = static_cast<uint8_t*>(out);
   for (size_t b = 0; b < n_blocks; ++b) {
     const float* v = x + b * 32;
-    __m256 xv[4], m = _mm256_setzero_ps();
-    for (int i = 0; i < 4; ++i) {
-      xv[i] = _mm256_loadu_ps(v + 8 * i);
-      m = _mm256_max_ps(m, _mm256_and_ps(xv[i], abs_mask));
-    }
+    __m256 xv[4];
     // The reference keeps the first value of largest magnitude, with its sign.
-    const float amax = hmax(m);
+    const float amax = load_block_absmax(v, xv);
     float mv = 0;
     for (int j = 0; j < 32; ++j)
       if (__builtin_fabsf(v[j]) == amax) {
