@@ -227,11 +227,15 @@ TEST(Engine, TinyPoolPreemptsYetEveryOutputIsUnchanged) {
   FakeEngine s(cfg);
   Collector col;
   std::map<std::string, std::vector<int32_t>> want;
-  for (int i = 0; i < 10; ++i) {
-    std::string id = "p" + std::to_string(i);
-    auto p = prompt_of(size_t(5 + (i * 5) % 17), 100 + i);
-    want[id] = s.fake->reference_greedy(p, 10);
-    s.engine->add(greedy(id, p, 10), col.callback());
+  {
+    // All 10 must be in the engine together for the pool to run short (see the test above).
+    auto held = s.fake->hold_steps();
+    for (int i = 0; i < 10; ++i) {
+      std::string id = "p" + std::to_string(i);
+      auto p = prompt_of(size_t(5 + (i * 5) % 17), 100 + i);
+      want[id] = s.fake->reference_greedy(p, 10);
+      s.engine->add(greedy(id, p, 10), col.callback());
+    }
   }
   ASSERT_TRUE(col.wait_finished(10));
   ASSERT_TRUE(s.engine->wait_idle(10s));
