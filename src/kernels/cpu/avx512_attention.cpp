@@ -1,7 +1,9 @@
-// Attention over the paged KV cache with AVX-512: 16 elements of a K or V row per instruction (masked tail),
-// widened from F16 (vcvtph2ps) or BF16 (shift) on load; the scores' softmax is scalar.
+// Grouped-query attention over the paged KV cache with AVX-512: 16 elements of a K or V row per instruction
+// (masked at a ragged end of the head), widened from F16 (vcvtph2ps) or BF16 (shift) once for all the query
+// heads that share the KV head, and a vectorised softmax (avx2_math.h). Same shape as the AVX2 kernel.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_math.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
@@ -25,27 +27,65 @@ inline __mmask16 tail_mask(size_t left) {
   return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1);
 }
 
-template <DType D>
-void attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, size_t hd, float scale,
-               float* scores, float* out) {
+// NQ query heads against one KV head. Scores: each K row is widened once and dotted with all NQ queries.
+// Output: for every 16 columns of the head, the NQ accumulators stay in registers while the V rows stream
+// past, each widened once for all heads.
+template <DType D, int NQ>
+void attention_group(const float* q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx, size_t hd,
+                     float scale, float* scores, float* out, size_t out_stride) {
   for (size_t j = 0; j < n_ctx; ++j) {
     const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * hd;
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc[NQ];
+    for (int h = 0; h < NQ; ++h) acc[h] = _mm512_setzero_ps();
     for (size_t d = 0; d < hd; d += 16) {
-      __mmask16 m = tail_mask(hd - d);
-      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), load16<D>(kv.k, base + d, m), acc);
+      const __mmask16 m = tail_mask(hd - d);
+      const __m512 k = load16<D>(kv.k, base + d, m);
+      for (int h = 0; h < NQ; ++h)
+        acc[h] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + h * q_stride + d), k, acc[h]);
     }
-    scores[j] = _mm512_reduce_add_ps(acc) * scale;
+    for (int h = 0; h < NQ; ++h) {
+      const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(acc[h]),
+                                        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[h]), 1)));
+      scores[h * n_ctx + j] = hsum(half) * scale;
+    }
   }
-  softmax_inplace(scores, n_ctx);
-  for (size_t d = 0; d < hd; ++d) out[d] = 0;
-  for (size_t j = 0; j < n_ctx; ++j) {
-    const size_t base = kv_slot(kv, j) * kv.slot_stride + kv_head * hd;
-    const __m512 p = _mm512_set1_ps(scores[j]);
-    for (size_t d = 0; d < hd; d += 16) {
-      __mmask16 m = tail_mask(hd - d);
-      _mm512_mask_storeu_ps(
-          out + d, m, _mm512_fmadd_ps(p, load16<D>(kv.v, base + d, m), _mm512_maskz_loadu_ps(m, out + d)));
+  for (int h = 0; h < NQ; ++h) softmax_avx2(scores + h * n_ctx, n_ctx);
+  for (size_t d = 0; d < hd; d += 16) {
+    const __mmask16 m = tail_mask(hd - d);
+    __m512 acc[NQ];
+    for (int h = 0; h < NQ; ++h) acc[h] = _mm512_setzero_ps();
+    for (size_t j = 0; j < n_ctx; ++j) {
+      const __m512 v = load16<D>(kv.v, kv_slot(kv, j) * kv.slot_stride + kv_head * hd + d, m);
+      for (int h = 0; h < NQ; ++h) acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(scores[h * n_ctx + j]), v, acc[h]);
+    }
+    for (int h = 0; h < NQ; ++h) _mm512_mask_storeu_ps(out + h * out_stride + d, m, acc[h]);
+  }
+}
+
+template <DType D>
+void attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
+               size_t hd, float scale, float* scratch, float* out, size_t out_stride) {
+  // Up to 8 heads per pass (the R1 distills have 4 to 8 query heads per KV head).
+  for (size_t h0 = 0; h0 < n_q; h0 += 8) {
+    const size_t m = min_size(8, n_q - h0);
+    const float* qh = q + h0 * q_stride;
+    float* oh = out + h0 * out_stride;
+    switch (m) {
+#define R1_GROUP_CASE(N)                                                                          \
+  case N:                                                                                         \
+    attention_group<D, N>(qh, q_stride, kv, kv_head, n_ctx, hd, scale, scratch, oh, out_stride); \
+    break;
+      R1_GROUP_CASE(8)
+      R1_GROUP_CASE(7)
+      R1_GROUP_CASE(6)
+      R1_GROUP_CASE(5)
+      R1_GROUP_CASE(4)
+      R1_GROUP_CASE(3)
+      R1_GROUP_CASE(2)
+      R1_GROUP_CASE(1)
+#undef R1_GROUP_CASE
+      default:
+        break;
     }
   }
 }
@@ -54,21 +94,16 @@ void attention(const float* q, const KvView& kv, size_t kv_head, size_t n_ctx, s
 
 void avx512_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
                       size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
-  // One head at a time (K/V rows are re-read per head; the AVX2 kernel shares them across the group).
-  for (size_t h = 0; h < n_q; ++h) {
-    const float* qh = q + h * q_stride;
-    float* oh = out + h * out_stride;
-    switch (kv.dtype) {
-      case DType::F16:
-        attention<DType::F16>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
-        break;
-      case DType::BF16:
-        attention<DType::BF16>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
-        break;
-      default:
-        attention<DType::F32>(qh, kv, kv_head, n_ctx, head_dim, scale, scratch, oh);
-        break;
-    }
+  switch (kv.dtype) {
+    case DType::F16:
+      attention<DType::F16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
+      break;
+    case DType::BF16:
+      attention<DType::BF16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
+      break;
+    default:
+      attention<DType::F32>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
+      break;
   }
 }
 
