@@ -88,6 +88,26 @@ void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* o
   }
 }
 
+namespace {
+// Fills pass p of the regrouped copy (the layout in quant.h) from the row-major qs, d and sum.
+void regroup_pass(QuantizedActs& a, size_t p) {
+  size_t t0, nt;
+  act_pass(a.n, p, &t0, &nt);
+  const size_t kb = a.kb;
+  int32_t* pq = a.pq.data() + t0 * kb * 8;
+  float* pd = a.pd.data() + t0 * kb;
+  int32_t* psum = a.psum.data() + t0 * kb;
+  for (size_t t = 0; t < nt; ++t) {
+    const int8_t* q = a.row(t0 + t);
+    for (size_t b = 0; b < kb; ++b) {
+      for (size_t i = 0; i < 8; ++i) std::memcpy(&pq[(b * 8 + i) * nt + t], q + b * kQBlock + 4 * i, 4);
+      pd[b * nt + t] = a.d[(t0 + t) * kb + b];
+      psum[b * nt + t] = a.sum[(t0 + t) * kb + b];
+    }
+  }
+}
+}  // namespace
+
 void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, ThreadPool* pool) {
   out.n = n;
   out.k = k;
@@ -95,10 +115,18 @@ void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, Threa
   out.qs.resize(n * out.kb * kQBlock);
   out.d.resize(n * out.kb);
   out.sum.resize(n * out.kb);
+  out.pq.resize(n * out.kb * 8);
+  out.pd.resize(n * out.kb);
+  out.psum.resize(n * out.kb);
+  const size_t passes = (n + kActPass - 1) / kActPass;
   if (pool && n > 1) {
     pool->parallel_for(n, [&](size_t t0, size_t t1) { quantize_act_rows(x, t0, t1, k, out); });
+    pool->parallel_for(passes, [&](size_t p0, size_t p1) {
+      for (size_t p = p0; p < p1; ++p) regroup_pass(out, p);
+    });
   } else {
     quantize_act_rows(x, 0, n, k, out);
+    for (size_t p = 0; p < passes; ++p) regroup_pass(out, p);
   }
 }
 

@@ -40,6 +40,21 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
 // Row `row` of a packed matrix, dequantized: out [cols].
 void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out);
 
+// Tokens are also regrouped in passes for GEMM kernels that run several tokens against each weight tile: the n
+// tokens split into ceil(n / kActPass) passes of near-equal size (act_pass), and within the pass of tokens
+// [t0, t0 + nt) everything is interleaved by token, so one pointer per block reaches all nt tokens at constant
+// offsets:
+//   pq[t0 * kb * 8 + (b * 8 + i) * nt + t] = token t0 + t's quants 4i..4i+3 of block b, as one int32
+//   pd[t0 * kb + b * nt + t], psum[t0 * kb + b * nt + t] = its block scale and quant sum
+// Built once per activation set by quantize_acts, instead of by every kernel call and group batch.
+constexpr size_t kActPass = 8;
+// Pass p of n tokens (near-equal split: 9 tokens are 5 + 4, not 8 + 1): writes its first token and size.
+inline void act_pass(size_t n, size_t p, size_t* t0, size_t* nt) {
+  const size_t passes = (n + kActPass - 1) / kActPass;
+  *t0 = n * p / passes;
+  *nt = n * (p + 1) / passes - *t0;
+}
+
 // A view of quantized activations that the per-ISA kernels take: plain pointers, so those translation units
 // (built with AVX flags) instantiate no std:: templates that the linker could pick for the whole binary.
 struct QActsView {
@@ -47,6 +62,9 @@ struct QActsView {
   const float* d;      // [n, kb]
   const int32_t* sum;  // [n, kb]
   size_t n, kb;
+  const int32_t* pq;    // the same, regrouped by pass (above)
+  const float* pd;
+  const int32_t* psum;
 };
 
 // Activations quantized per block of 32 to int8 with a float scale: x ≈ qs * d. Rows are padded with zeros to
@@ -56,12 +74,17 @@ struct QuantizedActs {
   std::vector<int8_t> qs;    // [n, kb * 32]
   std::vector<float> d;      // [n, kb]
   std::vector<int32_t> sum;  // [n, kb]  sum of the block's qs (for the unsigned-weight offset)
+  std::vector<int32_t> pq;   // regrouped by pass (act_pass)
+  std::vector<float> pd;
+  std::vector<int32_t> psum;
   const int8_t* row(size_t t) const { return qs.data() + t * kb * kQBlock; }
-  QActsView view() const { return {qs.data(), d.data(), sum.data(), n, kb}; }
+  QActsView view() const {
+    return {qs.data(), d.data(), sum.data(), n, kb, pq.data(), pd.data(), psum.data()};
+  }
 };
 // d = max|x| / 127 per block, qs = round(x / d). x: [n, k]. Rows are split across the pool when given.
 void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, ThreadPool* pool = nullptr);
-// Rows [t_begin, t_end) of an `out` already sized by quantize_acts.
+// Rows [t_begin, t_end) of an `out` already sized by quantize_acts (qs, d and sum only; not the passes).
 void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, QuantizedActs& out);
 
 }  // namespace r1::kernels

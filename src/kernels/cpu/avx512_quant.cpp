@@ -55,8 +55,9 @@ inline void prefetch_ahead(const uint8_t* tile) {
   for (size_t line = 0; line < tile_bytes<F>(); line += 64) _mm_prefetch(p + line, _MM_HINT_T0);
 }
 
-// Activations of one pass of T tokens, interleaved by token so that one pointer per block reaches all of
-// them at constant offsets (eight separate row pointers would not fit in the general registers):
+// Activations of one pass of T tokens, interleaved by token (quant.h's act_pass layout) so that one pointer
+// per block reaches all of them at constant offsets (eight separate row pointers would not fit in the general
+// registers):
 //   xq[(b * 8 + i) * T + t]: token t's quants 4i..4i+3 of block b, as one int32
 //   d[b * T + t]: its block scale;  bias[b * T + t]: -offset * sum of its block's quants
 struct TokenPass {
@@ -141,32 +142,23 @@ void groups_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* base
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
   constexpr int32_t off = F == DType::Q8_0 ? 128 : 8;
-  constexpr size_t T = 8;
-  const size_t kb = x.kb, kp = kb * kQBlock;
+  static_assert(kActPass == 8, "group_tokens is instantiated for 1..8 tokens");
+  const size_t kb = x.kb;
   const uint8_t* base = static_cast<const uint8_t*>(w);
   // Groups are taken in batches whose tiles fit in L2 (~512 KB of Zen 4's 1 MB), and every token passes over
   // a batch before the next one, so each weight byte comes from memory once however many tokens there are.
   const size_t batch = max1((size_t(512) << 10) / (kb * tile_bytes<F>()));
-  // One pass's interleaved activations (TokenPass): at most T * kb * (32 + 8) bytes, 45 KB for 9k columns.
-  auto* xs = static_cast<int32_t*>(__builtin_alloca(T * kb * 8 * sizeof(int32_t)));
-  auto* ds = static_cast<float*>(__builtin_alloca(T * kb * sizeof(float)));
-  auto* bias = static_cast<int32_t*>(__builtin_alloca(T * kb * sizeof(int32_t)));
+  // The passes' integer start values: -offset * sum per token and block, for one pass at a time.
+  auto* bias = static_cast<int32_t*>(__builtin_alloca(kActPass * kb * sizeof(int32_t)));
+  const size_t passes = (x.n + kActPass - 1) / kActPass;
   for (size_t gb = g0; gb < g1; gb += batch) {
     const size_t ge = min_size(g1, gb + batch);
-    // Tokens in near-equal passes of at most T (9 tokens run as 5 + 4, not 8 + 1).
-    const size_t passes = (x.n + T - 1) / T;
-    for (size_t pi = 0, t0 = 0; pi < passes; ++pi) {
-      const size_t nt = (x.n - t0) / (passes - pi);
-      for (size_t t = 0; t < nt; ++t) {
-        const size_t row = t0 + t;
-        const int32_t* q = reinterpret_cast<const int32_t*>(x.qs + row * kp);
-        for (size_t b = 0; b < kb; ++b) {
-          for (size_t i = 0; i < 8; ++i) xs[(b * 8 + i) * nt + t] = q[b * 8 + i];
-          ds[b * nt + t] = x.d[row * kb + b];
-          bias[b * nt + t] = -off * x.sum[row * kb + b];
-        }
-      }
-      const TokenPass p{xs, ds, bias};
+    for (size_t pi = 0; pi < passes; ++pi) {
+      size_t t0, nt;
+      act_pass(x.n, pi, &t0, &nt);
+      const int32_t* psum = x.psum + t0 * kb;
+      for (size_t i = 0; i < nt * kb; ++i) bias[i] = -off * psum[i];
+      const TokenPass p{x.pq + t0 * kb * 8, x.pd + t0 * kb, bias};
       switch (nt) {
 #define R1_TOKENS_CASE(N)                                               \
   case N:                                                               \
@@ -184,7 +176,6 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
         default:
           break;
       }
-      t0 += nt;
     }
   }
 }
