@@ -1,6 +1,7 @@
 // Kernel microbenchmarks: packed Q8_0/Q4_0 matmul (decode GEMV n=1, batched n=8, prefill n=64) and BF16/F32
-// matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table; attention over a paged cache; and the thread
-// pool's fork/join. Counters: weight GB/s (bytes of the matrix per call / time) and GOP/s (2·n·rows·cols).
+// matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table (BF16 also streamed over 2 threads); attention
+// over a paged cache; and the thread pool's fork/join. Counters: weight GB/s (bytes of the matrix per call /
+// time) and GOP/s (2·n·rows·cols).
 //   build/<dir>/bench/kernels_bench --benchmark_filter=Q8 --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
@@ -100,7 +101,7 @@ BENCHMARK(BM_Q4_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q8_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx2)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 // The layer matrices of a decode step as the model runs them: ops::matmul on a 2-thread pool over 8 distinct
 // 8960×1536 matrices (55 MB at Q4_0, 117 MB at Q8_0: more than the last-level cache, so the weights stream
@@ -135,6 +136,31 @@ void BM_Q8_Streamed_2Threads(benchmark::State& st) {
 }
 BENCHMARK(BM_Q4_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q8_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The same for BF16 weights (8 × 27.5 MB), through ops::matmul and the active kernel table as the model runs
+// them. Arg: tokens per call (64 = a prefill pass).
+void BM_BF16_Streamed_2Threads(benchmark::State& st) {
+  constexpr size_t kMats = 8;
+  static std::vector<std::unique_ptr<AlignedBuffer>> ms;
+  while (ms.size() < kMats) {
+    ms.push_back(std::make_unique<AlignedBuffer>(dtype_bytes(DType::BF16, kRows * kCols)));
+    std::memset(ms.back()->data(), 0x3c, ms.back()->size());
+  }
+  ThreadPool pool(2);
+  const size_t n = size_t(st.range(0));
+  std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
+  size_t i = 0;
+  for (auto _ : st) {
+    WeightMatrix w{DType::BF16, kRows, kCols, ms[i++ % kMats]->data()};
+    matmul(pool, x.data(), n, w, nullptr, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.counters["weight_GB/s"] = benchmark::Counter(double(ms[0]->size()), benchmark::Counter::kIsIterationInvariantRate,
+                                                  benchmark::Counter::kIs1000);
+  st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
+                                            benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_BF16_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Attention of a group of query heads (arg 2: 1, or 6 as in the 1.5B) sharing one KV head over a
 // 1024-position F16/F32 context (arg 1), head_dim 128 (the 1.5B's).

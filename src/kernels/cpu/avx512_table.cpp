@@ -58,7 +58,7 @@ void matmul_rows(const float* x, size_t n, size_t k, const void* w, size_t rb, s
 const KernelTable& avx512_kernel_table() {
   static const KernelTable t{Isa::Avx512,
                              matmul_rows<DType::F32>,
-                             matmul_rows<DType::BF16>,
+                             cpu::avx512_matmul_rows_bf16,
                              matmul_rows<DType::F16>,
                              cpu::avx512_qmatmul_q8_0,
                              cpu::avx512_qmatmul_q4_0,

@@ -28,6 +28,11 @@ void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t 
 void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
                          size_t ldy);
 
+// AVX-512 BF16 weights × activations rounded to bf16 (vdpbf16ps; cpu/avx512_dense.cpp): the MatmulRowsFn
+// contract (isa.h).
+void avx512_matmul_rows_bf16(const float* x, size_t n, size_t k, const void* w, size_t row_begin, size_t row_end,
+                             float* y, size_t ldy);
+
 void scalar_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
                       size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride);
 void avx2_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
