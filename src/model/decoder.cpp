@@ -74,15 +74,16 @@ void Decoder::attention_layer(size_t layer, const ForwardBatch& b, KvCache& kv) 
   }
 
   // One task per (token, KV head): the kernel attends with all the query heads of the group at once, so each
-  // K/V row is read once per group. Each thread keeps its own score buffer.
+  // K/V row is read once per group. Each thread keeps its own score buffer. Threads take every nt-th task, not
+  // a contiguous range: a prefill token's cost grows with its position, so contiguous ranges gave the last
+  // thread 3/4 of a prompt's attention work.
   const size_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = float(1.0 / std::sqrt(double(hd)));
   const size_t n_tasks = n * c_.n_kv_heads;
   const kernels::AttentionFn attend = kernels::active_kernels().attention;
   pool_.run([&](int ti, int nt) {
     std::vector<float>& scores = scores_[size_t(ti)];
-    for (size_t task = n_tasks * size_t(ti) / size_t(nt); task < n_tasks * size_t(ti + 1) / size_t(nt);
-         ++task) {
+    for (size_t task = size_t(ti); task < n_tasks; task += size_t(nt)) {
       size_t t = task / c_.n_kv_heads, kv_head = task % c_.n_kv_heads;
       const SequenceSlice& s = b.seqs[size_t(seq_of_token_[t])];
       size_t n_ctx = size_t(positions_[t]) + 1;
