@@ -55,45 +55,19 @@ template <DType D>
 void attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
                size_t hd, float scale, float* scratch, float* out, size_t out_stride) {
   // Up to 8 heads per pass (the R1 distills have 4 to 8 query heads per KV head).
-  for (size_t h0 = 0; h0 < n_q; h0 += 8) {
-    const size_t m = min_size(8, n_q - h0);
-    const float* qh = q + h0 * q_stride;
-    float* oh = out + h0 * out_stride;
-    switch (m) {
-#define R1_GROUP_CASE(N)                                                                          \
-  case N:                                                                                         \
-    attention_group<D, N>(qh, q_stride, kv, kv_head, n_ctx, hd, scale, scratch, oh, out_stride); \
-    break;
-      R1_GROUP_CASE(8)
-      R1_GROUP_CASE(7)
-      R1_GROUP_CASE(6)
-      R1_GROUP_CASE(5)
-      R1_GROUP_CASE(4)
-      R1_GROUP_CASE(3)
-      R1_GROUP_CASE(2)
-      R1_GROUP_CASE(1)
-#undef R1_GROUP_CASE
-      default:
-        break;
-    }
-  }
+  for_each_head_pass(n_q, [&]<int N>(size_t h0) {
+    attention_group<D, N>(q + h0 * q_stride, q_stride, kv, kv_head, n_ctx, hd, scale, scratch, out + h0 * out_stride,
+                          out_stride);
+  });
 }
 
 }  // namespace
 
 void avx2_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
                     size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
-  switch (kv.dtype) {
-    case DType::F16:
-      attention<DType::F16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
-      break;
-    case DType::BF16:
-      attention<DType::BF16>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
-      break;
-    default:
-      attention<DType::F32>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
-      break;
-  }
+  with_kv_dtype(kv.dtype, [&]<DType D>() {
+    attention<D>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
+  });
 }
 
 }  // namespace r1::kernels::cpu

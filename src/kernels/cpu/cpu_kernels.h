@@ -60,6 +60,57 @@ static inline void softmax_inplace(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+// The grouped-attention kernels' head loop, shared by every ISA: n_q query heads in passes of at most 8, each
+// pass handed to run.template operator()<N>(h0) with its size N as a template argument (so each ISA's kernel
+// keeps N accumulators in registers) and its first head h0.
+template <class Run>
+static inline void for_each_head_pass(size_t n_q, Run&& run) {
+  for (size_t h0 = 0; h0 < n_q; h0 += 8) {
+    switch (min_size(8, n_q - h0)) {
+      case 8:
+        run.template operator()<8>(h0);
+        break;
+      case 7:
+        run.template operator()<7>(h0);
+        break;
+      case 6:
+        run.template operator()<6>(h0);
+        break;
+      case 5:
+        run.template operator()<5>(h0);
+        break;
+      case 4:
+        run.template operator()<4>(h0);
+        break;
+      case 3:
+        run.template operator()<3>(h0);
+        break;
+      case 2:
+        run.template operator()<2>(h0);
+        break;
+      default:
+        run.template operator()<1>(h0);
+        break;
+    }
+  }
+}
+
+// Calls run.template operator()<D>() with the KV cache's element type D (F16, BF16, or F32 for anything else).
+template <class Run>
+static inline void with_kv_dtype(DType dtype, Run&& run) {
+  switch (dtype) {
+    case DType::F16:
+      run.template operator()<DType::F16>();
+      break;
+    case DType::BF16:
+      run.template operator()<DType::BF16>();
+      break;
+    default:
+      run.template operator()<DType::F32>();
+      break;
+  }
+}
+
 // Slot of position j in a paged view.
 static inline size_t kv_slot(const KvView& kv, size_t j) {
   return size_t(kv.block_table[j / kv.block_size]) * kv.block_size + j % kv.block_size;
