@@ -35,11 +35,14 @@ TensorSource dummy_tensor_source(const ModelConfig& c, const std::string& name, 
       for (size_t i = 0; i < cols; ++i) out[i] = 1.0f;
       return;
     }
-    uint64_t state = mix(tensor_seed + row);
+    // splitmix64's own stream seeded per row: element i is mix(row_seed + i * golden), so the elements do not
+    // wait on each other (iterating mix() on its own output made one serial chain per row and dominated the
+    // dummy load).
+    const uint64_t row_seed = mix(tensor_seed + row);
     for (size_t i = 0; i < cols; ++i) {
-      state = mix(state);
+      const uint64_t bits = mix(row_seed + i * 0x9e3779b97f4a7c15ull);
       // 24 random bits -> uniform in [-amp, amp)
-      float u = float(state >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
+      float u = float(bits >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f;
       float v = u * amp;
       out[i] = round_bf16 ? bf16_to_f32(f32_to_bf16(v)) : v;
     }
