@@ -143,32 +143,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           const size_t r0 = g * kQRowTile + 8 * half;
           if (r0 >= rows) break;
           const size_t nv = min_size(8, rows - r0);
-          switch (nt) {
-            case 8:
-              half_tokens<F, 8>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 7:
-              half_tokens<F, 7>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 6:
-              half_tokens<F, 6>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 5:
-              half_tokens<F, 5>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 4:
-              half_tokens<F, 4>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 3:
-              half_tokens<F, 3>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            case 2:
-              half_tokens<F, 2>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-            default:
-              half_tokens<F, 1>(x, t0, tiles, half, y, ldy, r0, nv);
-              break;
-          }
+          with_count_up_to_8(nt, [&]<int N>() { half_tokens<F, N>(x, t0, tiles, half, y, ldy, r0, nv); });
         }
       }
       t0 += nt;

@@ -62,22 +62,16 @@ void attention_group(const float* q, size_t q_stride, const KvView& kv, size_t k
   }
 }
 
-template <DType D>
-void attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head, size_t n_ctx,
-               size_t hd, float scale, float* scratch, float* out, size_t out_stride) {
-  // Up to 8 heads per pass (the R1 distills have 4 to 8 query heads per KV head).
-  for_each_head_pass(n_q, [&]<int N>(size_t h0) {
-    attention_group<D, N>(q + h0 * q_stride, q_stride, kv, kv_head, n_ctx, hd, scale, scratch, out + h0 * out_stride,
-                          out_stride);
-  });
-}
-
 }  // namespace
 
 void avx512_attention(const float* q, size_t n_q, size_t q_stride, const KvView& kv, size_t kv_head,
                       size_t n_ctx, size_t head_dim, float scale, float* scratch, float* out, size_t out_stride) {
+  // Up to 8 heads per pass (the R1 distills have 4 to 8 query heads per KV head).
   with_kv_dtype(kv.dtype, [&]<DType D>() {
-    attention<D>(q, n_q, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch, out, out_stride);
+    for_each_head_pass(n_q, [&]<int N>(size_t h0) {
+      attention_group<D, N>(q + h0 * q_stride, q_stride, kv, kv_head, n_ctx, head_dim, scale, scratch,
+                            out + h0 * out_stride, out_stride);
+    });
   });
 }
 

@@ -150,7 +150,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
   const size_t batch = max1((size_t(512) << 10) / (kb * tile_bytes<F>()));
   // The passes' integer start values: -offset * sum per token and block, for one pass at a time.
   auto* bias = static_cast<int32_t*>(__builtin_alloca(kActPass * kb * sizeof(int32_t)));
-  const size_t passes = (x.n + kActPass - 1) / kActPass;
+  const size_t passes = act_passes(x.n);
   for (size_t gb = g0; gb < g1; gb += batch) {
     const size_t ge = min_size(g1, gb + batch);
     for (size_t pi = 0; pi < passes; ++pi) {
@@ -159,23 +159,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
       const int32_t* psum = x.psum + t0 * kb;
       for (size_t i = 0; i < nt * kb; ++i) bias[i] = -off * psum[i];
       const TokenPass p{x.pq + t0 * kb * 8, x.pd + t0 * kb, bias};
-      switch (nt) {
-#define R1_TOKENS_CASE(N)                                               \
-  case N:                                                               \
-    groups_tokens<F, N>(p, kb, t0, base, rows, gb, ge, y, ldy); \
-    break;
-        R1_TOKENS_CASE(8)
-        R1_TOKENS_CASE(7)
-        R1_TOKENS_CASE(6)
-        R1_TOKENS_CASE(5)
-        R1_TOKENS_CASE(4)
-        R1_TOKENS_CASE(3)
-        R1_TOKENS_CASE(2)
-        R1_TOKENS_CASE(1)
-#undef R1_TOKENS_CASE
-        default:
-          break;
-      }
+      with_count_up_to_8(nt, [&]<int N>() { groups_tokens<F, N>(p, kb, t0, base, rows, gb, ge, y, ldy); });
     }
   }
 }

@@ -60,39 +60,44 @@ static inline void softmax_inplace(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-// The grouped-attention kernels' head loop, shared by every ISA: n_q query heads in passes of at most 8, each
-// pass handed to run.template operator()<N>(h0) with its size N as a template argument (so each ISA's kernel
-// keeps N accumulators in registers) and its first head h0.
+// Calls run.template operator()<N>() with N = n (1..8) as a template argument, so a kernel keeps N
+// accumulators in registers: the token-count and head-count dispatch of every ISA's kernels.
+template <class Run>
+static inline void with_count_up_to_8(size_t n, Run&& run) {
+  switch (n) {
+    case 8:
+      run.template operator()<8>();
+      break;
+    case 7:
+      run.template operator()<7>();
+      break;
+    case 6:
+      run.template operator()<6>();
+      break;
+    case 5:
+      run.template operator()<5>();
+      break;
+    case 4:
+      run.template operator()<4>();
+      break;
+    case 3:
+      run.template operator()<3>();
+      break;
+    case 2:
+      run.template operator()<2>();
+      break;
+    default:
+      run.template operator()<1>();
+      break;
+  }
+}
+
+// The grouped-attention kernels' head loop: n_q query heads in passes of at most 8, each handed to
+// run.template operator()<N>(h0) with its size N and its first head h0.
 template <class Run>
 static inline void for_each_head_pass(size_t n_q, Run&& run) {
-  for (size_t h0 = 0; h0 < n_q; h0 += 8) {
-    switch (min_size(8, n_q - h0)) {
-      case 8:
-        run.template operator()<8>(h0);
-        break;
-      case 7:
-        run.template operator()<7>(h0);
-        break;
-      case 6:
-        run.template operator()<6>(h0);
-        break;
-      case 5:
-        run.template operator()<5>(h0);
-        break;
-      case 4:
-        run.template operator()<4>(h0);
-        break;
-      case 3:
-        run.template operator()<3>(h0);
-        break;
-      case 2:
-        run.template operator()<2>(h0);
-        break;
-      default:
-        run.template operator()<1>(h0);
-        break;
-    }
-  }
+  for (size_t h0 = 0; h0 < n_q; h0 += 8)
+    with_count_up_to_8(min_size(8, n_q - h0), [&]<int N>() { run.template operator()<N>(h0); });
 }
 
 // Calls run.template operator()<D>() with the KV cache's element type D (F16, BF16, or F32 for anything else).
