@@ -118,7 +118,7 @@ void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, Threa
   out.pq.resize(n * out.kb * 8);
   out.pd.resize(n * out.kb);
   out.psum.resize(n * out.kb);
-  const size_t passes = (n + kActPass - 1) / kActPass;
+  const size_t passes = act_passes(n);
   if (pool && n > 1) {
     pool->parallel_for(n, [&](size_t t0, size_t t1) { quantize_act_rows(x, t0, t1, k, out); });
     pool->parallel_for(passes, [&](size_t p0, size_t p1) {

@@ -48,9 +48,13 @@ void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* o
 //   pd[t0 * kb + b * nt + t], psum[t0 * kb + b * nt + t] = its block scale and quant sum
 // Built once per activation set by quantize_acts, instead of by every kernel call and group batch.
 constexpr size_t kActPass = 8;
+// How many passes n tokens take.
+inline size_t act_passes(size_t n) {
+  return (n + kActPass - 1) / kActPass;
+}
 // Pass p of n tokens (near-equal split: 9 tokens are 5 + 4, not 8 + 1): writes its first token and size.
 inline void act_pass(size_t n, size_t p, size_t* t0, size_t* nt) {
-  const size_t passes = (n + kActPass - 1) / kActPass;
+  const size_t passes = act_passes(n);
   *t0 = n * p / passes;
   *nt = n * (p + 1) / passes - *t0;
 }
