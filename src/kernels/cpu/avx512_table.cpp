@@ -8,14 +8,13 @@ namespace r1::kernels {
 
 namespace {
 
-// Sixteen consecutive weights widened to float; `mask` selects the valid lanes of a ragged tail.
+// Sixteen consecutive F32 or F16 weights widened to float; `mask` selects the valid lanes of a ragged tail.
+// (BF16 weights have their own kernel, avx512_dense.cpp.)
 template <DType D>
 inline __m512 load16(const void* w, size_t i, __mmask16 mask) {
+  static_assert(D == DType::F32 || D == DType::F16);
   if constexpr (D == DType::F32) {
     return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(w) + i);
-  } else if constexpr (D == DType::BF16) {
-    __m256i h = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(w) + i);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   } else {
     __m256i h = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(w) + i);
     return _mm512_cvtph_ps(h);
