@@ -104,25 +104,36 @@ BENCHMARK(BM_BF16_Avx2)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 // The layer matrices of a decode step as the model runs them: ops::matmul on a 2-thread pool over 8 distinct
-// 8960×1536 matrices (55 MB at Q4_0, 117 MB at Q8_0: more than the last-level cache, so the weights stream
-// from memory as in a real step). Arg: tokens per call (1 = single-stream decode, 8 = batched).
+// 8960×1536 matrices (55 MB at Q4_0, 117 MB at Q8_0, 220 MB at BF16: more than the last-level cache, so the
+// weights stream from memory as in a real step). Arg: tokens per call (1 = single-stream decode, 8 = batched,
+// 64 = a prefill pass).
 void run_streamed(benchmark::State& st, DType fmt) {
   constexpr size_t kMats = 8;
-  static std::vector<std::unique_ptr<Packed>> mats[2];
-  auto& ms = mats[fmt == DType::Q8_0 ? 0 : 1];
-  while (ms.size() < kMats) ms.push_back(std::make_unique<Packed>(fmt, kRows, kCols));
+  static std::vector<std::unique_ptr<AlignedBuffer>> mats[3];
+  auto& ms = mats[fmt == DType::Q8_0 ? 0 : fmt == DType::Q4_0 ? 1 : 2];
+  while (ms.size() < kMats) {
+    if (is_quantized(fmt)) {
+      ms.push_back(std::make_unique<AlignedBuffer>(std::move(Packed(fmt, kRows, kCols).buf)));
+    } else {
+      ms.push_back(std::make_unique<AlignedBuffer>(dtype_bytes(fmt, kRows * kCols)));
+      std::memset(ms.back()->data(), 0x3c, ms.back()->size());
+    }
+  }
   ThreadPool pool(2);
   const size_t n = size_t(st.range(0));
   std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
   QuantizedActs xq;
-  quantize_acts(x.data(), n, kCols, xq);
+  if (is_quantized(fmt)) quantize_acts(x.data(), n, kCols, xq);
   size_t i = 0;
   for (auto _ : st) {
-    WeightMatrix w{fmt, kRows, kCols, ms[i++ % kMats]->buf.data()};
-    matmul(pool, xq, w, nullptr, y.data());
+    WeightMatrix w{fmt, kRows, kCols, ms[i++ % kMats]->data()};
+    if (is_quantized(fmt))
+      matmul(pool, xq, w, nullptr, y.data());
+    else
+      matmul(pool, x.data(), n, w, nullptr, y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  st.counters["weight_GB/s"] = benchmark::Counter(double(ms[0]->buf.size()),
+  st.counters["weight_GB/s"] = benchmark::Counter(double(ms[0]->size()),
                                                   benchmark::Counter::kIsIterationInvariantRate,
                                                   benchmark::Counter::kIs1000);
   st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
@@ -134,32 +145,11 @@ void BM_Q4_Streamed_2Threads(benchmark::State& st) {
 void BM_Q8_Streamed_2Threads(benchmark::State& st) {
   run_streamed(st, DType::Q8_0);
 }
+void BM_BF16_Streamed_2Threads(benchmark::State& st) {
+  run_streamed(st, DType::BF16);
+}
 BENCHMARK(BM_Q4_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q8_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
-
-// The same for BF16 weights (8 × 27.5 MB), through ops::matmul and the active kernel table as the model runs
-// them. Arg: tokens per call (64 = a prefill pass).
-void BM_BF16_Streamed_2Threads(benchmark::State& st) {
-  constexpr size_t kMats = 8;
-  static std::vector<std::unique_ptr<AlignedBuffer>> ms;
-  while (ms.size() < kMats) {
-    ms.push_back(std::make_unique<AlignedBuffer>(dtype_bytes(DType::BF16, kRows * kCols)));
-    std::memset(ms.back()->data(), 0x3c, ms.back()->size());
-  }
-  ThreadPool pool(2);
-  const size_t n = size_t(st.range(0));
-  std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
-  size_t i = 0;
-  for (auto _ : st) {
-    WeightMatrix w{DType::BF16, kRows, kCols, ms[i++ % kMats]->data()};
-    matmul(pool, x.data(), n, w, nullptr, y.data());
-    benchmark::DoNotOptimize(y.data());
-  }
-  st.counters["weight_GB/s"] = benchmark::Counter(double(ms[0]->size()), benchmark::Counter::kIsIterationInvariantRate,
-                                                  benchmark::Counter::kIs1000);
-  st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
-                                            benchmark::Counter::kIsIterationInvariantRate);
-}
 BENCHMARK(BM_BF16_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Attention of a group of query heads (arg 2: 1, or 6 as in the 1.5B) sharing one KV head over a
