@@ -77,7 +77,7 @@ void Engine::add(EngineRequest req, OutputCallback on_output) {
   if (req.logprobs < -1) fail("request {}: logprobs must be -1 (none) or >= 0, got {}", req.id, req.logprobs);
   if (size_t(std::max(req.logprobs, 0)) > vocab_)
     fail("request {}: logprobs {} is above the vocabulary size {}", req.id, req.logprobs, vocab_);
-  req.sampling.validate();
+  req.sampling.validate(vocab_);
   if (!on_output) fail("request {}: no output callback", req.id);
   std::lock_guard lock(mu_);
   if (!accepting_) fail("the engine is shutting down; request {} was not accepted", req.id);

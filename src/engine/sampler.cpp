@@ -8,7 +8,7 @@
 
 namespace r1 {
 
-void SamplingParams::validate() const {
+void SamplingParams::validate(size_t vocab) const {
   if (!(temperature >= 0) || !std::isfinite(temperature)) fail("temperature must be >= 0, got {}", temperature);
   if (!(top_p > 0 && top_p <= 1)) fail("top_p must be in (0, 1], got {}", top_p);
   if (!(min_p >= 0 && min_p <= 1)) fail("min_p must be in [0, 1], got {}", min_p);
@@ -18,6 +18,12 @@ void SamplingParams::validate() const {
     fail("presence_penalty must be in [-2, 2], got {}", presence_penalty);
   if (!(frequency_penalty >= -2 && frequency_penalty <= 2))
     fail("frequency_penalty must be in [-2, 2], got {}", frequency_penalty);
+  for (auto [id, bias] : logit_bias) {
+    if (!std::isfinite(bias) || bias < -100 || bias > 100)
+      fail("logit_bias for token {} must be in [-100, 100], got {}", id, bias);
+    if (id < 0 || (vocab > 0 && size_t(id) >= vocab))
+      fail("logit_bias token id {} is outside the vocabulary [0, {})", id, vocab);
+  }
 }
 
 Sampler::Sampler(const SamplingParams& p) : p_(p), rng_(p.seed ? *p.seed : std::random_device{}()) {}
@@ -31,6 +37,8 @@ int32_t Sampler::argmax(std::span<const float> logits) {
 
 int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output) {
   const size_t vocab = logits.size();
+  for (auto [id, bias] : p_.logit_bias)
+    if (id >= 0 && size_t(id) < vocab) logits[size_t(id)] += bias;
   if (p_.repetition_penalty != 1.0) {
     auto penalise = [&](int32_t id) {
       if (id < 0 || size_t(id) >= vocab) return;

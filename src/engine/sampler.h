@@ -18,9 +18,12 @@ struct SamplingParams {
   double presence_penalty = 0.0;    // OpenAI semantics, over output tokens
   double frequency_penalty = 0.0;
   std::optional<uint64_t> seed;
+  // OpenAI logit_bias: added to the logit of each id before everything else (-100 bans, +100 forces).
+  std::vector<std::pair<int32_t, float>> logit_bias;
 
-  // Throws r1::Error naming the parameter when a value is out of range.
-  void validate() const;
+  // Throws r1::Error naming the parameter when a value is out of range; with vocab > 0 also when a
+  // logit_bias id is outside [0, vocab).
+  void validate(size_t vocab = 0) const;
 };
 
 class Sampler {
