@@ -27,6 +27,7 @@ class DecoderExecutor final : public ModelExecutor {
     kv_.emplace(config(), n_blocks, block_size, kv_dtype_);
   }
   void forward(const ForwardBatch& batch, float* logits) override { decoder_.forward(batch, *kv_, logits); }
+  ThreadPool* thread_pool() override { return &decoder_.pool(); }
 
  private:
   const ModelConfig& config() const { return m_.package.config(); }

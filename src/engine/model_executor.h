@@ -27,6 +27,9 @@ class ModelExecutor {
   virtual void allocate_kv(size_t n_blocks, size_t block_size) = 0;
   // Appends the batch's tokens to their sequences' KV blocks; writes logits [logit_rows.size(), vocab].
   virtual void forward(const ForwardBatch& batch, float* logits) = 0;
+  // The threads the forward pass runs on, idle between passes, so the runner can sample a batch's rows on
+  // them in parallel; nullptr: sample on the calling thread.
+  virtual ThreadPool* thread_pool() { return nullptr; }
 };
 
 // The real model: Decoder + KvCache. `model` and `pool` must outlive it.

@@ -4,6 +4,10 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
+#include "engine/request.h"
+#include "engine/token_select.h"
+#include "kernels/sampling.h"
 
 namespace r1 {
 
@@ -14,8 +18,9 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
   batch_.tokens.clear();
   batch_.seqs.clear();
   batch_.logit_rows.clear();
+  sampling_.clear();
   for (const ScheduledChunk& c : plan.chunks) {
-    const Request& r = *c.req;
+    Request& r = *c.req;
     R1_CHECK(c.start + c.n_tokens <= r.tokens.size(), "chunk past the end of request {}", r.id());
     SequenceSlice s;
     s.first_token = batch_.tokens.size();
@@ -24,47 +29,57 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
     s.block_table = kv_.block_table(r.seq).data();
     batch_.tokens.insert(batch_.tokens.end(), r.tokens.begin() + long(c.start),
                          r.tokens.begin() + long(c.start + c.n_tokens));
-    if (c.samples) batch_.logit_rows.push_back(int32_t(s.first_token + c.n_tokens - 1));
+    if (c.samples) {
+      batch_.logit_rows.push_back(int32_t(s.first_token + c.n_tokens - 1));
+      sampling_.push_back(&r);
+    }
     batch_.seqs.push_back(s);
   }
   logits_.resize(batch_.logit_rows.size() * vocab);
   if (!batch_.tokens.empty()) exec_.forward(batch_, logits_.data());
 
-  std::vector<int32_t> sampled;
-  sampled.reserve(batch_.logit_rows.size());
-  size_t row = 0;
-  for (const ScheduledChunk& c : plan.chunks) {
-    if (!c.samples) continue;
-    Request& r = *c.req;
-    std::span<float> logits(logits_.data() + row * vocab, vocab);
-    ++row;
-    const bool want_logprobs = r.params.logprobs >= 0;
-    if (want_logprobs) raw_row_.assign(logits.begin(), logits.end());
-    int32_t id = r.sampler.sample(logits, r.prompt(), r.output());
-    if (want_logprobs) r.unreported_logprobs.push_back(token_logprob(raw_row_, id, r.params.logprobs));
-    sampled.push_back(id);
+  // Each row touches only its own request (sampler, logprobs), so rows are independent.
+  std::vector<int32_t> sampled(sampling_.size());
+  ThreadPool* pool = exec_.thread_pool();
+  const size_t n_threads = pool ? size_t(pool->size()) : 1;
+  if (raw_rows_.size() < n_threads) raw_rows_.resize(n_threads);
+  auto sample_rows = [&](size_t begin, size_t end, size_t thread) {
+    for (size_t row = begin; row < end; ++row) {
+      Request& r = *sampling_[row];
+      std::span<float> logits(logits_.data() + row * vocab, vocab);
+      const bool want_logprobs = r.params.logprobs >= 0;
+      std::vector<float>& raw = raw_rows_[thread];
+      if (want_logprobs) raw.assign(logits.begin(), logits.end());
+      sampled[row] = r.sampler.sample(logits, r.prompt(), r.output());
+      if (want_logprobs) r.unreported_logprobs.push_back(token_logprob(raw, sampled[row], r.params.logprobs));
+    }
+  };
+  if (pool && sampling_.size() > 1) {
+    pool->run([&](int t, int nt) {
+      const size_t n = sampling_.size();
+      sample_rows(n * size_t(t) / size_t(nt), n * size_t(t + 1) / size_t(nt), size_t(t));
+    });
+  } else {
+    sample_rows(0, sampling_.size(), 0);
   }
   return sampled;
 }
 
 TokenLogprob token_logprob(std::span<const float> logits, int32_t id, int top_n) {
   R1_CHECK(id >= 0 && size_t(id) < logits.size(), "sampled id {} outside the vocab", id);
-  float mx = -INFINITY;
-  for (float l : logits) mx = std::max(mx, l);
-  double sum = 0;
-  for (float l : logits) sum += std::exp(double(l - mx));
-  const double lse = double(mx) + std::log(sum);
+  const auto& kern = kernels::active_sampling_kernels();
+  const float mx = logits[kern.argmax(logits.data(), logits.size())];
+  thread_local std::vector<float> e;
+  e.resize(logits.size());
+  const double lse = double(mx) + std::log(kern.exp_shifted(logits.data(), logits.size(), mx, 1.0f, e.data(), nullptr));
   TokenLogprob out;
   out.id = id;
   out.logprob = float(double(logits[size_t(id)]) - lse);
-  size_t n = std::min(size_t(std::max(top_n, 0)), logits.size());
+  const size_t n = std::min(size_t(std::max(top_n, 0)), logits.size());
   if (n > 0) {
-    std::vector<int32_t> idx(logits.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = int32_t(i);
-    std::partial_sort(idx.begin(), idx.begin() + long(n), idx.end(), [&](int32_t a, int32_t b) {
-      return logits[size_t(a)] != logits[size_t(b)] ? logits[size_t(a)] > logits[size_t(b)] : a < b;
-    });
-    for (size_t i = 0; i < n; ++i) out.top.emplace_back(idx[i], float(double(logits[size_t(idx[i])]) - lse));
+    thread_local std::vector<int32_t> top, scratch;
+    top_k_by_rank(kern, logits, n, top, scratch);
+    for (int32_t t : top) out.top.emplace_back(t, float(double(logits[size_t(t)]) - lse));
   }
   return out;
 }

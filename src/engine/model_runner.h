@@ -1,7 +1,8 @@
 #pragma once
 // Runs one StepPlan: gathers the scheduled tokens and block tables into a ForwardBatch, runs the executor,
 // and samples one token for every chunk that reaches its request's end, with that request's own sampler
-// (so a seeded request draws the same tokens alone or in any batch). Logprobs come from the raw logits.
+// (so a seeded request draws the same tokens alone or in any batch). The rows of a batch are sampled in
+// parallel on the executor's threads. Logprobs come from the raw logits.
 #include <cstdint>
 #include <vector>
 
@@ -23,8 +24,9 @@ class ModelRunner {
   ModelExecutor& exec_;
   const KvCacheManager& kv_;
   ForwardBatch batch_;
-  std::vector<float> logits_;   // [rows, vocab]
-  std::vector<float> raw_row_;  // [vocab]: the row before the sampler's penalties, for logprobs
+  std::vector<float> logits_;                 // [rows, vocab]
+  std::vector<Request*> sampling_;            // the request of each logits row
+  std::vector<std::vector<float>> raw_rows_;  // per thread [vocab]: a row before the sampler changes it
 };
 
 // log-softmax of `logits` at `id`, plus the `top_n` most likely ids (ties: lower id first).
