@@ -66,8 +66,30 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
   if (scratch.size() < l.size() + 16) scratch.resize(l.size() + 16);
   size_t count_lo = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), kSortDirectly), count_hi = 0;
   double mass_hi = 0;  // Σ e over l >= hi, the tokens ranked before every candidate
+  // The tokens the passes read: the whole row, or (once few enough remain) the piece [lo, hi) copied out,
+  // whose weights then add to those of l >= hi.
+  std::span<const float> pl = l, pe = e;
+  thread_local std::vector<float> piece_l, piece_e;
+  thread_local std::vector<int32_t> piece_ids;
+  bool compacted = false;
   const bool narrowed = count_lo <= kSortDirectly;  // few enough already: scratch holds them
   for (bool first = true; count_lo - count_hi > kSortDirectly; first = false) {
+    if (!first && !compacted && (count_lo - count_hi) * 4 < l.size()) {
+      piece_ids.resize(count_lo - count_hi + 16);
+      const size_t m = kern.select_range(l.data(), l.size(), lo, hi, piece_ids.data(), piece_ids.size());
+      piece_ids.resize(m);
+      piece_l.resize(m);
+      piece_e.resize(m);
+      for (size_t i = 0; i < m; ++i) {
+        piece_l[i] = l[size_t(piece_ids[i])];
+        piece_e[i] = e[size_t(piece_ids[i])];
+      }
+      pl = piece_l;
+      pe = piece_e;
+      compacted = true;
+    }
+    const double base_mass = compacted ? mass_hi : 0.0;
+    const size_t base_count = compacted ? count_hi : 0;
     size_t k = 0;
     for (size_t j = first ? 0 : 1; j <= kSplits && k < kSplits; ++j) {
       const float x = lo + (hi - lo) * (float(j) / float(kSplits + (first ? 0 : 1)));
@@ -75,21 +97,27 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
     }
     if (k == (first ? 1 : 0)) break;  // lo and hi are one float apart: the rest are ties
     for (size_t j = k; j < kSplits; ++j) t[j] = std::numeric_limits<float>::infinity();
-    kern.mass_ge(l.data(), e.data(), l.size(), t, mass, count);
+    kern.mass_ge(pl.data(), pe.data(), pl.size(), t, mass, count);
     size_t j = 0;  // the first point whose mass falls short: the boundary lies below it
-    while (j < k && mass[j] >= target) ++j;
+    while (j < k && base_mass + mass[j] >= target) ++j;
     if (j > 0) {
       lo = t[j - 1];
-      count_lo = count[j - 1];
+      count_lo = base_count + count[j - 1];
     }
     if (j < k) {
       hi = t[j];
-      count_hi = count[j];
-      mass_hi = mass[j];
+      count_hi = base_count + count[j];
+      mass_hi = base_mass + mass[j];
     }
   }
-  const size_t n_cand =
-      narrowed ? count_lo : kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), l.size());
+  size_t n_cand = count_lo;
+  if (compacted) {
+    n_cand = 0;
+    for (size_t i = 0; i < pl.size(); ++i)
+      if (pl[i] >= lo && pl[i] < hi) scratch[n_cand++] = piece_ids[i];
+  } else if (!narrowed) {
+    n_cand = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), l.size());
+  }
   std::span<int32_t> cand(scratch.data(), n_cand);
   sort_by_rank(l, cand);
   R1_CHECK(!cand.empty(), "nucleus_cut found no candidate");

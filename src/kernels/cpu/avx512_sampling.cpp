@@ -127,28 +127,39 @@ inline double sum_lanes(__m512d acc0, __m512d acc1) {
 }
 }  // namespace
 
+// One threshold's accumulation, unrolled by template so every accumulator stays in a register.
+template <size_t J>
+inline void mass_step(__m512 lv, __m512d lo, __m512d hi, __mmask16 valid, const __m512 (&t)[kThresholds],
+                      __m512d (&acc)[kThresholds][2], size_t (&c)[kThresholds]) {
+  if constexpr (J < kThresholds) {
+    const __mmask16 hit = _mm512_mask_cmp_ps_mask(valid, lv, t[J], _CMP_GE_OQ);
+    acc[J][0] = _mm512_mask_add_pd(acc[J][0], __mmask8(hit), acc[J][0], lo);
+    acc[J][1] = _mm512_mask_add_pd(acc[J][1], __mmask8(hit >> 8), acc[J][1], hi);
+    c[J] += size_t(__builtin_popcount(hit));
+    mass_step<J + 1>(lv, lo, hi, valid, t, acc, c);
+  }
+}
+
 void avx512_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass,
                     size_t* count) {
-  constexpr size_t k = kThresholds;  // a constant, so the accumulators stay in registers
   __m512d acc[kThresholds][2];
   __m512 t[kThresholds];
   size_t c[kThresholds] = {};
-  for (size_t j = 0; j < k; ++j) {
+  for (size_t j = 0; j < kThresholds; ++j) {
     acc[j][0] = acc[j][1] = _mm512_setzero_pd();
     t[j] = _mm512_set1_ps(thresholds[j]);
   }
-  for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 valid = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
-    const __m512 lv = _mm512_maskz_loadu_ps(valid, l + i), ev = _mm512_maskz_loadu_ps(valid, e + i);
-    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), hi = _mm512_cvtps_pd(upper8(ev));
-    for (size_t j = 0; j < k; ++j) {
-      const __mmask16 hit = _mm512_mask_cmp_ps_mask(valid, lv, t[j], _CMP_GE_OQ);
-      acc[j][0] = _mm512_mask_add_pd(acc[j][0], __mmask8(hit), acc[j][0], lo);
-      acc[j][1] = _mm512_mask_add_pd(acc[j][1], __mmask8(hit >> 8), acc[j][1], hi);
-      c[j] += size_t(__builtin_popcount(hit));
-    }
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 lv = _mm512_loadu_ps(l + i), ev = _mm512_loadu_ps(e + i);
+    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), 0xffff, t, acc, c);
   }
-  for (size_t j = 0; j < k; ++j) {
+  if (i < n) {
+    const __mmask16 valid = __mmask16((1u << (n - i)) - 1);
+    const __m512 lv = _mm512_maskz_loadu_ps(valid, l + i), ev = _mm512_maskz_loadu_ps(valid, e + i);
+    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), valid, t, acc, c);
+  }
+  for (size_t j = 0; j < kThresholds; ++j) {
     mass[j] = sum_lanes(acc[j][0], acc[j][1]);
     count[j] = c[j];
   }
