@@ -32,6 +32,7 @@
 
 #include "engine/model_executor.h"
 #include "engine/sampler.h"
+#include "engine/token_constraint.h"
 
 namespace r1 {
 
@@ -69,6 +70,9 @@ struct EngineRequest {
       stop_token_ids;       // finish (reason stop) after emitting one of these, in addition to EOS
   bool ignore_eos = false;  // do not stop at the model's EOS ids (stop_token_ids still apply)
   int logprobs = -1;        // -1: none; 0: the sampled token's logprob; N: also the top N
+  // Restricts what may be sampled (structured output; token_constraint.h); it finishes the request (reason
+  // stop) once complete. Used only on the engine's threads while the request runs.
+  std::shared_ptr<TokenConstraint> constraint;
 };
 
 enum class FinishReason { stop, length, abort, error };

@@ -50,7 +50,7 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
       const bool want_logprobs = r.params.logprobs >= 0;
       std::vector<float>& raw = raw_rows_[thread];
       if (want_logprobs) raw.assign(logits.begin(), logits.end());
-      sampled[row] = r.sampler.sample(logits, r.prompt(), r.output());
+      sampled[row] = sample_constrained(r, logits);
       if (want_logprobs) r.unreported_logprobs.push_back(token_logprob(raw, sampled[row], r.params.logprobs));
     }
   };
@@ -63,6 +63,26 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
     sample_rows(0, sampling_.size(), 0);
   }
   return sampled;
+}
+
+int32_t sample_constrained(Request& r, std::span<float> logits) {
+  TokenConstraint* c = r.params.constraint.get();
+  if (!c) return r.sampler.sample(logits, r.prompt(), r.output());
+  try {
+    r.allowed.resize((logits.size() + 31) / 32);
+    const bool restricted = c->fill_mask(r.allowed);
+    const int32_t id = restricted ? r.sampler.sample(logits, r.prompt(), r.output(), r.allowed)
+                                  : r.sampler.sample(logits, r.prompt(), r.output());
+    if (!c->accept(id)) {
+      r.constraint_error = fmt::format("internal error: token {} was sampled outside the output constraint", id);
+    } else {
+      r.constraint_complete = c->finished();
+    }
+    return id;
+  } catch (const std::exception& e) {
+    r.constraint_error = fmt::format("the output constraint failed: {}", e.what());
+    return 0;
+  }
 }
 
 TokenLogprob token_logprob(std::span<const float> logits, int32_t id, int top_n) {

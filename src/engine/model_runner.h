@@ -8,6 +8,7 @@
 
 #include "engine/kv_cache_manager.h"
 #include "engine/model_executor.h"
+#include "engine/request.h"
 #include "engine/scheduler.h"
 
 namespace r1 {
@@ -28,6 +29,11 @@ class ModelRunner {
   std::vector<Request*> sampling_;            // the request of each logits row
   std::vector<std::vector<float>> raw_rows_;  // per thread [vocab]: a row before the sampler changes it
 };
+
+// The request's sampler under its output constraint (when it has one): the constraint's mask restricts the
+// row, the sampled token advances the constraint, and a constraint that completes or fails marks the request
+// for the scheduler (constraint_complete / constraint_error).
+int32_t sample_constrained(Request& r, std::span<float> logits);
 
 // log-softmax of `logits` at `id`, plus the `top_n` most likely ids (ties: lower id first).
 TokenLogprob token_logprob(std::span<const float> logits, int32_t id, int top_n);

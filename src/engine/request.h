@@ -52,6 +52,11 @@ struct Request {
   std::vector<int32_t> unreported;
   std::vector<TokenLogprob> unreported_logprobs;
 
+  // The constraint's view of the last step (set by the model runner, read by the scheduler).
+  std::vector<uint32_t> allowed;   // [ceil(vocab / 32)] mask filled per step
+  bool constraint_complete = false;
+  std::string constraint_error;    // not empty: the constraint failed; the request ends with this error
+
   std::span<const int32_t> prompt() const { return {tokens.data(), num_prompt}; }
   std::span<const int32_t> output() const { return {tokens.data() + num_prompt, tokens.size() - num_prompt}; }
   size_t num_output() const { return tokens.size() - num_prompt; }

@@ -45,11 +45,12 @@ int32_t Sampler::argmax(std::span<const float> logits) {
 }
 
 void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
-                              std::span<const int32_t> output) {
+                              std::span<const int32_t> output, std::span<const uint32_t> allowed) {
   const size_t vocab = logits.size();
   auto in_vocab = [&](int32_t id) { return id >= 0 && size_t(id) < vocab; };
   for (auto [id, bias] : p_.logit_bias)
     if (in_vocab(id)) logits[size_t(id)] += bias;
+  if (!allowed.empty()) apply_allowed_mask(logits, allowed);
   const bool repetition = p_.repetition_penalty != 1.0;
   const bool additive = p_.presence_penalty != 0 || p_.frequency_penalty != 0;
   if (!repetition && !additive) return;
@@ -90,12 +91,24 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
       if (in_vocab(id)) logits[size_t(id)] -= float(p_.presence_penalty + p_.frequency_penalty * n);
 }
 
-int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
-                        std::span<const int32_t> output) {
+void apply_allowed_mask(std::span<float> logits, std::span<const uint32_t> allowed) {
+  R1_CHECK(allowed.size() * 32 >= logits.size(), "a mask of {} words for {} logits", allowed.size(), logits.size());
+  for (size_t w = 0; w < allowed.size(); ++w) {
+    uint32_t banned = ~allowed[w];
+    while (banned) {
+      const size_t id = w * 32 + size_t(__builtin_ctz(banned));
+      banned &= banned - 1;
+      if (id < logits.size()) logits[id] = -INFINITY;
+    }
+  }
+}
+
+int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output,
+                        std::span<const uint32_t> allowed) {
   const auto& kern = kernels::active_sampling_kernels();
   const size_t vocab = logits.size();
   R1_CHECK(vocab > 0, "sampling from an empty row");
-  apply_penalties(logits, prompt, output);
+  apply_penalties(logits, prompt, output, allowed);
   const int32_t best = int32_t(kern.argmax(logits.data(), vocab));
   if (p_.greedy()) return best;
   const float mx = logits[size_t(best)];

@@ -3,7 +3,7 @@
 // from a per-request seeded generator (the same seed gives the same tokens). Temperature 0 is greedy.
 //
 // The exact rule (sampler_reference.h spells it out in plain scalar code, the oracle of the tests):
-//  1. l[id] += logit_bias; repetition penalty once per distinct id of prompt and output (l / r if l > 0,
+//  1. l[id] += logit_bias; l[id] = -inf where an output constraint's mask forbids id; repetition penalty once per distinct id of prompt and output (l / r if l > 0,
 //     else l · r); l[id] -= presence + frequency · count for each distinct output id.
 //  2. temperature 0: the lowest id of the largest l.
 //  3. Rank = larger l first, lower id first on ties. top-k keeps the k best ranks.
@@ -45,6 +45,9 @@ struct SamplingParams {
   bool greedy() const { return temperature == 0; }
 };
 
+// Sets l[id] = -inf for every id whose bit in `allowed` is clear (token_constraint.h's mask layout).
+void apply_allowed_mask(std::span<float> logits, std::span<const uint32_t> allowed);
+
 // 1 / temperature as the float the rule above multiplies by (clamped so that 0 · s stays 0).
 float inverse_temperature(double temperature);
 
@@ -55,7 +58,10 @@ class Sampler {
   // Picks the next token. `logits` is modified (bias, penalties). `prompt` and `output` are the ids so far;
   // calls for one request see the same prompt and a growing output (the penalties' counts are kept between
   // calls; anything else rebuilds them).
-  int32_t sample(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output);
+  // `allowed`, when not empty, is an output constraint's mask ([ceil(vocab / 32)] words, bit id % 32 of word
+  // id / 32 set = allowed): the others become -inf after the logit bias, before everything else.
+  int32_t sample(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output,
+                 std::span<const uint32_t> allowed = {});
 
   // Lowest index of the largest value (how llama.cpp and transformers break ties).
   static int32_t argmax(std::span<const float> logits);
@@ -63,7 +69,8 @@ class Sampler {
   const SamplingParams& params() const { return p_; }
 
  private:
-  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output);
+  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output,
+                       std::span<const uint32_t> allowed);
   int32_t draw_from_candidates(std::span<const float> e, std::span<int32_t> kept, bool sorted_by_id);
   int32_t draw_from_row(std::span<const float> e, std::span<const double> block_sums, double mass);
 

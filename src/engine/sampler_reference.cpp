@@ -11,11 +11,15 @@
 namespace r1 {
 
 int32_t reference_sample(const SamplingParams& p, std::mt19937_64& rng, std::span<float> logits,
-                         std::span<const int32_t> prompt, std::span<const int32_t> output) {
+                         std::span<const int32_t> prompt, std::span<const int32_t> output,
+                         std::span<const uint32_t> allowed) {
   const size_t vocab = logits.size();
   auto in_vocab = [&](int32_t id) { return id >= 0 && size_t(id) < vocab; };
   for (auto [id, bias] : p.logit_bias)
     if (in_vocab(id)) logits[size_t(id)] += bias;
+  if (!allowed.empty())
+    for (size_t id = 0; id < vocab; ++id)
+      if (!(allowed[id / 32] >> (id % 32) & 1u)) logits[id] = -INFINITY;
   if (p.repetition_penalty != 1.0) {
     std::vector<bool> seen(vocab, false);
     for (auto ids : {prompt, output})

@@ -119,12 +119,20 @@ std::vector<Request*> Scheduler::on_step_done(const StepPlan& plan, std::span<co
     if (!c.samples) continue;
     R1_CHECK(k < sampled.size(), "{} sampled ids for more sampling chunks", sampled.size());
     int32_t id = sampled[k++];
+    if (!r->constraint_error.empty()) {
+      r->error = r->constraint_error;
+      finish(r, FinishReason::error);
+      done.push_back(r);
+      continue;
+    }
     if (r->num_output() == 0) counters_.prompt_tokens += r->num_prompt;  // once per request, as vLLM counts
     r->tokens.push_back(id);
     r->unreported.push_back(id);
     ++counters_.generation_tokens;
     if (is_stop(r, id)) {
       r->stop_token_id = id;
+      finish(r, FinishReason::stop);
+    } else if (r->constraint_complete) {
       finish(r, FinishReason::stop);
     } else if (r->num_output() >= r->params.max_tokens) {
       finish(r, FinishReason::length);

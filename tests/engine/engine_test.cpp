@@ -519,5 +519,53 @@ TEST(ModelRunner, TokenLogprobOrdersTiesByLowerId) {
               1.0, 1e-5);
 }
 
+// Allows only multiples of `step`; complete after `length` accepted tokens; throws at fill_mask call
+// `fail_at` (0: never).
+class EveryNth final : public TokenConstraint {
+ public:
+  EveryNth(int32_t step, size_t length, size_t fail_at = 0) : step_(step), length_(length), fail_at_(fail_at) {}
+  bool fill_mask(std::span<uint32_t> mask) override {
+    if (++calls_ == fail_at_) fail("the grammar is too ambiguous to follow");
+    for (uint32_t& w : mask) w = 0;
+    for (size_t id = 0; id < mask.size() * 32; id += size_t(step_)) mask[id / 32] |= 1u << (id % 32);
+    return true;
+  }
+  bool accept(int32_t token) override {
+    if (token % step_ != 0) return false;
+    ++accepted_;
+    return true;
+  }
+  bool finished() const override { return accepted_ >= length_; }
+
+ private:
+  int32_t step_;
+  size_t length_, fail_at_, calls_ = 0, accepted_ = 0;
+};
+
+TEST(Engine, AnOutputConstraintRestrictsTokensAndFinishesTheRequest) {
+  FakeEngine s(small_config(64));
+  Collector col;
+  auto constrained = greedy("c", prompt_of(5, 3), 20);
+  constrained.sampling.temperature = 0.8;
+  constrained.sampling.seed = 9;
+  constrained.constraint = std::make_shared<EveryNth>(5, 4);
+  s.engine->add(std::move(constrained), col.callback());
+  auto failing = greedy("f", prompt_of(5, 4), 20);
+  failing.constraint = std::make_shared<EveryNth>(7, 100, 3);
+  s.engine->add(std::move(failing), col.callback());
+  s.engine->add(greedy("free", prompt_of(5, 5), 6), col.callback());
+  ASSERT_TRUE(col.wait_finished(3));
+  const auto c = col.tokens("c");
+  ASSERT_EQ(c.size(), 4u);  // complete after 4 tokens: finished with reason stop, not length
+  for (int32_t t : c) EXPECT_EQ(t % 5, 0) << t;
+  EXPECT_EQ(col.last("c").finish_reason, FinishReason::stop);
+  // The failing constraint ends its request with the error after two good tokens; the others go on.
+  EXPECT_EQ(col.last("f").finish_reason, FinishReason::error);
+  EXPECT_NE(col.last("f").error.find("too ambiguous"), std::string::npos) << col.last("f").error;
+  EXPECT_EQ(col.tokens("f").size(), 2u);
+  EXPECT_EQ(col.last("free").finish_reason, FinishReason::length);
+  EXPECT_EQ(col.tokens("free"), s.fake->reference_greedy(prompt_of(5, 5), 6));
+}
+
 }  // namespace
 }  // namespace r1

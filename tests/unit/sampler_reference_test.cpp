@@ -206,6 +206,26 @@ TEST(SamplerEdges, TopPOneAndTopKAboveTheVocabularyKeepEverything) {
   for (int s : seen) EXPECT_GT(s, 60);
 }
 
+TEST(SamplerVsReference, AnAllowedMaskLeavesOnlyItsTokens) {
+  for (const Case& c : kCases)
+    for (size_t vocab : {33ul, 1000ul, 151936ul}) {
+      SCOPED_TRACE(testing::Message() << c.name << " vocab " << vocab);
+      std::vector<uint32_t> mask((vocab + 31) / 32, 0);
+      for (size_t id = 3; id < vocab; id += 11) mask[id / 32] |= 1u << (id % 32);
+      SamplingParams p = params_of(c, 17);
+      Sampler fast(p);
+      std::mt19937_64 ref_rng(17);
+      std::mt19937 rows(5);
+      for (int step = 0; step < 10; ++step) {
+        auto l = lm_logits(vocab, rows);
+        auto l2 = l;
+        const int32_t a = fast.sample(l, {}, {}, mask);
+        EXPECT_EQ(a, reference_sample(p, ref_rng, l2, {}, {}, mask));
+        EXPECT_EQ((a - 3) % 11, 0) << a;
+      }
+    }
+}
+
 TEST(SamplerEdges, LogitBiasBansAndForces) {
   SamplingParams p;
   p.temperature = 0;
