@@ -8,6 +8,19 @@
 
 namespace r1::kernels::cpu {
 
+namespace {
+// Adds the eight floats of w (as doubles) into two accumulators.
+inline void add_wide(__m256 w, __m256d& acc0, __m256d& acc1) {
+  acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(w)));
+  acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)));
+}
+inline double sum_lanes(__m256d acc0, __m256d acc1) {
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+}  // namespace
+
 size_t avx2_argmax(const float* x, size_t n) {
   // Pass 1: the maximum (NaN-free lanes: max_ps returns its second operand on NaN, the running maximum).
   size_t i = 0;
@@ -44,12 +57,9 @@ double avx2_exp_shifted(const float* x, size_t n, float shift, float scale, floa
     for (; i + 8 <= end; i += 8) {
       const __m256 e = exp_nonpositive(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs), vk));
       _mm256_storeu_ps(out + i, e);
-      acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
-      acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+      add_wide(e, acc0, acc1);
     }
-    alignas(32) double lanes[4];
-    _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
-    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    double sum = sum_lanes(acc0, acc1);
     if (i < end) sum += ref::exp_shifted(x + i, end - i, shift, scale, out + i);
     if (block_sums) block_sums[b / kExpBlock] = sum;
     total += sum;
@@ -85,15 +95,12 @@ void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresho
     for (size_t j = 0; j < k; ++j) {
       const __m256 hit = _mm256_cmp_ps(lv, _mm256_set1_ps(thresholds[j]), _CMP_GE_OQ);
       const __m256 w = _mm256_and_ps(hit, ev);
-      acc[j][0] = _mm256_add_pd(acc[j][0], _mm256_cvtps_pd(_mm256_castps256_ps128(w)));
-      acc[j][1] = _mm256_add_pd(acc[j][1], _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)));
+      add_wide(w, acc[j][0], acc[j][1]);
       c[j] += size_t(__builtin_popcount(unsigned(_mm256_movemask_ps(hit))));
     }
   }
   for (size_t j = 0; j < k; ++j) {
-    alignas(32) double lanes[4];
-    _mm256_store_pd(lanes, _mm256_add_pd(acc[j][0], acc[j][1]));
-    mass[j] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    mass[j] = sum_lanes(acc[j][0], acc[j][1]);
     count[j] = c[j];
     for (size_t t = i; t < n; ++t)
       if (l[t] >= thresholds[j]) {
@@ -116,12 +123,9 @@ double avx2_keep_weights(const float* l, float* e, size_t n, float l_min, float 
                                         _mm256_cmp_ps(ev, ve, _CMP_GE_OQ));
       const __m256 w = _mm256_and_ps(keep, ev);
       _mm256_storeu_ps(e + i, w);
-      acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(w)));
-      acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1)));
+      add_wide(w, acc0, acc1);
     }
-    alignas(32) double lanes[4];
-    _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
-    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    double sum = sum_lanes(acc0, acc1);
     if (i < end) sum += ref::keep_weights(l + i, e + i, end - i, l_min, e_min, nullptr);
     if (block_sums) block_sums[b / kExpBlock] = sum;
     total += sum;
