@@ -69,6 +69,20 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--drain-timeout", o->drain_timeout_s,
                   "Seconds to let in-flight requests finish on SIGTERM")
       ->capture_default_str();
+  cmd->add_option("--allowed-origins", o->cors.allowed_origins,
+                  "CORS: origins whose web pages may call this server (default * = any page the user opens; "
+                  "list the ones you trust when the server is reachable beyond loopback)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--allowed-methods", o->cors.allowed_methods, "CORS: methods allowed from other origins")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--allowed-headers", o->cors.allowed_headers,
+                  "CORS: request headers allowed from other origins")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_flag("--allow-credentials", o->cors.allow_credentials,
+                "CORS: let pages of allowed origins send cookies / credentials");
   cmd->callback([&action, o] {
     o->dtype = normalize_dtype(o->dtype);
     action = [o] { return server::run_server(*o); };

@@ -18,6 +18,23 @@ void not_found(const std::string& message, std::optional<std::string> param,
   throw ApiError(404, message, "invalid_request_error", std::move(param), std::move(code));
 }
 
+ApiError to_api_error(const serving::ServingError& e) {
+  using serving::ErrorKind;
+  switch (e.kind()) {
+    case ErrorKind::invalid_request:
+      return ApiError(400, e.what(), "invalid_request_error", e.param(), e.code());
+    case ErrorKind::not_found:
+      return ApiError(404, e.what(), "invalid_request_error", e.param(), e.code());
+    case ErrorKind::overloaded:
+      return ApiError(429, e.what(), "rate_limit_error", e.param(), e.code());
+    case ErrorKind::unavailable:
+      return ApiError(503, e.what(), "service_unavailable_error", e.param(), e.code());
+    case ErrorKind::internal:
+      break;
+  }
+  return ApiError(500, e.what(), "internal_server_error", e.param(), e.code());
+}
+
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "serving/serving_error.h"
 
 namespace r1::server {
 
@@ -39,6 +40,10 @@ class ApiError : public r1::Error {
 [[noreturn]] void bad_request(const std::string& message, std::optional<std::string> param = std::nullopt);
 [[noreturn]] void not_found(const std::string& message, std::optional<std::string> param = std::nullopt,
                             std::optional<std::string> code = std::nullopt);
+
+// The OpenAI form of a serving-layer refusal: invalid_request 400, not_found 404, overloaded 429
+// (rate_limit_error), unavailable 503 (service_unavailable_error), internal 500.
+ApiError to_api_error(const serving::ServingError& e);
 
 // A JSON body as text. Invalid UTF-8 (a token cut inside a character) is replaced, never thrown on.
 std::string dump_json(const nlohmann::json& j);

@@ -91,8 +91,9 @@ class Session;
 
 class Responder final : public HttpResponder {
  public:
-  Responder(std::shared_ptr<Session> s, bool keep_alive, HttpServer::Impl& srv)
-      : session_(std::move(s)), keep_alive_(keep_alive), srv_(srv) {}
+  // head_only: a HEAD request; answers carry the headers (Content-Length included) of the body they omit.
+  Responder(std::shared_ptr<Session> s, bool keep_alive, bool head_only, HttpServer::Impl& srv)
+      : session_(std::move(s)), keep_alive_(keep_alive), head_only_(head_only), srv_(srv) {}
   ~Responder() override;
 
   void send(int status, std::string content_type, std::string body, HeaderList headers) override;
@@ -108,6 +109,7 @@ class Responder final : public HttpResponder {
  private:
   std::shared_ptr<Session> session_;
   bool keep_alive_;
+  bool head_only_;
   HttpServer::Impl& srv_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> started_{false};
@@ -217,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ep = stream_.socket().remote_endpoint(ignored);
     if (!ignored) req.remote = ep.address().to_string();
 
-    auto responder = std::make_shared<Responder>(shared_from_this(), keep_alive_, srv_);
+    auto responder = std::make_shared<Responder>(shared_from_this(), keep_alive_, req.method == "HEAD", srv_);
     current_ = responder;
     srv_.pending.fetch_add(1);
     request_open_ = true;
@@ -360,7 +362,8 @@ Responder::~Responder() {
 void Responder::send(int status, std::string content_type, std::string body, HeaderList headers) {
   if (started_.exchange(true)) return;
   ended_ = true;
-  std::string bytes = serialize_head(status, content_type, headers, keep_alive_, body.size()) + body;
+  std::string bytes = serialize_head(status, content_type, headers, keep_alive_, body.size());
+  if (!head_only_) bytes += body;
   session_->enqueue(std::move(bytes), true);
 }
 

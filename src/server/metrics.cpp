@@ -15,6 +15,9 @@ const std::vector<double> kLatencyBuckets = {0.3,  0.5,   0.8,   1.0,   1.5,   2
                                              5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
                                              60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
 
+// The per-request token-count histograms before max_model_len is known.
+constexpr size_t kDefaultMaxModelLen = 2048;
+
 std::string num(double v) {
   return fmt::format("{}", v);
 }
@@ -39,8 +42,25 @@ std::string prom_label_value(const std::string& v) {
   return out;
 }
 
+std::vector<double> buckets_1_2_5(size_t max) {
+  std::vector<double> b;
+  for (double scale = 1;; scale *= 10)
+    for (double m : {1.0, 2.0, 5.0}) {
+      if (m * scale > double(max)) return b;
+      b.push_back(m * scale);
+    }
+}
+
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::reset(std::vector<double> bounds) {
+  std::lock_guard lock(mu_);
+  bounds_ = std::move(bounds);
+  counts_.assign(bounds_.size() + 1, 0);
+  sum_ = 0;
+  count_ = 0;
+}
 
 void Histogram::observe(double v) {
   std::lock_guard lock(mu_);
@@ -74,8 +94,19 @@ ServerMetrics::ServerMetrics(std::string model_name)
       ttft_(kTtftBuckets),
       itl_(kItlBuckets),
       e2e_(kLatencyBuckets),
-      queue_(kLatencyBuckets) {
+      queue_(kLatencyBuckets),
+      prefill_(kLatencyBuckets),
+      decode_(kLatencyBuckets),
+      tpot_(kItlBuckets),
+      prompt_len_(buckets_1_2_5(kDefaultMaxModelLen)),
+      generation_len_(buckets_1_2_5(kDefaultMaxModelLen)),
+      max_generation_(buckets_1_2_5(kDefaultMaxModelLen)) {
   for (const char* r : {"stop", "length", "abort", "error"}) success_[r] = 0;
+}
+
+void ServerMetrics::set_max_model_len(size_t max_model_len) {
+  for (Histogram* h : {&prompt_len_, &generation_len_, &max_generation_})
+    h->reset(buckets_1_2_5(max_model_len));
 }
 
 void ServerMetrics::request_finished(const Finished& f) {
@@ -86,6 +117,16 @@ void ServerMetrics::request_finished(const Finished& f) {
   if (f.queue_s >= 0) queue_.observe(f.queue_s);
   if (f.ttft_s >= 0) ttft_.observe(f.ttft_s);
   e2e_.observe(f.e2e_s);
+  // As vLLM: the per-request histograms count every finished request, aborted ones included.
+  prompt_len_.observe(double(f.prompt_tokens));
+  generation_len_.observe(double(f.completion_tokens));
+  max_generation_.observe(double(f.max_tokens));
+  if (f.prefill_s >= 0) prefill_.observe(f.prefill_s);
+  if (f.decode_s >= 0) decode_.observe(f.decode_s);
+  // vLLM's per-request TPOT: decode time over the tokens after the first; 0 for one token or none.
+  if (f.ttft_s >= 0)
+    tpot_.observe(f.completion_tokens > 1 && f.decode_s >= 0 ? f.decode_s / double(f.completion_tokens - 1)
+                                                             : 0.0);
 }
 
 void ServerMetrics::tokens(size_t prompt, size_t generated) {
@@ -139,6 +180,22 @@ std::string ServerMetrics::render(const EngineStats& s) const {
   header(out, "vllm:request_queue_time_seconds", "histogram",
          "Histogram of time spent in WAITING phase for request.");
   queue_.render(out, "vllm:request_queue_time_seconds", l);
+  header(out, "vllm:request_prefill_time_seconds", "histogram",
+         "Histogram of time spent in PREFILL phase for request.");
+  prefill_.render(out, "vllm:request_prefill_time_seconds", l);
+  header(out, "vllm:request_decode_time_seconds", "histogram",
+         "Histogram of time spent in DECODE phase for request.");
+  decode_.render(out, "vllm:request_decode_time_seconds", l);
+  header(out, "vllm:request_time_per_output_token_seconds", "histogram",
+         "Histogram of time_per_output_token_seconds per request.");
+  tpot_.render(out, "vllm:request_time_per_output_token_seconds", l);
+  header(out, "vllm:request_prompt_tokens", "histogram", "Number of prefill tokens processed.");
+  prompt_len_.render(out, "vllm:request_prompt_tokens", l);
+  header(out, "vllm:request_generation_tokens", "histogram", "Number of generation tokens processed.");
+  generation_len_.render(out, "vllm:request_generation_tokens", l);
+  header(out, "vllm:request_max_num_generation_tokens", "histogram",
+         "Histogram of maximum number of requested generation tokens.");
+  max_generation_.render(out, "vllm:request_max_num_generation_tokens", l);
   return out;
 }
 

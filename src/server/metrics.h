@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "serving/generation.h"
 
 namespace r1::server {
 
@@ -18,6 +19,8 @@ namespace r1::server {
 class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
+  // New bounds, all counts cleared.
+  void reset(std::vector<double> bounds);
   void observe(double v);
   // The _bucket, _sum and _count lines for `name` with `labels` (e.g. model_name="x").
   void render(std::string& out, const std::string& name, const std::string& labels) const;
@@ -31,19 +34,20 @@ class Histogram {
   uint64_t count_ = 0;
 };
 
-class ServerMetrics {
+// vLLM's 1-2-5 series up to `max`: 1, 2, 5, 10, 20, 50, ... (its token-count histograms' buckets).
+std::vector<double> buckets_1_2_5(size_t max);
+
+class ServerMetrics final : public serving::StatsSink {
  public:
   explicit ServerMetrics(std::string model_name);
+  // The token-count histograms' buckets follow max_model_len, as vLLM's do: call once the model is known.
+  void set_max_model_len(size_t max_model_len);
 
-  // Per request, once, when it finishes (seconds).
-  struct Finished {
-    FinishReason reason = FinishReason::stop;
-    size_t prompt_tokens = 0, completion_tokens = 0;
-    double queue_s = -1, ttft_s = -1, e2e_s = 0;  // negative: not known (never scheduled / no token)
-  };
-  void request_finished(const Finished& f);
-  void inter_token(double seconds) { itl_.observe(seconds); }
-  void tokens(size_t prompt, size_t generated);
+  using Finished = serving::StatsSink::Finished;
+  // Per request, once, when it finishes.
+  void request_finished(const Finished& f) override;
+  void inter_token(double seconds) override { itl_.observe(seconds); }
+  void tokens(size_t prompt, size_t generated) override;
 
   // The whole exposition (text format 0.0.4).
   std::string render(const EngineStats& engine) const;
@@ -52,7 +56,8 @@ class ServerMetrics {
 
  private:
   std::string labels_;  // model_name="..."
-  Histogram ttft_, itl_, e2e_, queue_;
+  Histogram ttft_, itl_, e2e_, queue_, prefill_, decode_, tpot_;
+  Histogram prompt_len_, generation_len_, max_generation_;  // token counts per request
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> success_;  // by finished_reason
   uint64_t prompt_tokens_ = 0, generation_tokens_ = 0;

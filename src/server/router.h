@@ -1,49 +1,51 @@
 #pragma once
-// The HTTP routes of `r1serve serve`: auth, admission, health, models, tokenize, metrics and the two
-// generation endpoints. Every failure becomes OpenAI's error JSON with the right status, and every request
-// gets one JSON access-log line.
-#include <atomic>
+// Routes HTTP requests: health, version, metrics, models, tokenize/detokenize, and the OpenAI generation
+// endpoints (api/openai), all over the protocol-neutral serving::Service. Every failure becomes OpenAI's
+// error JSON with the right status; every request gets an x-request-id (the client's, or a fresh one), CORS
+// headers as configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on
+// a path is ignored.
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "server/cors.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/serve_options.h"
-#include "server/served_model.h"
+#include "serving/service.h"
 
 namespace r1::server {
+
+class ResponsesApi;
 
 class Router {
  public:
   Router(const ServeOptions& options, std::string model_name);
+  ~Router();
 
   // Publishes the loaded model: generation requests are served from now on and /health says 200.
-  void set_model(std::shared_ptr<ServedModel> model);
-  std::shared_ptr<ServedModel> model() const;
+  void set_model(std::shared_ptr<serving::ServedModel> model);
+  std::shared_ptr<serving::ServedModel> model() const;
   // New generation requests get 503 (shutting down); /health says 503.
   void set_draining();
 
   void handle(const HttpRequest& req, std::shared_ptr<HttpResponder> res);
 
   // Generation requests admitted and not yet finished in the engine.
-  size_t in_flight() const { return in_flight_->load(); }
+  size_t in_flight() const { return service_.in_flight(); }
 
  private:
+  void route(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
+             const std::string& rid);
   void generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res, bool chat,
                 const std::string& rid);
   void tokenize(const HttpRequest& req, HttpResponder& res);
   void detokenize(const HttpRequest& req, HttpResponder& res);
-  std::shared_ptr<ServedModel> require_model() const;
-  void check_model_name(const nlohmann::json& body, const ServedModel& m) const;
 
   ServeOptions opt_;
-  std::string name_;
   ServerMetrics metrics_;
-  mutable std::mutex mu_;
-  std::shared_ptr<ServedModel> model_;
-  std::atomic<bool> draining_{false};
-  std::shared_ptr<std::atomic<size_t>> in_flight_ = std::make_shared<std::atomic<size_t>>(0);
+  serving::Service service_;
+  Cors cors_;
+  std::unique_ptr<ResponsesApi> responses_;
 };
 
 }  // namespace r1::server

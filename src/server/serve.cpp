@@ -11,6 +11,7 @@
 #include "model/model_package.h"
 #include "server/http_server.h"
 #include "server/router.h"
+#include "serving/served_model.h"
 
 namespace r1::server {
 
@@ -51,7 +52,7 @@ int run_server(const ServeOptions& o) {
   std::atomic<int> state{0};  // 0 loading, 1 ready, 2 failed
   std::thread loader([&] {
     try {
-      router.set_model(ServedModel::load(o));
+      router.set_model(serving::ServedModel::load(o));
       state = 1;
       spdlog::info("ready: serving `{}` on http://{}:{}", name, o.host, http.port());
     } catch (const std::exception& e) {

@@ -1,4 +1,4 @@
-#include "server/openai_format.h"
+#include "server/api/openai/openai_format.h"
 
 #include <gtest/gtest.h>
 

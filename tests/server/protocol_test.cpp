@@ -1,5 +1,5 @@
 // Request parsing: every parameter, defaults from generation_config, and errors that name the field.
-#include "server/protocol.h"
+#include "server/api/openai/protocol.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "server/served_model.h"
+#include "serving/served_model.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "model/kv_cache.h"
 
-namespace r1::server {
+namespace r1::serving {
 
 using nlohmann::json;
 
@@ -38,7 +38,7 @@ std::string read_text(const std::string& path, const char* flag) {
 
 // Names the folder that lacks tokenizer.json and the way out. A dummy-weights folder usually holds nothing
 // but config.json, so that case says so.
-std::string missing_tokenizer_message(const ServeOptions& o, LoadFormat format) {
+std::string missing_tokenizer_message(const ServingOptions& o, LoadFormat format) {
   if (!o.tokenizer_dir.empty())
     return fmt::format(
         "--tokenizer {}: no tokenizer.json in that folder; r1serve serve needs one to turn text "
@@ -56,7 +56,7 @@ std::string missing_tokenizer_message(const ServeOptions& o, LoadFormat format) 
 }
 }  // namespace
 
-std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
+std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto m = std::make_unique<ServedModel>();
@@ -133,8 +133,8 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
       "KV cache: {} blocks of {} tokens = {} tokens ({:.1f} MiB, {}); max_model_len {}; max_num_seqs {}; "
       "max_batch_tokens {}; {} threads",
       m->engine->num_kv_blocks(), m->engine->block_size(), m->engine->kv_capacity_tokens(),
-      double(m->engine->kv_cache_bytes()) / (1 << 20), dtype_name(ec.kv_cache_dtype), mml, ec.max_num_seqs, ec.max_batch_tokens,
-      m->pool->size());
+      double(m->engine->kv_cache_bytes()) / (1 << 20), dtype_name(ec.kv_cache_dtype), mml, ec.max_num_seqs,
+      ec.max_batch_tokens, m->pool->size());
   spdlog::info("limits: max_input_tokens {}, max_total_tokens {}; chat template: {}; reasoning parser: {}",
                m->max_input_tokens, m->max_total_tokens,
                m->chat_template ? m->chat_template->origin() : std::string("none (chat requests get 400)"),
@@ -142,4 +142,4 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServeOptions& o) {
   return m;
 }
 
-}  // namespace r1::server
+}  // namespace r1::serving

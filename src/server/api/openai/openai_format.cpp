@@ -1,4 +1,4 @@
-#include "server/openai_format.h"
+#include "server/api/openai/openai_format.h"
 
 #include <chrono>
 #include <random>
@@ -14,21 +14,28 @@ std::string new_request_id(const char* prefix) {
   return fmt::format("{}{:016x}{:016x}", prefix, rng(), rng());
 }
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 ResponseHead make_head(Endpoint endpoint, const std::string& model) {
   ResponseHead h;
   h.endpoint = endpoint;
-  h.id = new_request_id(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-");
-  h.created =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  h.id = new_request_id(endpoint == Endpoint::chat        ? "chatcmpl-"
+                        : endpoint == Endpoint::responses ? "resp_"
+                                                          : "cmpl-");
+  h.created = unix_now();
   h.model = model;
   return h;
 }
 
-json usage_json(size_t prompt_tokens, size_t completion_tokens, size_t cached_tokens) {
+json usage_json(size_t prompt_tokens, size_t completion_tokens, size_t cached_tokens,
+                size_t reasoning_tokens) {
   json u = {{"prompt_tokens", prompt_tokens},
             {"completion_tokens", completion_tokens},
-            {"total_tokens", prompt_tokens + completion_tokens}};
+            {"total_tokens", prompt_tokens + completion_tokens},
+            {"completion_tokens_details", {{"reasoning_tokens", reasoning_tokens}}}};
   if (cached_tokens > 0) u["prompt_tokens_details"] = {{"cached_tokens", cached_tokens}};
   return u;
 }

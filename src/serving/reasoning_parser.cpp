@@ -1,6 +1,6 @@
-#include "server/reasoning_parser.h"
+#include "serving/reasoning_parser.h"
 
-namespace r1::server {
+namespace r1::serving {
 
 namespace {
 constexpr std::string_view kEnd = "</think>";
@@ -83,4 +83,4 @@ ReasoningParser::Delta ReasoningParser::flush() {
   return d;
 }
 
-}  // namespace r1::server
+}  // namespace r1::serving

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace r1::server {
+namespace r1::serving {
 
 class StopMatcher {
  public:
@@ -31,4 +31,4 @@ class StopMatcher {
   bool stopped_ = false;
 };
 
-}  // namespace r1::server
+}  // namespace r1::serving

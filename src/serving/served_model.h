@@ -9,12 +9,17 @@
 #include "core/thread_pool.h"
 #include "engine/engine.h"
 #include "engine/generator.h"
-#include "server/protocol.h"
-#include "server/serve_options.h"
+#include "serving/serving_options.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
-namespace r1::server {
+namespace r1::serving {
+
+// Sampling defaults of the served model (generation_config.json); unset fields fall back to the protocol's.
+struct SamplingDefaults {
+  std::optional<double> temperature, top_p, min_p, repetition_penalty;
+  std::optional<int> top_k;
+};
 
 struct ServedModel {
   std::string name;
@@ -32,10 +37,10 @@ struct ServedModel {
 
   // Loads everything and starts the engine; logs the KV budget, max_model_len, dtype and threads.
   // Throws r1::Error naming the file or flag at fault.
-  static std::unique_ptr<ServedModel> load(const ServeOptions& o);
+  static std::unique_ptr<ServedModel> load(const ServingOptions& o);
 };
 
 // Whether a chat template is an R1-distill one: its generation prompt ends inside <think>.
 bool template_opens_think(const ChatTemplate& t, const nlohmann::json& special_tokens);
 
-}  // namespace r1::server
+}  // namespace r1::serving

@@ -1,6 +1,9 @@
-#include "server/protocol.h"
+#include "server/api/openai/protocol.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
 #include "server/api_error.h"
 
@@ -98,6 +101,32 @@ std::vector<int32_t> get_id_list(const json& arr, const std::string& name) {
   return ids;
 }
 
+// OpenAI's logit_bias: {"token id as a string": bias in [-100, 100]}. Ids are checked against the model's
+// vocabulary later (serving), where the vocabulary is known.
+std::vector<std::pair<int32_t, float>> parse_logit_bias(const json& body) {
+  std::vector<std::pair<int32_t, float>> out;
+  const json* v = field(body, "logit_bias");
+  if (!v) return out;
+  if (!v->is_object()) wrong_type("logit_bias", "an object mapping token ids to biases", *v);
+  for (const auto& [key, bias] : v->items()) {
+    char* end = nullptr;
+    errno = 0;
+    long long id = key.empty() ? -1 : std::strtoll(key.c_str(), &end, 10);
+    if (key.empty() || *end != '\0' || errno || id < 0 || id > INT32_MAX)
+      bad_request(
+          fmt::format("'logit_bias' keys must be token ids (non-negative integers as strings), got '{}'",
+                      key),
+          "logit_bias");
+    if (!bias.is_number() || !std::isfinite(bias.get<double>()) || bias.get<double>() < -100 ||
+        bias.get<double>() > 100)
+      bad_request(
+          fmt::format("'logit_bias' of token {} must be a number in [-100, 100], got {}", key, bias.dump()),
+          "logit_bias");
+    out.emplace_back(static_cast<int32_t>(id), bias.get<float>());
+  }
+  return out;
+}
+
 // Fields both endpoints share.
 void parse_common(const json& body, const SamplingDefaults& d, ApiRequest& r) {
   r.model = get_string(body, "model");
@@ -140,6 +169,7 @@ void parse_common(const json& body, const SamplingDefaults& d, ApiRequest& r) {
   }
   r.n = static_cast<int>(get_int(body, "n", 1, kMaxN).value_or(1));
   r.user = get_string(body, "user").value_or("");
+  s.logit_bias = parse_logit_bias(body);
   try {
     s.validate();
   } catch (const r1::Error& e) {
@@ -171,6 +201,50 @@ std::string message_text(const json& content, size_t i) {
 }
 
 }  // namespace
+
+void refuse_unsupported(const json& body, const char* field_name, const std::string& why) {
+  if (field(body, field_name))
+    bad_request(fmt::format("'{}' is not supported by this server: {}", field_name, why), field_name);
+}
+
+void refuse_structured_output(const json& body) {
+  // Until structured output and tool calling land, a client that relies on them must hear so instead of
+  // getting free text back. The no-op forms (text format, no tools) are honoured.
+  if (const json* rf = field(body, "response_format")) {
+    if (!rf->is_object() || rf->value("type", "") != "text")
+      bad_request(
+          "'response_format' is not supported by this server yet (only {\"type\": \"text\"}): the model "
+          "cannot be constrained to JSON",
+          "response_format");
+  }
+  if (const json* t = field(body, "tools")) {
+    if (!t->is_array() || !t->empty())
+      bad_request("'tools' is not supported by this server yet: the model cannot call tools", "tools");
+  }
+  if (const json* tc = field(body, "tool_choice")) {
+    if (!(tc->is_string() && (*tc == "none" || *tc == "auto")))
+      bad_request("'tool_choice' is not supported by this server yet: the model cannot call tools",
+                  "tool_choice");
+  }
+  for (const char* f : {"functions", "function_call"})
+    refuse_unsupported(body, f, "the model cannot call functions");
+}
+
+void refuse_unknown_fields(const json& body, std::initializer_list<const char*> known) {
+  for (const auto& [key, value] : body.items()) {
+    if (value.is_null()) continue;
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) != known.end())
+      continue;
+    bad_request(
+        fmt::format("'{}' is not a field this server supports; it is refused rather than ignored", key), key);
+  }
+}
+
+ApiRequest parse_shared_fields(const json& body, const SamplingDefaults& defaults) {
+  ApiRequest r;
+  parse_common(body, defaults, r);
+  return r;
+}
 
 json parse_json_body(const std::string& body) {
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -214,10 +288,7 @@ ApiRequest parse_chat_request(const json& body, const SamplingDefaults& defaults
     }
     r.messages.push_back(std::move(out));
   }
-  if (const json* t = field(body, "tools")) {
-    if (!t->is_array()) wrong_type("tools", "an array", *t);
-    r.tools = *t;
-  }
+  refuse_structured_output(body);
   r.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
 
   auto mt = get_int(body, "max_completion_tokens", 1, INT32_MAX);

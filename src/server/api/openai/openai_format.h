@@ -8,7 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "server/protocol.h"
+#include "server/api/openai/protocol.h"
+#include "serving/generation.h"
 
 namespace r1::server {
 
@@ -23,17 +24,18 @@ struct ResponseHead {
 };
 // A fresh head with a random id and the current time.
 ResponseHead make_head(Endpoint endpoint, const std::string& model);
+// Unix time now, in seconds.
+int64_t unix_now();
 // "chatcmpl-" / "cmpl-" + 32 random hex digits.
 std::string new_request_id(const char* prefix);
 
-nlohmann::json usage_json(size_t prompt_tokens, size_t completion_tokens, size_t cached_tokens = 0);
+// Chat / completions usage; completion_tokens_details.reasoning_tokens counts the tokens of R1's thinking (0
+// without the reasoning split), prompt_tokens_details.cached_tokens the prompt tokens the prefix cache
+// served.
+nlohmann::json usage_json(size_t prompt_tokens, size_t completion_tokens, size_t cached_tokens = 0,
+                          size_t reasoning_tokens = 0);
 
-// One token's log-probabilities, with token text as raw bytes (may be part of a UTF-8 character).
-struct LogprobEntry {
-  std::string token;
-  std::optional<float> logprob;  // unset: the first prompt token (nothing to condition on)
-  std::vector<std::pair<std::string, float>> top;
-};
+using serving::LogprobEntry;
 // Chat: {"content": [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}], "refusal": null}
 nlohmann::json chat_logprobs(const std::vector<LogprobEntry>& entries);
 // Completions: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}; offsets start at

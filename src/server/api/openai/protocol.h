@@ -2,22 +2,21 @@
 // OpenAI request bodies → one validated ApiRequest. Every check names the field in the error (param), with
 // the value's allowed range, as OpenAI and vLLM do; nothing here touches the engine or the tokenizer.
 #include <cstdint>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/sampler.h"
+#include "serving/served_model.h"
 
 namespace r1::server {
 
-enum class Endpoint { chat, completion };
+enum class Endpoint { chat, completion, responses };
 
 // Sampling defaults of the served model (generation_config.json); unset fields fall back to OpenAI's.
-struct SamplingDefaults {
-  std::optional<double> temperature, top_p, min_p, repetition_penalty;
-  std::optional<int> top_k;
-};
+using serving::SamplingDefaults;
 
 // One completions prompt: text, or token ids as given.
 struct PromptInput {
@@ -53,6 +52,16 @@ constexpr int kMaxTopLogprobs = 20;
 
 // Parses the body text; a non-object or malformed JSON is a 400.
 nlohmann::json parse_json_body(const std::string& body);
+
+// 400 naming the first of response_format (other than {"type": "text"}), tools (non-empty), tool_choice
+// (other than "none"/"auto"), functions, function_call that the body sets: nothing builds them yet.
+void refuse_structured_output(const nlohmann::json& body);
+// 400 naming the first field of the body (null fields aside) that is not in `known`.
+void refuse_unknown_fields(const nlohmann::json& body, std::initializer_list<const char*> known);
+
+// The fields chat and completions share (sampling, stop, stream, n, user, logit_bias), for other endpoints
+// that take some of them; `body` should hold only those the endpoint accepts.
+ApiRequest parse_shared_fields(const nlohmann::json& body, const SamplingDefaults& defaults);
 
 ApiRequest parse_chat_request(const nlohmann::json& body, const SamplingDefaults& defaults);
 ApiRequest parse_completion_request(const nlohmann::json& body, const SamplingDefaults& defaults);

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace r1::server {
+namespace r1::serving {
 
 class ReasoningParser {
  public:
@@ -32,4 +32,4 @@ class ReasoningParser {
   std::string pending_;           // reasoning text held back: a possible tag prefix or trailing newlines
 };
 
-}  // namespace r1::server
+}  // namespace r1::serving

@@ -1,8 +1,8 @@
-#include "server/stop_matcher.h"
+#include "serving/stop_matcher.h"
 
 #include <gtest/gtest.h>
 
-namespace r1::server {
+namespace r1::serving {
 namespace {
 
 // Feeds pieces; returns released text and whether it stopped.
@@ -63,4 +63,4 @@ TEST(StopMatcher, NothingAfterStop) {
 }
 
 }  // namespace
-}  // namespace r1::server
+}  // namespace r1::serving

@@ -1,8 +1,8 @@
-#include "server/reasoning_parser.h"
+#include "serving/reasoning_parser.h"
 
 #include <gtest/gtest.h>
 
-namespace r1::server {
+namespace r1::serving {
 namespace {
 
 struct Split {
@@ -72,4 +72,4 @@ TEST(ReasoningParser, TextStartingLikeThinkTagIsReleased) {
 }
 
 }  // namespace
-}  // namespace r1::server
+}  // namespace r1::serving

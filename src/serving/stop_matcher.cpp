@@ -1,8 +1,8 @@
-#include "server/stop_matcher.h"
+#include "serving/stop_matcher.h"
 
 #include <algorithm>
 
-namespace r1::server {
+namespace r1::serving {
 
 StopMatcher::StopMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {
   std::erase_if(stops_, [](const std::string& s) { return s.empty(); });
@@ -50,4 +50,4 @@ std::string StopMatcher::flush() {
   return out;
 }
 
-}  // namespace r1::server
+}  // namespace r1::serving

@@ -1,0 +1,121 @@
+#include "serving/service.h"
+
+#include <fmt/format.h>
+
+#include "serving/serving_error.h"
+
+namespace r1::serving {
+
+namespace {
+// Holds one admission slot for as long as it lives.
+struct Slot {
+  std::shared_ptr<std::atomic<size_t>> counter;
+  explicit Slot(std::shared_ptr<std::atomic<size_t>> c) : counter(std::move(c)) {}
+  ~Slot() { counter->fetch_sub(1); }
+};
+}  // namespace
+
+Service::Service(std::string model_name, size_t max_concurrent_requests, StatsSink* stats)
+    : models_(std::move(model_name)), max_concurrent_(max_concurrent_requests), stats_(stats) {}
+
+std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, const std::string& field) {
+  if (!m.chat_template)
+    invalid_request(
+        fmt::format("model `{}` has no chat template (tokenizer_config.json has no chat_template); start "
+                    "the server with --chat-template FILE, or use /v1/completions",
+                    m.name),
+        field);
+  nlohmann::json ctx = m.special_tokens;
+  ctx["messages"] = chat.messages;
+  ctx["add_generation_prompt"] = chat.add_generation_prompt;
+  if (!chat.tools.is_null()) ctx["tools"] = chat.tools;
+  try {
+    return m.chat_template->render(ctx);
+  } catch (const r1::Error& e) {
+    invalid_request(fmt::format("the chat template refused these messages: {}", e.what()), field);
+  }
+}
+
+std::shared_ptr<Generation> Service::generate(GenerateRequest req,
+                                              std::shared_ptr<GenerationObserver> observer,
+                                              const std::string& id) {
+  if (draining_)
+    throw ServingError(ErrorKind::unavailable, "the server is shutting down", std::nullopt, "draining");
+  std::shared_ptr<ServedModel> m = models_.get(req.model);
+  const std::string& field = req.input_field;
+
+  // The sampling parameters against this model's vocabulary first (a logit_bias id out of range), so the
+  // error names the field instead of coming back from the engine.
+  try {
+    req.params.sampling.validate(m->engine->vocab_size());
+  } catch (const r1::Error& e) {
+    std::string what = e.what();
+    invalid_request(what, what.find("logit_bias") != std::string::npos
+                              ? std::optional<std::string>("logit_bias")
+                              : std::nullopt);
+  }
+
+  // Admission: one slot per generation, held until the engine has finished all its choices.
+  if (in_flight_->fetch_add(1) >= max_concurrent_) {
+    in_flight_->fetch_sub(1);
+    throw ServingError(ErrorKind::overloaded,
+                       fmt::format("Too many requests in flight: the server takes {} at once "
+                                   "(--max-concurrent-requests). Retry shortly.",
+                                   max_concurrent_),
+                       std::nullopt, "rate_limit_exceeded");
+  }
+  auto slot = std::make_shared<Slot>(in_flight_);
+
+  std::vector<Prompt> prompts;
+  const Tokenizer& tok = *m->tokenizer;
+  if (const auto* chat = std::get_if<ChatInput>(&req.input)) {
+    prompts.push_back({tok.encode(render_chat(*m, *chat, field), false), ""});
+    req.params.reasoning = m->reasoning;
+  } else {
+    for (const TextInput& p : std::get<std::vector<TextInput>>(req.input)) {
+      if (p.text) {
+        prompts.push_back({tok.encode(*p.text, true), *p.text});
+      } else {
+        for (int32_t tid : p.ids)
+          if (tid < 0 || size_t(tid) >= m->engine->vocab_size())
+            invalid_request(fmt::format("'{}' holds token id {}, outside the vocabulary of {} ids", field,
+                                        tid, m->engine->vocab_size()),
+                            field);
+        std::string text = req.params.echo ? tok.decode(p.ids, req.params.skip_special_tokens) : "";
+        prompts.push_back({p.ids, std::move(text)});
+      }
+    }
+  }
+
+  // Length limits (TGI's MAX_INPUT_TOKENS / MAX_TOTAL_TOKENS; max_model_len bounds both).
+  size_t longest = 0;
+  for (const auto& p : prompts) {
+    if (p.ids.empty()) invalid_request(fmt::format("'{}' is empty after tokenization", field), field);
+    if (p.ids.size() > m->max_input_tokens)
+      invalid_request(fmt::format("the prompt has {} tokens, more than the limit of {} input tokens "
+                                  "(--max-input-tokens; max_model_len {})",
+                                  p.ids.size(), m->max_input_tokens, m->engine->max_model_len()),
+                      field, "context_length_exceeded");
+    longest = std::max(longest, p.ids.size());
+  }
+  if (req.max_tokens) {
+    size_t max_tokens = size_t(*req.max_tokens);
+    if (longest + max_tokens > m->max_total_tokens)
+      invalid_request(
+          fmt::format(
+              "the prompt ({} tokens) plus {} ({}) is {} tokens, more than the limit of {} total tokens "
+              "(--max-total-tokens; max_model_len {}). Lower {} or shorten the prompt.",
+              longest, req.max_tokens_field, max_tokens, longest + max_tokens, m->max_total_tokens,
+              m->engine->max_model_len(), req.max_tokens_field),
+          req.max_tokens_field, "context_length_exceeded");
+    req.params.max_tokens = max_tokens;
+  } else {
+    req.params.max_tokens = m->max_total_tokens - longest;  // as much as fits (vLLM's default)
+  }
+
+  auto g = std::make_shared<Generation>(m, stats_, id, std::move(req.params), std::move(observer), slot);
+  g->start(std::move(prompts));
+  return g;
+}
+
+}  // namespace r1::serving

@@ -1,0 +1,72 @@
+#pragma once
+// The service behind every protocol: the models by name, admission, and one generate call from messages or
+// prompts to a stream of events (serving/generation.h). Chat template, tokenization and the length limits
+// happen here, so every protocol adapter gets the same answers and the same errors (ServingError, with the
+// field names the adapter passed in).
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "serving/generation.h"
+#include "serving/model_registry.h"
+
+namespace r1::serving {
+
+// A conversation for the chat template.
+struct ChatInput {
+  nlohmann::json messages;  // [{role, content: string, ...}], content parts already joined
+  nlohmann::json tools;     // passed to the template as is (null when absent)
+  bool add_generation_prompt = true;
+};
+
+// One raw prompt: text (tokenized with the tokenizer's special tokens, e.g. BOS), or token ids as given.
+struct TextInput {
+  std::optional<std::string> text;
+  std::vector<int32_t> ids;
+};
+
+struct GenerateRequest {
+  std::optional<std::string> model;  // unset: the default model
+  std::variant<ChatInput, std::vector<TextInput>> input;
+  std::optional<int64_t> max_tokens;  // unset: as many as fit (vLLM's default)
+  GenerateParams params;              // params.max_tokens and params.reasoning are set by the service
+  // The adapter's names for the fields that errors point at.
+  std::string input_field = "messages", max_tokens_field = "max_tokens";
+};
+
+class Service {
+ public:
+  // `stats` (may be null) must outlive the service and every generation.
+  Service(std::string model_name, size_t max_concurrent_requests, StatsSink* stats);
+
+  ModelRegistry& models() { return models_; }
+  const ModelRegistry& models() const { return models_; }
+
+  // New generations are refused (unavailable, code "draining").
+  void set_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+  // Renders, tokenizes, checks the limits, takes an admission slot and starts the generation; its events go
+  // to `observer`. Throws ServingError: unavailable (loading, draining), not_found (model), overloaded (code
+  // rate_limit_exceeded), invalid_request (code context_length_exceeded for the limits).
+  std::shared_ptr<Generation> generate(GenerateRequest req, std::shared_ptr<GenerationObserver> observer,
+                                       const std::string& id);
+
+  // The prompt text the chat template renders for `chat` (throws invalid_request naming `field`).
+  static std::string render_chat(const ServedModel& m, const ChatInput& chat, const std::string& field);
+
+  // Generations admitted and not yet finished in the engine.
+  size_t in_flight() const { return in_flight_->load(); }
+
+ private:
+  ModelRegistry models_;
+  size_t max_concurrent_;
+  StatsSink* stats_;
+  std::atomic<bool> draining_{false};
+  std::shared_ptr<std::atomic<size_t>> in_flight_ = std::make_shared<std::atomic<size_t>>(0);
+};
+
+}  // namespace r1::serving
