@@ -106,6 +106,7 @@ void Router::handle(const HttpRequest& req, std::shared_ptr<HttpResponder> raw_r
   if (auto pf = cors_.preflight(req)) {
     pf->headers.emplace_back("x-request-id", rid);
     raw_res->send(pf->status, "", pf->body, pf->headers);
+    access_log(rid, rid, req, pf->status, {});
     return;
   }
   HeaderList extra = cors_.response_headers(req);

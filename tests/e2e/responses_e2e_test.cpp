@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -137,6 +138,51 @@ TEST(HttpNiceties, CorsRestrictedToListedOrigins) {
       "GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://evil.example\r\n\r\n");
   EXPECT_EQ(actual.find("Access-Control-Allow-Origin"), std::string::npos) << actual;
   EXPECT_EQ(s.terminate(), 0);
+}
+
+}  // namespace
+}  // namespace r1::test
+
+namespace r1::test {
+namespace {
+
+// A page of another origin in headless Chromium: its preflighted, streamed chat succeeds with the default
+// allow-all, and the browser refuses it when --allowed-origins leaves that origin out.
+json browser_chat(const ServerProcess& s) {
+  CommandResult r =
+      run_command({node_binary(), std::string(R1_E2E_DIR) + "/cors_browser.mjs", s.base_url(), js_dir()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  size_t brace = r.out.find('{');
+  return json::parse(brace == std::string::npos ? std::string("{}") : r.out.substr(brace), nullptr, false);
+}
+
+TEST(CorsBrowser, OtherOriginPageStreamsChatByDefaultAndIsRefusedWhenNotAllowed) {
+  R1_REQUIRE_SHARED();
+  R1_REQUIRE_JS();
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "/usr/bin/chromium missing: scripts/install-deps.sh installs Debian's chromium";
+  {
+    ServerProcess s(stories_args());
+    ASSERT_TRUE(s.healthy());
+    json seen = browser_chat(s);
+    EXPECT_EQ(seen.value("ok", false), true) << seen.dump();
+    EXPECT_NE(seen.value("text", "").find("data: [DONE]"), std::string::npos) << seen.dump();
+    EXPECT_FALSE(seen.value("requestId", "").empty())
+        << "x-request-id is exposed to the page: " << seen.dump();
+    // The browser asked first: the preflight is in the access log.
+    EXPECT_NE(s.log().find("\"method\":\"OPTIONS\""), std::string::npos) << s.log();
+    EXPECT_EQ(s.terminate(), 0);
+  }
+  {
+    ServerProcess s(stories_args({"--allowed-origins", "http://elsewhere.example"}));
+    ASSERT_TRUE(s.healthy());
+    json seen = browser_chat(s);
+    EXPECT_EQ(seen.value("ok", true), false) << seen.dump();
+    EXPECT_NE(seen.value("error", "").find("Failed to fetch"), std::string::npos) << seen.dump();
+    // Refused at the preflight: no generation ran.
+    EXPECT_EQ(s.log().find("\"method\":\"POST\""), std::string::npos) << s.log();
+    EXPECT_EQ(s.terminate(), 0);
+  }
 }
 
 }  // namespace
