@@ -12,6 +12,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang
   chromium
+  prometheus
 )
 # Node.js and npm run the test oracles and the openai client. A machine may already have them from elsewhere
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): then keep what is there.
