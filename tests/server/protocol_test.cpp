@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -175,6 +177,64 @@ TEST(Protocol, BodyMustBeAJsonObject) {
     }
   }
   EXPECT_EQ(parse_json_body("{\"a\":1}")["a"], 1);
+}
+
+// The 400's param for a body, "none" when it parses.
+std::string refused(void (*check)(const json&), const json& body) {
+  try {
+    check(body);
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 400);
+    return e.param().value_or("?");
+  }
+  return "none";
+}
+
+TEST(Protocol, LogitBiasIsOpenAisMapOfTokenIdsToBiases) {
+  ApiRequest r = parse_completion_request({{"prompt", "x"}, {"logit_bias", {{"5", -100}, {"17", 2.5}}}}, {});
+  ASSERT_EQ(r.sampling.logit_bias.size(), 2u);
+  std::sort(r.sampling.logit_bias.begin(), r.sampling.logit_bias.end());
+  EXPECT_EQ(r.sampling.logit_bias[0], std::make_pair(5, -100.0f));
+  EXPECT_EQ(r.sampling.logit_bias[1], std::make_pair(17, 2.5f));
+  auto chat = [](const json& bias) {
+    parse_chat_request({{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"logit_bias", bias}}, {});
+  };
+  auto err = [&](const json& bias) {
+    try {
+      chat(bias);
+    } catch (const ApiError& e) {
+      return e.param().value_or("?");
+    }
+    return std::string("none");
+  };
+  EXPECT_EQ(err({{"5", 1}}), "none");
+  EXPECT_EQ(err({{"5", 101}}), "logit_bias");
+  EXPECT_EQ(err({{"5", -100.5}}), "logit_bias");
+  EXPECT_EQ(err({{"x", 1}}), "logit_bias");
+  EXPECT_EQ(err({{"-3", 1}}), "logit_bias");
+  EXPECT_EQ(err({{"5", "1"}}), "logit_bias");
+  EXPECT_EQ(err(json::array({1})), "logit_bias");
+}
+
+TEST(Protocol, StructuredOutputAndToolsAreRefusedByNameUntilBuilt) {
+  auto check = [](const json& b) { refuse_structured_output(b); };
+  EXPECT_EQ(refused(check, {{"response_format", {{"type", "text"}}}}), "none");
+  EXPECT_EQ(refused(check, {{"response_format", {{"type", "json_object"}}}}), "response_format");
+  EXPECT_EQ(refused(check, {{"response_format", {{"type", "json_schema"}, {"json_schema", json::object()}}}}),
+            "response_format");
+  EXPECT_EQ(refused(check, {{"tools", json::array()}}), "none");
+  EXPECT_EQ(refused(check, {{"tools", json::array({{{"type", "function"}}})}}), "tools");
+  EXPECT_EQ(refused(check, {{"tool_choice", "none"}}), "none");
+  EXPECT_EQ(refused(check, {{"tool_choice", "required"}}), "tool_choice");
+  EXPECT_EQ(refused(check, {{"function_call", "auto"}}), "function_call");
+  EXPECT_EQ(refused(check, {{"tools", nullptr}, {"response_format", nullptr}}), "none");
+}
+
+TEST(Protocol, UnknownFieldsAreRefusedByName) {
+  auto check = [](const json& b) { refuse_unknown_fields(b, {"model", "prompt"}); };
+  EXPECT_EQ(refused(check, {{"model", "m"}, {"prompt", "x"}}), "none");
+  EXPECT_EQ(refused(check, {{"prompt", "x"}, {"best_of", 2}}), "best_of");
+  EXPECT_EQ(refused(check, {{"prompt", "x"}, {"best_of", nullptr}}), "none");  // null is "not given"
 }
 
 }  // namespace
