@@ -131,7 +131,6 @@ void Router::handle(const HttpRequest& req, std::shared_ptr<HttpResponder> raw_r
     HeaderList h;
     if (e.status() == 401) h.emplace_back("WWW-Authenticate", "Bearer");
     if (e.status() == 429 || e.status() == 503) h.emplace_back("Retry-After", "1");
-    if (e.status() == 405) h.emplace_back("Allow", "GET, HEAD, POST, DELETE, OPTIONS");
     res->send(e.status(), "application/json", dump_json(e.to_json()), h);
   } catch (const r1::Error& e) {
     status = 400;
@@ -248,6 +247,8 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
 void Router::tokenize(const HttpRequest& req, HttpResponder& res) {
   auto m = service_.models().get();
   json body = parse_json_body(req.body);
+  refuse_unknown_fields(body, {"model", "prompt", "messages", "add_special_tokens", "add_generation_prompt",
+                               "return_token_strs"});
   if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) bad_request("'model' must be a string", "model");
     service_.models().get(it->get<std::string>());
@@ -285,6 +286,7 @@ void Router::tokenize(const HttpRequest& req, HttpResponder& res) {
 void Router::detokenize(const HttpRequest& req, HttpResponder& res) {
   auto m = service_.models().get();
   json body = parse_json_body(req.body);
+  refuse_unknown_fields(body, {"model", "tokens"});
   if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) bad_request("'model' must be a string", "model");
     service_.models().get(it->get<std::string>());
