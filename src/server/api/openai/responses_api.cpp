@@ -254,7 +254,6 @@ class ResponseWriter final : public serving::GenerationObserver {
     if (!content_.empty() || !reasoning_enabled_ || (!incomplete && !r.error))
       output.push_back(message_item(incomplete));
     resp["output"] = output;
-    resp["output_text"] = content_;  // the SDKs' convenience field, as OpenAI's Python SDK computes it
     if (stream_) {
       close_reasoning();
       if (output.size() > (reasoning_.empty() ? 0u : 1u)) open_message();
