@@ -188,6 +188,28 @@ const scenarios = {
     assert.equal(streamed, text, 'stream = invoke (greedy)');
   },
 
+  // The same SDKs on chat and completions still work now that unknown fields are refused: nothing they send
+  // by default is refused.
+  async sdk_chat_completions() {
+    const { generateText, streamText } = await load('ai');
+    const { createOpenAI } = await load('@ai-sdk/openai');
+    const openai = createOpenAI({ baseURL: baseURL + '/v1', apiKey: 'none' });
+    for (const model of [openai.chat('stories260K-hf'), openai.completion('stories260K-hf')]) {
+      const g = await generateText({ model, prompt: 'Once upon a time', maxOutputTokens: 8, temperature: 0 });
+      assert.ok(g.text.length > 0);
+      let t = '';
+      for await (const d of streamText({ model, prompt: 'Once upon a time', maxOutputTokens: 8, temperature: 0 }).textStream)
+        t += d;
+      assert.equal(t, g.text);
+    }
+    const { ChatOpenAI, OpenAI: LcOpenAI } = await load('@langchain/openai');
+    const opts = { model: 'stories260K-hf', temperature: 0, maxTokens: 8, apiKey: 'none',
+      configuration: { baseURL: baseURL + '/v1' }, maxRetries: 0 };
+    const chat = await new ChatOpenAI(opts).invoke('Once upon a time');
+    assert.ok(chat.content.length > 0);
+    assert.ok((await new LcOpenAI(opts).invoke('Once upon a time')).length > 0);
+  },
+
   // logit_bias on chat, completions and responses: -100 on the greedy first token changes it, +100 forces one.
   async logit_bias() {
     const first = async (extra) => {

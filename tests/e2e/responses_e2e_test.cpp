@@ -51,6 +51,7 @@ TEST(ResponsesE2E, AiSdkDefaultProviderAndLangChainUseResponsesApi) {
   ASSERT_TRUE(s.healthy());
   run_js(s, "aisdk");
   run_js(s, "langchain");
+  run_js(s, "sdk_chat_completions");
   EXPECT_EQ(s.terminate(), 0);
 }
 
