@@ -1,5 +1,5 @@
-// r1serve serve: the OpenAI-compatible HTTP server (src/server). Flags default to TGI's environment variables
-// where TGI has one, so a TGI deployment's environment works unchanged.
+// r1serve serve: the OpenAI-compatible HTTP server (src/server over src/serving). Flags default to TGI's
+// environment variables where TGI has one, so a TGI deployment's environment works unchanged.
 #include <cstdlib>
 
 #include "cli_util.h"
@@ -19,8 +19,8 @@ std::string normalize_dtype(std::string d) {
 
 void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("serve", "Serve the model over the OpenAI API (chat, completions, metrics)");
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve the model over the OpenAI API (chat, completions, responses, metrics)");
   cmd->add_option("--model", o->model_dir, "Hugging Face model folder")->envname("HF_MODEL_ID")->required();
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);

@@ -8,6 +8,7 @@
 //   the client reads the answer instead of a reset);
 // - while a response is pending the connection is watched, so a client that goes away is noticed at once
 //   (HttpResponder::on_disconnect) even if no byte is being written to it;
+// - a HEAD request's answer carries the headers of the body it leaves out (Content-Length included);
 // - responders are thread-safe: the engine thread may write stream chunks; writes are serialized per
 // connection.
 #include <chrono>

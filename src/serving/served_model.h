@@ -1,7 +1,7 @@
 #pragma once
-// Everything loaded for one served model: weights, tokenizer, chat template, the engine, and what the API
-// needs to know about them (name, sampling defaults, whether R1's reasoning split is on). Built on a
-// background thread while /health says 503.
+// Everything loaded for one served model: weights, tokenizer, chat template, the engine, and what the
+// protocols need to know about them (name, sampling defaults, whether R1's reasoning split is on). Built on a
+// background thread while the server's /health says 503.
 #include <memory>
 #include <optional>
 #include <string>
