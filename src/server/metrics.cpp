@@ -168,34 +168,31 @@ std::string ServerMetrics::render(const EngineStats& s) const {
     for (const auto& [reason, n] : success_)
       out += fmt::format("vllm:request_success_total{{{},finished_reason=\"{}\"}} {}\n", l, reason, n);
   }
-  header(out, "vllm:time_to_first_token_seconds", "histogram",
-         "Histogram of time to first token in seconds.");
-  ttft_.render(out, "vllm:time_to_first_token_seconds", l);
-  header(out, "vllm:inter_token_latency_seconds", "histogram",
-         "Histogram of inter-token latency in seconds.");
-  itl_.render(out, "vllm:inter_token_latency_seconds", l);
-  header(out, "vllm:e2e_request_latency_seconds", "histogram",
-         "Histogram of e2e request latency in seconds.");
-  e2e_.render(out, "vllm:e2e_request_latency_seconds", l);
-  header(out, "vllm:request_queue_time_seconds", "histogram",
-         "Histogram of time spent in WAITING phase for request.");
-  queue_.render(out, "vllm:request_queue_time_seconds", l);
-  header(out, "vllm:request_prefill_time_seconds", "histogram",
-         "Histogram of time spent in PREFILL phase for request.");
-  prefill_.render(out, "vllm:request_prefill_time_seconds", l);
-  header(out, "vllm:request_decode_time_seconds", "histogram",
-         "Histogram of time spent in DECODE phase for request.");
-  decode_.render(out, "vllm:request_decode_time_seconds", l);
-  header(out, "vllm:request_time_per_output_token_seconds", "histogram",
-         "Histogram of time_per_output_token_seconds per request.");
-  tpot_.render(out, "vllm:request_time_per_output_token_seconds", l);
-  header(out, "vllm:request_prompt_tokens", "histogram", "Number of prefill tokens processed.");
-  prompt_len_.render(out, "vllm:request_prompt_tokens", l);
-  header(out, "vllm:request_generation_tokens", "histogram", "Number of generation tokens processed.");
-  generation_len_.render(out, "vllm:request_generation_tokens", l);
-  header(out, "vllm:request_max_num_generation_tokens", "histogram",
-         "Histogram of maximum number of requested generation tokens.");
-  max_generation_.render(out, "vllm:request_max_num_generation_tokens", l);
+  // The histograms, in vLLM's order.
+  struct Series {
+    const Histogram* h;
+    const char* name;
+    const char* help;
+  };
+  const Series histograms[] = {
+      {&ttft_, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds."},
+      {&itl_, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds."},
+      {&e2e_, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds."},
+      {&queue_, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request."},
+      {&prefill_, "vllm:request_prefill_time_seconds",
+       "Histogram of time spent in PREFILL phase for request."},
+      {&decode_, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request."},
+      {&tpot_, "vllm:request_time_per_output_token_seconds",
+       "Histogram of time_per_output_token_seconds per request."},
+      {&prompt_len_, "vllm:request_prompt_tokens", "Number of prefill tokens processed."},
+      {&generation_len_, "vllm:request_generation_tokens", "Number of generation tokens processed."},
+      {&max_generation_, "vllm:request_max_num_generation_tokens",
+       "Histogram of maximum number of requested generation tokens."},
+  };
+  for (const Series& x : histograms) {
+    header(out, x.name, "histogram", x.help);
+    x.h->render(out, x.name, l);
+  }
   return out;
 }
 

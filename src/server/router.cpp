@@ -232,7 +232,7 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
     throw ApiError(503, "the server is shutting down", "service_unavailable_error", std::nullopt, "draining");
   auto m = service_.models().get();
   json body = parse_json_body(req.body);
-  refuse_unknown_fields(body, chat ? kChatFields : kCompletionFields);
+  refuse_unknown_fields(body, chat ? kChatFields : kCompletionFields, /*shared=*/true);
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
   HttpRequest logged = req;

@@ -11,7 +11,7 @@
 
 namespace r1::server {
 
-// Fields each endpoint honours (everything else is refused with a 400 naming it).
+// Fields each endpoint honours besides kSharedFields (everything else is refused with a 400 naming it).
 extern const std::initializer_list<const char*> kChatFields;
 extern const std::initializer_list<const char*> kCompletionFields;
 

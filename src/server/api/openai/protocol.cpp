@@ -230,11 +230,31 @@ void refuse_structured_output(const json& body) {
     refuse_unsupported(body, f, "the model cannot call functions");
 }
 
-void refuse_unknown_fields(const json& body, std::initializer_list<const char*> known) {
+const std::initializer_list<const char*> kSharedFields = {"model",
+                                                          "temperature",
+                                                          "top_p",
+                                                          "top_k",
+                                                          "min_p",
+                                                          "presence_penalty",
+                                                          "frequency_penalty",
+                                                          "repetition_penalty",
+                                                          "seed",
+                                                          "stop",
+                                                          "stop_token_ids",
+                                                          "ignore_eos",
+                                                          "skip_special_tokens",
+                                                          "stream",
+                                                          "stream_options",
+                                                          "n",
+                                                          "user",
+                                                          "logit_bias"};
+
+void refuse_unknown_fields(const json& body, std::initializer_list<const char*> known, bool shared) {
+  auto in = [](std::initializer_list<const char*> list, const std::string& key) {
+    return std::find_if(list.begin(), list.end(), [&](const char* k) { return key == k; }) != list.end();
+  };
   for (const auto& [key, value] : body.items()) {
-    if (value.is_null()) continue;
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) != known.end())
-      continue;
+    if (value.is_null() || in(known, key) || (shared && in(kSharedFields, key))) continue;
     bad_request(
         fmt::format("'{}' is not a field this server supports; it is refused rather than ignored", key), key);
   }

@@ -56,8 +56,12 @@ nlohmann::json parse_json_body(const std::string& body);
 // 400 naming the first of response_format (other than {"type": "text"}), tools (non-empty), tool_choice
 // (other than "none"/"auto"), functions, function_call that the body sets: nothing builds them yet.
 void refuse_structured_output(const nlohmann::json& body);
-// 400 naming the first field of the body (null fields aside) that is not in `known`.
-void refuse_unknown_fields(const nlohmann::json& body, std::initializer_list<const char*> known);
+// The fields parse_shared_fields (and so chat and completions) reads.
+extern const std::initializer_list<const char*> kSharedFields;
+// 400 naming the first field of the body (null fields aside) that is in neither `known` nor, with
+// `shared`, kSharedFields.
+void refuse_unknown_fields(const nlohmann::json& body, std::initializer_list<const char*> known,
+                           bool shared = false);
 
 // The fields chat and completions share (sampling, stop, stream, n, user, logit_bias), for other endpoints
 // that take some of them; `body` should hold only those the endpoint accepts.
