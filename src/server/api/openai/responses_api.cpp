@@ -46,9 +46,18 @@ const std::initializer_list<const char*> kResponsesFields = {"model",
                                                              "top_logprobs",
                                                              "background"};
 // The ones parse_shared_fields reads for us.
-const std::initializer_list<const char*> kSamplingFields = {
-    "temperature",       "top_p", "top_k",  "min_p", "repetition_penalty", "presence_penalty",
-    "frequency_penalty", "seed",  "stream", "user",  "logit_bias"};
+const std::initializer_list<const char*> kSamplingFields = {"model",
+                                                            "temperature",
+                                                            "top_p",
+                                                            "top_k",
+                                                            "min_p",
+                                                            "repetition_penalty",
+                                                            "presence_penalty",
+                                                            "frequency_penalty",
+                                                            "seed",
+                                                            "stream",
+                                                            "user",
+                                                            "logit_bias"};
 
 const json* field(const json& body, const char* name) {
   auto it = body.find(name);
@@ -424,9 +433,7 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   for (const auto& m : conversation) messages.push_back(m);
 
   serving::GenerateRequest g;
-  g.model = body.contains("model") && body["model"].is_string()
-                ? std::optional(body["model"].get<std::string>())
-                : std::nullopt;
+  g.model = r.sampling.model;
   g.input = serving::ChatInput{messages, nullptr, true};
   g.input_field = "input";
   g.max_tokens_field = "max_output_tokens";
