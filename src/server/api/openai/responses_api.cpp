@@ -263,6 +263,11 @@ class ResponseWriter final : public serving::GenerationObserver {
     if (!content_.empty() || !reasoning_enabled_ || (!incomplete && !r.error))
       output.push_back(message_item(incomplete));
     resp["output"] = output;
+    // Stored before the client can see the answer: its next request may name this one at once.
+    if (keep_ && !r.error) {
+      conversation_.push_back({{"role", "assistant"}, {"content", content_}});
+      store_->put(resp["id"], {resp, conversation_});
+    }
     if (stream_) {
       close_reasoning();
       if (output.size() > (reasoning_.empty() ? 0u : 1u)) open_message();
@@ -278,10 +283,6 @@ class ResponseWriter final : public serving::GenerationObserver {
       res_->send(500, "application/json", dump_json(e.to_json()));
     } else {
       res_->send(200, "application/json", dump_json(resp));
-    }
-    if (keep_ && !r.error) {
-      conversation_.push_back({{"role", "assistant"}, {"content", content_}});
-      store_->put(resp["id"], {resp, conversation_});
     }
   }
 
