@@ -5,6 +5,7 @@
 #include <queue>
 
 #include "core/error.h"
+#include "structured/dfa_minimize.h"
 
 namespace r1::structured {
 
@@ -18,8 +19,10 @@ int encode(uint32_t c, uint8_t* b) {
   if (c < 0x80) return b[0] = uint8_t(c), 1;
   if (c < 0x800) return b[0] = uint8_t(0xC0 | c >> 6), b[1] = uint8_t(0x80 | (c & 0x3F)), 2;
   if (c < 0x10000)
-    return b[0] = uint8_t(0xE0 | c >> 12), b[1] = uint8_t(0x80 | (c >> 6 & 0x3F)), b[2] = uint8_t(0x80 | (c & 0x3F)), 3;
-  b[0] = uint8_t(0xF0 | c >> 18), b[1] = uint8_t(0x80 | (c >> 12 & 0x3F)), b[2] = uint8_t(0x80 | (c >> 6 & 0x3F));
+    return b[0] = uint8_t(0xE0 | c >> 12), b[1] = uint8_t(0x80 | (c >> 6 & 0x3F)),
+           b[2] = uint8_t(0x80 | (c & 0x3F)), 3;
+  b[0] = uint8_t(0xF0 | c >> 18), b[1] = uint8_t(0x80 | (c >> 12 & 0x3F)),
+  b[2] = uint8_t(0x80 | (c >> 6 & 0x3F));
   b[3] = uint8_t(0x80 | (c & 0x3F));
   return 4;
 }
@@ -60,6 +63,89 @@ void utf8_sequences(uint32_t lo, uint32_t hi, std::vector<ByteSeq>& out) {
   out.push_back(std::move(s));
 }
 
+// ---- inlining: small rules that call nothing are substituted into their callers ----
+//
+// A token that runs past the end of a rule can only be judged with the caller's stack (token_table.h), so
+// every rule boundary inside common tokens costs run-time checks: `ws ::= [ \t\n]*` as a rule makes every
+// token starting with a space uncertain. Substituting such rules turns those boundaries into plain automaton
+// states. Only call-free rules are substituted (so this never loops), and only small ones (automata grow).
+
+size_t expr_size(const Expr& e) {
+  switch (e.kind) {
+    case Expr::Kind::literal:
+      return e.text.size();
+    case Expr::Kind::chars:
+      return 1 + e.ranges.size();
+    case Expr::Kind::repeat:
+      return 1 + expr_size(*e.items[0]) * std::max<size_t>(1, std::max(e.min, e.max));
+    default: {
+      size_t n = 1;
+      for (const ExprPtr& i : e.items) n += expr_size(*i);
+      return n;
+    }
+  }
+}
+
+bool has_refs(const Expr& e) {
+  if (e.kind == Expr::Kind::ref) return true;
+  for (const ExprPtr& i : e.items)
+    if (has_refs(*i)) return true;
+  return false;
+}
+
+ExprPtr substitute(const ExprPtr& e, const std::vector<ExprPtr>& inline_body) {
+  if (e->kind == Expr::Kind::ref) return inline_body[e->rule] ? inline_body[e->rule] : e;
+  if (e->items.empty()) return e;
+  Expr copy = *e;
+  bool changed = false;
+  for (ExprPtr& i : copy.items) {
+    ExprPtr n = substitute(i, inline_body);
+    changed = changed || n != i;
+    i = std::move(n);
+  }
+  return changed ? std::make_shared<const Expr>(std::move(copy)) : e;
+}
+
+constexpr size_t kInlineMaxSize = 96;
+// Code points a rule's classes may cover and still be copied into several callers: each copy of a wide class
+// (string contents) is another table walking the whole vocabulary at compile time, so those stay shared rules
+// and pay a few run-time checks instead.
+constexpr uint64_t kInlineMaxWidth = 128;
+
+uint64_t class_width(const Expr& e) {
+  uint64_t w = 0;
+  for (const CodeRange& r : e.ranges) w += r.hi - r.lo + 1;
+  for (const ExprPtr& i : e.items) w += class_width(*i);
+  return w;
+}
+
+void count_refs(const Expr& e, std::vector<size_t>& counts) {
+  if (e.kind == Expr::Kind::ref) ++counts[e.rule];
+  for (const ExprPtr& i : e.items) count_refs(*i, counts);
+}
+
+std::vector<ExprPtr> inline_small_rules(const Grammar& g) {
+  std::vector<ExprPtr> bodies(g.size());
+  for (size_t r = 0; r < g.size(); ++r) bodies[r] = g.body(uint32_t(r));
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::vector<ExprPtr> inline_body(g.size());
+    std::vector<size_t> refs(g.size(), 0);
+    for (const ExprPtr& b : bodies)
+      if (b) count_refs(*b, refs);
+    for (size_t r = 0; r < g.size(); ++r)
+      if (bodies[r] && r != g.root() && !has_refs(*bodies[r]) && expr_size(*bodies[r]) <= kInlineMaxSize &&
+          (refs[r] <= 1 || class_width(*bodies[r]) <= kInlineMaxWidth))
+        inline_body[r] = bodies[r];
+    for (size_t r = 0; r < g.size(); ++r) {
+      if (!bodies[r]) continue;
+      ExprPtr n = substitute(bodies[r], inline_body);
+      if (n != bodies[r]) bodies[r] = std::move(n), changed = true;
+    }
+  }
+  return bodies;
+}
+
 // ---- Thompson NFA of one rule body ----
 
 struct NfaNode {
@@ -70,12 +156,13 @@ struct NfaNode {
 
 class NfaBuilder {
  public:
-  NfaBuilder(const Grammar& g, size_t max_nodes, const std::string& rule) : g_(g), max_(max_nodes), rule_(rule) {}
+  NfaBuilder(const Grammar& g, size_t max_nodes, const std::string& rule)
+      : g_(g), max_(max_nodes), rule_(rule) {}
 
   uint32_t add() {
     if (nodes.size() >= max_)
-      fail("grammar rule '{}' is too large: its automaton passes {} states (a repetition count too high?)", rule_,
-           max_);
+      fail("grammar rule '{}' is too large: its automaton passes {} states (a repetition count too high?)",
+           rule_, max_);
     nodes.emplace_back();
     return uint32_t(nodes.size() - 1);
   }
@@ -83,7 +170,8 @@ class NfaBuilder {
   // Adds the expression after `from`; returns the node where it ends.
   uint32_t build(const Expr& e, uint32_t from) {
     switch (e.kind) {
-      case Expr::Kind::empty: return from;
+      case Expr::Kind::empty:
+        return from;
       case Expr::Kind::literal: {
         uint32_t cur = from;
         for (unsigned char c : e.text) {
@@ -229,8 +317,10 @@ class Determinizer {
       if (targets.empty()) continue;
       const uint32_t t = intern(closure(std::move(targets)));
       const uint8_t lo = uint8_t(cuts[k]), hi = uint8_t(cuts[k + 1] - 1);
-      if (!edges.empty() && edges.back().target == t && edges.back().hi + 1 == lo) edges.back().hi = hi;
-      else edges.push_back({lo, hi, t});
+      if (!edges.empty() && edges.back().target == t && edges.back().hi + 1 == lo)
+        edges.back().hi = hi;
+      else
+        edges.push_back({lo, hi, t});
     }
     std::vector<RefEdge> refs;
     for (auto& [r, targets] : by_rule) refs.push_back({r, intern(closure(std::move(targets)))});
@@ -305,7 +395,8 @@ void check_structure(const Automaton& a) {
       }
     }
   }
-  if (!productive[a.root]) fail("grammar rule '{}' can never complete (every path recurses forever)", a.rule_names[a.root]);
+  if (!productive[a.root])
+    fail("grammar rule '{}' can never complete (every path recurses forever)", a.rule_names[a.root]);
   // Left calls: rule r may call s before consuming anything. A cycle expands forever.
   std::vector<std::vector<uint32_t>> calls(n_rules);
   for (size_t r = 0; r < n_rules; ++r) {
@@ -349,22 +440,34 @@ Automaton compile_automaton(const Grammar& g, const CompileLimits& limits) {
   std::vector<uint32_t> order{g.root()};
   std::vector<char> queued(g.size(), 0);
   queued[g.root()] = 1;
+  for (size_t r = 0; r < g.size(); ++r)
+    if (!g.defined(uint32_t(r))) fail("grammar rule '{}' is used but not defined", g.name(uint32_t(r)));
+  const std::vector<ExprPtr> bodies = inline_small_rules(g);
   size_t nfa_total = 0;
   for (size_t k = 0; k < order.size(); ++k) {
     const uint32_t r = order[k];
     NfaBuilder nfa(g, limits.max_nodes, g.name(r));
     const uint32_t start = nfa.add();
-    const uint32_t end = nfa.build(*g.body(r), start);
+    const uint32_t end = nfa.build(*bodies[r], start);
     nfa_total += nfa.nodes.size();
     if (nfa_total > limits.max_nodes)
       fail("grammar is too large: its automata pass {} states (at rule '{}')", limits.max_nodes, g.name(r));
     for (const NfaNode& n : nfa.nodes)
       for (const RefEdge& e : n.refs)
         if (!queued[e.rule]) queued[e.rule] = 1, order.push_back(e.rule);
+    const RuleSpan span{a.nodes.size(), a.byte_edges.size(), a.ref_edges.size()};
     Determinizer d(nfa.nodes, end, a, limits.max_nodes, g.name(r));
-    a.rule_start[r] = d.run(r, start);
+    a.rule_start[r] = minimize_rule(a, span, d.run(r, start));
   }
   check_structure(a);
+  constexpr size_t kDenseMaxNodes = 1 << 14;  // 16 MiB of tables at most
+  if (a.nodes.size() <= kDenseMaxNodes) {
+    a.dense.assign(a.nodes.size() * 256, kNoNode);
+    for (size_t n = 0; n < a.nodes.size(); ++n)
+      for (uint32_t i = a.nodes[n].byte_begin; i < a.nodes[n].byte_end; ++i)
+        for (uint32_t b = a.byte_edges[i].lo; b <= a.byte_edges[i].hi; ++b)
+          a.dense[n * 256 + b] = a.byte_edges[i].target;
+  }
   return a;
 }
 

@@ -26,7 +26,7 @@ struct RefEdge {
 
 struct FsmNode {
   uint32_t rule = 0;
-  bool final = false;  // the rule may complete here
+  bool final = false;                     // the rule may complete here
   uint32_t byte_begin = 0, byte_end = 0;  // into Automaton::byte_edges, sorted by lo, disjoint
   uint32_t ref_begin = 0, ref_end = 0;    // into Automaton::ref_edges
 };
@@ -38,9 +38,13 @@ struct Automaton {
   std::vector<uint32_t> rule_start;  // per rule; kNoNode for rules not reachable from the root
   std::vector<std::string> rule_names;
   uint32_t root = 0;
+  // [nodes.size() * 256] next node per byte, when the automaton is small enough (the hot path of table
+  // builds).
+  std::vector<uint32_t> dense;
 
   // The node reached from `node` by byte `b`, or kNoNode.
   uint32_t next(uint32_t node, uint8_t b) const {
+    if (!dense.empty()) return dense[size_t(node) * 256 + b];
     const FsmNode& n = nodes[node];
     for (uint32_t i = n.byte_begin; i < n.byte_end; ++i) {
       const ByteEdge& e = byte_edges[i];
@@ -50,6 +54,10 @@ struct Automaton {
     return kNoNode;
   }
   bool has_bytes(uint32_t node) const { return nodes[node].byte_end > nodes[node].byte_begin; }
+  // Only byte edges: a stack topped by it needs no expansion.
+  bool bytes_only(uint32_t node) const {
+    return !nodes[node].final && nodes[node].ref_end == nodes[node].ref_begin;
+  }
 };
 
 struct CompileLimits {

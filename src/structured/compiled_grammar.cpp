@@ -4,7 +4,9 @@ namespace r1::structured {
 
 CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const Vocabulary> vocab,
                                  const GrammarCompileOptions& opts)
-    : automaton_(compile_automaton(g, opts.limits)), vocab_(std::move(vocab)), tables_(automaton_.nodes.size()) {
+    : automaton_(compile_automaton(g, opts.limits)),
+      vocab_(std::move(vocab)),
+      tables_(automaton_.nodes.size()) {
   owned_.resize(automaton_.nodes.size());
   size_t built = 0;
   for (uint32_t n = 0; n < automaton_.nodes.size() && built < opts.precompute_nodes; ++n) {

@@ -1,7 +1,7 @@
 #pragma once
-// A grammar compiled against one vocabulary: its automaton and the per-node token tables. Immutable once built
-// and shared by every request using the same grammar (grammar_cache.h); tables of nodes not precomputed are
-// built on first use, under a lock, and kept.
+// A grammar compiled against one vocabulary: its automaton and the per-node token tables. Immutable once
+// built and shared by every request using the same grammar (grammar_cache.h); tables of nodes not precomputed
+// are built on first use, under a lock, and kept.
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -16,15 +16,16 @@ namespace r1::structured {
 
 struct GrammarCompileOptions {
   CompileLimits limits;
-  // Nodes whose tables are built at compile time; the rest on first use. Bounds compile time for grammars with
-  // thousands of nodes (long unrolled repetitions), most of which a given generation never visits.
+  // Nodes whose tables are built at compile time; the rest on first use. Bounds compile time for grammars
+  // with thousands of nodes (long unrolled repetitions), most of which a given generation never visits.
   size_t precompute_nodes = 4096;
 };
 
 class CompiledGrammar {
  public:
   // Throws r1::Error for a malformed grammar (automaton.h lists what).
-  CompiledGrammar(const Grammar& g, std::shared_ptr<const Vocabulary> vocab, const GrammarCompileOptions& opts = {});
+  CompiledGrammar(const Grammar& g, std::shared_ptr<const Vocabulary> vocab,
+                  const GrammarCompileOptions& opts = {});
 
   const Automaton& automaton() const { return automaton_; }
   const Vocabulary& vocab() const { return *vocab_; }

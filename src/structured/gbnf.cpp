@@ -35,8 +35,10 @@ class Parser {
   [[noreturn]] void error(const std::string& what) const {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < pos_ && i < s_.size(); ++i) {
-      if (s_[i] == '\n') ++line, col = 1;
-      else ++col;
+      if (s_[i] == '\n')
+        ++line, col = 1;
+      else
+        ++col;
     }
     fail("GBNF line {} column {}: {}", line, col, what);
   }
@@ -51,11 +53,14 @@ class Parser {
   void skip_space(bool newlines) {
     while (!at_end()) {
       const char c = peek();
-      if (c == ' ' || c == '\t') ++pos_;
+      if (c == ' ' || c == '\t')
+        ++pos_;
       else if (c == '#') {
         while (!at_end() && peek() != '\n') ++pos_;
-      } else if (newlines && (c == '\n' || c == '\r')) ++pos_;
-      else break;
+      } else if (newlines && (c == '\n' || c == '\r'))
+        ++pos_;
+      else
+        break;
     }
   }
 
@@ -77,7 +82,8 @@ class Parser {
     g_.define(r, parse_alternates(0));
     if (at_end()) return;
     if (peek() == '\r') ++pos_;
-    if (peek() != '\n') error(std::string("expected the end of the line after rule '") + name + "', found '" + peek() + "'");
+    if (peek() != '\n')
+      error(std::string("expected the end of the line after rule '") + name + "', found '" + peek() + "'");
     ++pos_;
   }
 
@@ -98,8 +104,10 @@ class Parser {
     while (!at_end()) {
       const char c = peek();
       ExprPtr item;
-      if (c == '"') item = parse_literal();
-      else if (c == '[') item = parse_class();
+      if (c == '"')
+        item = parse_literal();
+      else if (c == '[')
+        item = parse_class();
       else if (c == '.') {
         ++pos_;
         item = chars({{0, kMaxCodePoint}});
@@ -129,11 +137,16 @@ class Parser {
       // Postfix operators.
       while (true) {
         const char op = peek();
-        if (op == '*') item = star(item), ++pos_;
-        else if (op == '+') item = plus(item), ++pos_;
-        else if (op == '?') item = opt(item), ++pos_;
-        else if (op == '{') item = parse_braces(item);
-        else break;
+        if (op == '*')
+          item = star(item), ++pos_;
+        else if (op == '+')
+          item = plus(item), ++pos_;
+        else if (op == '?')
+          item = opt(item), ++pos_;
+        else if (op == '{')
+          item = parse_braces(item);
+        else
+          break;
         skip_space(nested);
       }
       items.push_back(item);
@@ -163,8 +176,10 @@ class Parser {
     if (peek() == ',') {
       ++pos_;
       skip_space(false);
-      if (peek() == '}') unbounded = true;
-      else max = parse_int();
+      if (peek() == '}')
+        unbounded = true;
+      else
+        max = parse_int();
       skip_space(false);
     }
     if (peek() != '}') error("expected '}'");
@@ -180,19 +195,33 @@ class Parser {
       const char e = peek();
       ++pos_;
       switch (e) {
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        case '\\': return '\\';
-        case '"': return '"';
-        case '[': return '[';
-        case ']': return ']';
-        case '-': return '-';
-        case '^': return '^';
-        case 'x': return parse_hex(2);
-        case 'u': return parse_hex(4);
-        case 'U': return parse_hex(8);
-        default: --pos_; error(std::string("unknown escape '\\") + e + "'");
+        case 'n':
+          return '\n';
+        case 'r':
+          return '\r';
+        case 't':
+          return '\t';
+        case '\\':
+          return '\\';
+        case '"':
+          return '"';
+        case '[':
+          return '[';
+        case ']':
+          return ']';
+        case '-':
+          return '-';
+        case '^':
+          return '^';
+        case 'x':
+          return parse_hex(2);
+        case 'u':
+          return parse_hex(4);
+        case 'U':
+          return parse_hex(8);
+        default:
+          --pos_;
+          error(std::string("unknown escape '\\") + e + "'");
       }
     }
     const tok::Utf8Step st = tok::utf8_step(s_, pos_);
@@ -206,10 +235,14 @@ class Parser {
     for (int i = 0; i < n; ++i) {
       const char c = peek();
       int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else error("expected " + std::to_string(n) + " hex digits");
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else
+        error("expected " + std::to_string(n) + " hex digits");
       v = v * 16 + uint32_t(d);
       ++pos_;
     }
@@ -258,6 +291,8 @@ class Parser {
 
 }  // namespace
 
-Grammar parse_gbnf(std::string_view text) { return Parser(text).parse(); }
+Grammar parse_gbnf(std::string_view text) {
+  return Parser(text).parse();
+}
 
 }  // namespace r1::structured

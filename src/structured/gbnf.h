@@ -7,8 +7,8 @@
 
 namespace r1::structured {
 
-// Throws r1::Error "GBNF line L column C: problem" for malformed text, and naming the rule for a rule used but
-// never defined or a missing root.
+// Throws r1::Error "GBNF line L column C: problem" for malformed text, and naming the rule for a rule used
+// but never defined or a missing root.
 Grammar parse_gbnf(std::string_view text);
 
 }  // namespace r1::structured

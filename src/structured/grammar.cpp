@@ -10,20 +10,31 @@ namespace r1::structured {
 
 namespace {
 
-ExprPtr make(Expr e) { return std::make_shared<const Expr>(std::move(e)); }
+ExprPtr make(Expr e) {
+  return std::make_shared<const Expr>(std::move(e));
+}
 
 // One code point as GBNF writes it inside a literal or a class.
 std::string escape_cp(uint32_t c, bool in_class) {
   switch (c) {
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\\': return "\\\\";
-    case '"': return in_class ? "\"" : "\\\"";
-    case ']': return in_class ? "\\]" : "]";
-    case '-': return in_class ? "\\-" : "-";
-    case '^': return in_class ? "\\^" : "^";
-    default: break;
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\\':
+      return "\\\\";
+    case '"':
+      return in_class ? "\"" : "\\\"";
+    case ']':
+      return in_class ? "\\]" : "]";
+    case '-':
+      return in_class ? "\\-" : "-";
+    case '^':
+      return in_class ? "\\^" : "^";
+    default:
+      break;
   }
   if (c < 0x20 || c == 0x7F) return fmt::format("\\x{:02X}", c);
   if (c < 0x80) return std::string(1, char(c));
@@ -33,7 +44,9 @@ std::string escape_cp(uint32_t c, bool in_class) {
 
 void print(const Grammar& g, const Expr& e, std::string& out, bool nested) {
   switch (e.kind) {
-    case Expr::Kind::empty: out += "\"\""; return;
+    case Expr::Kind::empty:
+      out += "\"\"";
+      return;
     case Expr::Kind::literal: {
       out += '"';
       for (unsigned char c : e.text) out += c < 0x80 ? escape_cp(c, false) : std::string(1, char(c));
@@ -62,21 +75,31 @@ void print(const Grammar& g, const Expr& e, std::string& out, bool nested) {
     }
     case Expr::Kind::repeat: {
       print(g, *e.items[0], out, true);
-      if (e.unbounded && e.min == 0) out += '*';
-      else if (e.unbounded && e.min == 1) out += '+';
-      else if (e.unbounded) out += fmt::format("{{{},}}", e.min);
-      else if (e.min == 0 && e.max == 1) out += '?';
-      else if (e.min == e.max) out += fmt::format("{{{}}}", e.min);
-      else out += fmt::format("{{{},{}}}", e.min, e.max);
+      if (e.unbounded && e.min == 0)
+        out += '*';
+      else if (e.unbounded && e.min == 1)
+        out += '+';
+      else if (e.unbounded)
+        out += fmt::format("{{{},}}", e.min);
+      else if (e.min == 0 && e.max == 1)
+        out += '?';
+      else if (e.min == e.max)
+        out += fmt::format("{{{}}}", e.min);
+      else
+        out += fmt::format("{{{},{}}}", e.min, e.max);
       return;
     }
-    case Expr::Kind::ref: out += g.name(e.rule); return;
+    case Expr::Kind::ref:
+      out += g.name(e.rule);
+      return;
   }
 }
 
 }  // namespace
 
-ExprPtr empty() { return make({}); }
+ExprPtr empty() {
+  return make({});
+}
 
 ExprPtr literal(std::string utf8) {
   if (utf8.empty()) return empty();
@@ -137,8 +160,10 @@ std::vector<CodeRange> normalize_ranges(std::vector<CodeRange> ranges, bool nega
   std::vector<CodeRange> merged;
   for (const CodeRange& r : ranges) {
     if (r.lo > kMaxCodePoint) continue;
-    if (!merged.empty() && r.lo <= merged.back().hi + 1) merged.back().hi = std::max(merged.back().hi, r.hi);
-    else merged.push_back(r);
+    if (!merged.empty() && r.lo <= merged.back().hi + 1)
+      merged.back().hi = std::max(merged.back().hi, r.hi);
+    else
+      merged.push_back(r);
   }
   if (negated) {
     std::vector<CodeRange> out;

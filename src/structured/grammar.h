@@ -1,6 +1,6 @@
 #pragma once
-// The one grammar form every front end (GBNF, regex, JSON Schema, choice) produces: named rules whose bodies are
-// regular expressions over Unicode code points and references to other rules. Repetition, optionals and
+// The one grammar form every front end (GBNF, regex, JSON Schema, choice) produces: named rules whose bodies
+// are regular expressions over Unicode code points and references to other rules. Repetition, optionals and
 // alternation stay inside a rule's body (they become that rule's automaton, not helper rules), which is what
 // lets most token checks be decided per automaton state without looking at the rule stack (token_table.h).
 #include <cstdint>
@@ -39,9 +39,15 @@ ExprPtr chars(std::vector<CodeRange> ranges, bool negated = false);
 ExprPtr seq(std::vector<ExprPtr> items);
 ExprPtr alt(std::vector<ExprPtr> items);
 ExprPtr repeat(ExprPtr item, uint32_t min, uint32_t max, bool unbounded);
-inline ExprPtr star(ExprPtr e) { return repeat(std::move(e), 0, 0, true); }
-inline ExprPtr plus(ExprPtr e) { return repeat(std::move(e), 1, 0, true); }
-inline ExprPtr opt(ExprPtr e) { return repeat(std::move(e), 0, 1, false); }
+inline ExprPtr star(ExprPtr e) {
+  return repeat(std::move(e), 0, 0, true);
+}
+inline ExprPtr plus(ExprPtr e) {
+  return repeat(std::move(e), 1, 0, true);
+}
+inline ExprPtr opt(ExprPtr e) {
+  return repeat(std::move(e), 0, 1, false);
+}
 ExprPtr ref(uint32_t rule);
 
 // Sorts and merges ranges; with `negated`, the complement within [0, kMaxCodePoint] (surrogates excluded,

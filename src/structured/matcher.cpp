@@ -12,11 +12,16 @@ namespace {
 // past steps is not).
 constexpr size_t kCompactAt = 1 << 16;
 
-inline void set_bit(std::span<uint32_t> mask, int32_t id) { mask[size_t(id) >> 5] |= 1u << (id & 31); }
-inline bool has_bit(std::span<const uint32_t> mask, int32_t id) { return mask[size_t(id) >> 5] >> (id & 31) & 1; }
+inline void set_bit(std::span<uint32_t> mask, int32_t id) {
+  mask[size_t(id) >> 5] |= 1u << (id & 31);
+}
+inline bool has_bit(std::span<const uint32_t> mask, int32_t id) {
+  return mask[size_t(id) >> 5] >> (id & 31) & 1;
+}
 }  // namespace
 
-GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> g) : g_(std::move(g)), m_(g_->automaton()) {
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const CompiledGrammar> g)
+    : g_(std::move(g)), m_(g_->automaton()) {
   m_.initial(state_);
 }
 
@@ -24,11 +29,14 @@ bool GrammarMatcher::can_end() const {
   return !finished_ && std::find(state_.begin(), state_.end(), kDone) != state_.end();
 }
 
-bool GrammarMatcher::must_end() const { return can_end() && state_.size() == 1; }
+bool GrammarMatcher::must_end() const {
+  return can_end() && state_.size() == 1;
+}
 
 void GrammarMatcher::fill_mask(std::span<uint32_t> mask) {
   const Vocabulary& v = g_->vocab();
-  R1_CHECK(mask.size() == v.mask_words(), "mask has {} words, the vocabulary needs {}", mask.size(), v.mask_words());
+  R1_CHECK(mask.size() == v.mask_words(), "mask has {} words, the vocabulary needs {}", mask.size(),
+           v.mask_words());
   std::fill(mask.begin(), mask.end(), 0u);
   if (finished_) return;
   for (int32_t s : state_) {
@@ -46,9 +54,10 @@ void GrammarMatcher::fill_mask(std::span<uint32_t> mask) {
     for (int32_t e : v.eos_ids()) set_bit(mask, e);
 }
 
-// Checks each uncertain token against the real stack. Tokens come in byte order, so each check resumes from the
-// stacks left after the prefix it shares with the previous one.
-void GrammarMatcher::check_uncertain(int32_t stack, const std::vector<int32_t>& ids, std::span<uint32_t> mask) {
+// Checks each uncertain token against the real stack. Tokens come in byte order, so each check resumes from
+// the stacks left after the prefix it shares with the previous one.
+void GrammarMatcher::check_uncertain(int32_t stack, const std::vector<int32_t>& ids,
+                                     std::span<uint32_t> mask) {
   if (ids.empty()) return;
   const Vocabulary& v = g_->vocab();
   const size_t base = m_.mark();

@@ -25,8 +25,8 @@ class GrammarMatcher {
   // Advances by raw text (tests, forced prefixes). False (state unchanged) when the grammar rejects it.
   bool accept_text(std::string_view bytes);
 
-  bool can_end() const;       // EOS allowed now
-  bool must_end() const;      // nothing but EOS allowed now
+  bool can_end() const;                        // EOS allowed now
+  bool must_end() const;                       // nothing but EOS allowed now
   bool finished() const { return finished_; }  // EOS accepted
   const CompiledGrammar& grammar() const { return *g_; }
 

@@ -35,8 +35,8 @@ void StackMachine::close(int32_t s, std::vector<int32_t>& out) {
   close_rec(s, out);
 }
 
-// Expansion never loops: a call that returns without consuming leads back to a stack already visited, and left
-// recursion (a call chain that grows without consuming) is refused when the automaton is compiled.
+// Expansion never loops: a call that returns without consuming leads back to a stack already visited, and
+// left recursion (a call chain that grows without consuming) is refused when the automaton is compiled.
 void StackMachine::close_rec(int32_t s, std::vector<int32_t>& out) {
   if (contains(visited_, s)) return;
   visited_.push_back(s);

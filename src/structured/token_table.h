@@ -1,9 +1,9 @@
 #pragma once
-// What each token does at one automaton node, decided without the rest of the stack (xgrammar's adaptive token
-// mask): walking the token's bytes from a stack holding only that node either stays inside the rule (accepted
-// or rejected, whatever lies below) or returns from the rule with bytes left over (uncertain: only the full
-// stack can tell). Tables are computed once per compiled grammar; at run time a mask is the union of the
-// accepted sets of the live stacks plus the uncertain tokens checked against their real stacks.
+// What each token does at one automaton node, decided without the rest of the stack (xgrammar's adaptive
+// token mask): walking the token's bytes from a stack holding only that node either stays inside the rule
+// (accepted or rejected, whatever lies below) or returns from the rule with bytes left over (uncertain: only
+// the full stack can tell). Tables are computed once per compiled grammar; at run time a mask is the union of
+// the accepted sets of the live stacks plus the uncertain tokens checked against their real stacks.
 #include <cstdint>
 #include <vector>
 

@@ -18,7 +18,8 @@ Vocabulary::Vocabulary(size_t size, std::vector<std::string> token_bytes, std::v
   for (int32_t e : eos_) bytes_[size_t(e)].clear();
   std::vector<int32_t> order;
   for (size_t i = 0; i < size_; ++i) {
-    if (bytes_[i].size() > 0xFFFF) fail("vocabulary: token {} is {} bytes long (at most 65535)", i, bytes_[i].size());
+    if (bytes_[i].size() > 0xFFFF)
+      fail("vocabulary: token {} is {} bytes long (at most 65535)", i, bytes_[i].size());
     if (!bytes_[i].empty()) order.push_back(int32_t(i));
   }
   std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return bytes_[a] < bytes_[b]; });
@@ -66,8 +67,8 @@ Vocabulary::Vocabulary(size_t size, std::vector<std::string> token_bytes, std::v
   }
 }
 
-std::shared_ptr<const Vocabulary> Vocabulary::from_tokenizer(const Tokenizer& tok, std::vector<int32_t> eos_ids,
-                                                             size_t size) {
+std::shared_ptr<const Vocabulary> Vocabulary::from_tokenizer(const Tokenizer& tok,
+                                                             std::vector<int32_t> eos_ids, size_t size) {
   const size_t n = tok.vocab_size();
   std::vector<std::string> bytes(n);
   for (size_t i = 0; i < n; ++i) {

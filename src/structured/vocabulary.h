@@ -1,8 +1,8 @@
 #pragma once
 // The token vocabulary a grammar is compiled against: the bytes each token adds to the text, which ids a
-// grammar may never produce (special and added tokens such as <think>, and ids past the tokenizer's vocabulary
-// that pad the model's embedding), and the EOS ids. Tokens are kept in a byte trie laid out in preorder, so a
-// walk can skip every token sharing a rejected prefix in one step.
+// grammar may never produce (special and added tokens such as <think>, and ids past the tokenizer's
+// vocabulary that pad the model's embedding), and the EOS ids. Tokens are kept in a byte trie laid out in
+// preorder, so a walk can skip every token sharing a rejected prefix in one step.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,10 +15,10 @@ class Tokenizer;
 namespace r1::structured {
 
 struct TrieNode {
-  uint8_t byte = 0;         // the edge from the parent
-  uint16_t depth = 0;       // bytes from the root (the root is node 0, depth 0)
-  uint32_t subtree_end = 0; // first node after this node's subtree
-  uint32_t tok_begin = 0;   // tokens ending here: Vocabulary::trie_tokens()[tok_begin, tok_end)
+  uint8_t byte = 0;          // the edge from the parent
+  uint16_t depth = 0;        // bytes from the root (the root is node 0, depth 0)
+  uint32_t subtree_end = 0;  // first node after this node's subtree
+  uint32_t tok_begin = 0;    // tokens ending here: Vocabulary::trie_tokens()[tok_begin, tok_end)
   uint32_t tok_end = 0;
 };
 

@@ -1,8 +1,9 @@
 // GBNF: parsing (llama.cpp's syntax), the languages it defines, and errors naming line/column or rule.
+#include "structured/gbnf.h"
+
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "structured/gbnf.h"
 #include "structured_fixtures.h"
 
 namespace r1::structured {
@@ -23,9 +24,9 @@ y ::= [0-9] | "\n"
 )");
   EXPECT_TRUE(matches(g, "abx0z"));
   EXPECT_TRUE(matches(g, "acdd\n\n"));
-  EXPECT_FALSE(matches(g, "a0z"));    // needs one of [b-d]
-  EXPECT_FALSE(matches(g, "abx0"));   // {2}
-  EXPECT_FALSE(matches(g, "abx0zz")); // exactly 2
+  EXPECT_FALSE(matches(g, "a0z"));     // needs one of [b-d]
+  EXPECT_FALSE(matches(g, "abx0"));    // {2}
+  EXPECT_FALSE(matches(g, "abx0zz"));  // exactly 2
 }
 
 TEST(Gbnf, BoundedRepetitionAndNegatedClass) {
@@ -39,7 +40,9 @@ TEST(Gbnf, BoundedRepetitionAndNegatedClass) {
 
 TEST(Gbnf, UnicodeEscapesAndAnyChar) {
   auto g = gbnf(R"(root ::= "\u00e9" [\u4e00-\u9fff] . "\U0001F600" "\x41")");
-  EXPECT_TRUE(matches(g, "é中\nüA" "😀A") == false);
+  EXPECT_TRUE(matches(g,
+                      "é中\nüA"
+                      "😀A") == false);
   EXPECT_TRUE(matches(g, "é中ü😀A"));
   EXPECT_TRUE(matches(g, "é中\n😀A"));
   EXPECT_FALSE(matches(g, "e中ü😀A"));
@@ -82,11 +85,15 @@ TEST(Gbnf, ErrorsNameThePlace) {
   EXPECT_EQ(error_of("root ::= (\"a\"\n"), "GBNF line 2 column 1: expected ')'");
   EXPECT_EQ(error_of("root ::= \"\\q\""), "GBNF line 1 column 12: unknown escape '\\q'");
   EXPECT_EQ(error_of("root ::= \"a\"{3,1}"), "GBNF line 1 column 18: repetition {m,n} with n < m");
-  EXPECT_EQ(error_of("root ::= \"a\"\nroot ::= \"b\""), "GBNF line 2 column 10: rule 'root' is defined twice");
-  EXPECT_EQ(error_of("root ::= <[12]>"), "GBNF line 1 column 10: token references (<[id]>, <name>) are not supported");
+  EXPECT_EQ(error_of("root ::= \"a\"\nroot ::= \"b\""),
+            "GBNF line 2 column 10: rule 'root' is defined twice");
+  EXPECT_EQ(error_of("root ::= <[12]>"),
+            "GBNF line 1 column 10: token references (<[id]>, <name>) are not supported");
   EXPECT_NE(error_of("root ::= root \"a\" | \"b\"").find("left-recursive (root -> root)"), std::string::npos);
-  EXPECT_NE(error_of("root ::= x | \"b\"\nx ::= y? root \"a\"\ny ::= \"y\"").find("left-recursive"), std::string::npos);
-  EXPECT_EQ(error_of("root ::= \"a\" root"), "grammar rule 'root' can never complete (every path recurses forever)");
+  EXPECT_NE(error_of("root ::= x | \"b\"\nx ::= y? root \"a\"\ny ::= \"y\"").find("left-recursive"),
+            std::string::npos);
+  EXPECT_EQ(error_of("root ::= \"a\" root"),
+            "grammar rule 'root' can never complete (every path recurses forever)");
   EXPECT_NE(error_of("root ::= [a]{99999}{99999}").find("too large"), std::string::npos);
 }
 

