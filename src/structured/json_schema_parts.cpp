@@ -1,0 +1,347 @@
+#include "structured/json_schema_parts.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "structured/regex.h"
+#include "tokenizer/utf8.h"
+
+namespace r1::structured {
+
+namespace {
+
+std::string where(const std::string& path) {
+  return path.empty() ? "/" : path;
+}
+
+using json = nlohmann::ordered_json;
+
+// Digits of an integer part, fraction and exponent are bounded (16, 16, 3): unbounded runs let a model that
+// never stops emitting digits run to max_tokens. Every value generated is still a valid JSON number.
+ExprPtr digits(uint32_t min, uint32_t max) {
+  return repeat(chars({{'0', '9'}}), min, max, false);
+}
+
+std::string pow10_minus1(size_t n) {
+  return std::string(n, '9');
+}
+
+// Decimal strings of equal length lo <= hi.
+ExprPtr same_length(const std::string& lo, const std::string& hi) {
+  if (lo.empty()) return empty();
+  if (lo.size() == 1) return chars({{uint32_t(lo[0]), uint32_t(hi[0])}});
+  if (lo[0] == hi[0]) return seq({literal(lo.substr(0, 1)), same_length(lo.substr(1), hi.substr(1))});
+  const size_t rest = lo.size() - 1;
+  std::vector<ExprPtr> alts;
+  alts.push_back(seq({literal(lo.substr(0, 1)), same_length(lo.substr(1), pow10_minus1(rest))}));
+  if (lo[0] + 1 <= hi[0] - 1)
+    alts.push_back(
+        seq({chars({{uint32_t(lo[0] + 1), uint32_t(hi[0] - 1)}}), digits(uint32_t(rest), uint32_t(rest))}));
+  alts.push_back(seq({literal(hi.substr(0, 1)), same_length(std::string(rest, '0'), hi.substr(1))}));
+  return alt(std::move(alts));
+}
+
+// Non-negative integers in [lo, hi]; hi empty = unbounded.
+ExprPtr nonneg_range(uint64_t lo, std::optional<uint64_t> hi) {
+  const std::string a = std::to_string(lo);
+  std::vector<ExprPtr> alts;
+  const size_t max_len = hi ? std::to_string(*hi).size() : a.size();
+  for (size_t len = a.size(); len <= max_len; ++len) {
+    const std::string from = len == a.size() ? a : "1" + std::string(len - 1, '0');
+    const std::string to = hi && len == max_len ? std::to_string(*hi) : pow10_minus1(len);
+    if (len == 1 && from == "0")
+      alts.push_back(chars({{'0', uint32_t(to[0])}}));
+    else
+      alts.push_back(same_length(from, to));
+  }
+  if (!hi && a.size() < 16) alts.push_back(seq({chars({{'1', '9'}}), digits(uint32_t(a.size()), 15)}));
+  return alt(std::move(alts));
+}
+
+}  // namespace
+
+ExprPtr integer_range(std::optional<int64_t> lo, std::optional<int64_t> hi) {
+  std::vector<ExprPtr> alts;
+  // Negative part: "-" then magnitudes in [max(1, -hi), -lo].
+  if (!lo || *lo < 0) {
+    const uint64_t from = hi && *hi < 0 ? uint64_t(-(*hi + 1)) + 1 : 1;
+    std::optional<uint64_t> to;
+    if (lo) to = uint64_t(-(*lo + 1)) + 1;
+    alts.push_back(seq({literal("-"), nonneg_range(from, to)}));
+  }
+  if (!hi || *hi >= 0) {
+    const uint64_t from = lo && *lo > 0 ? uint64_t(*lo) : 0;
+    std::optional<uint64_t> to;
+    if (hi) to = uint64_t(*hi);
+    alts.push_back(nonneg_range(from, to));
+  }
+  return alt(std::move(alts));
+}
+
+ExprPtr JsonParts::ws() const {
+  if (opts_.max_whitespace == 0) return empty();
+  return repeat(chars({{' ', ' '}, {'\t', '\t'}, {'\n', '\n'}}), 0, opts_.max_whitespace, false);
+}
+
+ExprPtr JsonParts::string_char() const {
+  return alt(
+      {chars({{'"', '"'}, {'\\', '\\'}, {0, 0x1F}}, true),
+       seq({literal("\\"),
+            alt({chars({{'"', '"'},
+                        {'\\', '\\'},
+                        {'/', '/'},
+                        {'b', 'b'},
+                        {'f', 'f'},
+                        {'n', 'n'},
+                        {'r', 'r'},
+                        {'t', 't'}}),
+                 seq({literal("u"), repeat(chars({{'0', '9'}, {'a', 'f'}, {'A', 'F'}}), 4, 4, false)})})})});
+}
+
+uint32_t JsonParts::string_rule() {
+  if (!string_) {
+    string_ = g_.fresh_rule("string");
+    g_.define(*string_, seq({literal("\""), star(string_char()), literal("\"")}));
+  }
+  return *string_;
+}
+
+uint32_t JsonParts::any_value() {
+  if (any_) return *any_;
+  any_ = g_.fresh_rule("json-value");
+  const uint32_t obj = g_.fresh_rule("json-object"), arr = g_.fresh_rule("json-array");
+  const ExprPtr member = seq({ref(string_rule()), ws(), literal(":"), ws(), ref(*any_), ws()});
+  g_.define(obj, seq({literal("{"), ws(), opt(seq({member, star(seq({literal(","), ws(), member}))})),
+                      literal("}")}));
+  const ExprPtr item = seq({ref(*any_), ws()});
+  g_.define(arr,
+            seq({literal("["), ws(), opt(seq({item, star(seq({literal(","), ws(), item}))})), literal("]")}));
+  json none = json::object();
+  g_.define(*any_, alt({ref(obj), ref(arr), ref(string_rule()), number(none, ""), literal("true"),
+                        literal("false"), literal("null")}));
+  return *any_;
+}
+
+uint64_t JsonParts::count(const json& s, const char* key, const std::string& path, uint64_t def) const {
+  if (!s.contains(key)) return def;
+  const json& v = s[key];
+  if (!v.is_number_unsigned() &&
+      !(v.is_number_float() && v.get<double>() >= 0 && std::floor(v.get<double>()) == v.get<double>()))
+    fail("JSON schema at {}/{}: must be a non-negative integer", path, key);
+  const uint64_t n = v.get<uint64_t>();
+  if (n > 100000) fail("JSON schema at {}/{}: {} is over the supported 100000", path, key, n);
+  return n;
+}
+
+ExprPtr JsonParts::string(const json& s, const std::string& path) {
+  const bool has_len = s.contains("minLength") || s.contains("maxLength");
+  if (s.contains("format")) {
+    if (has_len || s.contains("pattern"))
+      fail("JSON schema at {}: keyword 'format' together with a length or 'pattern' is not supported",
+           where(path));
+    const std::string f = s["format"].is_string() ? s["format"].get<std::string>() : "";
+    static const std::map<std::string, std::string> formats = {
+        {"date", R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))"},
+        {"time", R"(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))"},
+        {"date-time",
+         R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))"},
+        {"uuid", R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"},
+        {"ipv4", R"(((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))"},
+        {"email",
+         R"([a-zA-Z0-9_+-]+(\.[a-zA-Z0-9_+-]+)*@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+)"},
+        {"hostname",
+         R"([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)"},
+    };
+    auto it = formats.find(f);
+    if (it == formats.end()) fail("JSON schema at {}/format: format '{}' is not supported", path, f);
+    return seq({literal("\""), parse_regex(it->second).expr, literal("\"")});
+  }
+  if (s.contains("pattern")) {
+    if (has_len)
+      fail("JSON schema at {}: keyword 'pattern' together with minLength/maxLength is not supported",
+           where(path));
+    if (!s["pattern"].is_string()) fail("JSON schema at {}/pattern: must be a string", path);
+    const ParsedRegex re = parse_regex(s["pattern"].get<std::string>());
+    // JSON Schema patterns search (unanchored): what is not anchored may have any text around it.
+    std::vector<ExprPtr> parts{literal("\"")};
+    if (!re.anchored_start) parts.push_back(star(string_char()));
+    parts.push_back(json_string_escaped(re.expr));
+    if (!re.anchored_end) parts.push_back(star(string_char()));
+    parts.push_back(literal("\""));
+    return seq(std::move(parts));
+  }
+  if (has_len) {
+    const uint64_t min = count(s, "minLength", path, 0);
+    const std::optional<uint64_t> max =
+        s.contains("maxLength") ? std::optional<uint64_t>(count(s, "maxLength", path, 0)) : std::nullopt;
+    if (max && *max < min) fail("JSON schema at {}: maxLength is below minLength", where(path));
+    return seq({literal("\""), repeat(string_char(), uint32_t(min), uint32_t(max.value_or(0)), !max),
+                literal("\"")});
+  }
+  return ref(string_rule());
+}
+
+namespace {
+// A bound as an integer: `inclusive` bounds round inward, exclusive ones step past. Fails for non-numbers.
+std::optional<int64_t> int_bound(const json& s, const char* key, bool lower, const std::string& path) {
+  if (!s.contains(key)) return std::nullopt;
+  const json& v = s[key];
+  if (!v.is_number()) fail("JSON schema at {}/{}: must be a number", path, key);
+  const double d = v.get<double>();
+  if (std::fabs(d) > 9e15)
+    fail("JSON schema at {}/{}: {} is outside the supported range (|x| <= 9e15)", path, key, d);
+  const bool exclusive = std::string(key).rfind("exclusive", 0) == 0;
+  if (lower) return int64_t(exclusive ? std::floor(d) + 1 : std::ceil(d));
+  return int64_t(exclusive ? std::ceil(d) - 1 : std::floor(d));
+}
+
+std::optional<int64_t> tighter(std::optional<int64_t> a, std::optional<int64_t> b, bool lower) {
+  if (!a) return b;
+  if (!b) return a;
+  return lower ? std::max(*a, *b) : std::min(*a, *b);
+}
+}  // namespace
+
+ExprPtr JsonParts::integer(const json& s, const std::string& path) {
+  const auto lo =
+      tighter(int_bound(s, "minimum", true, path), int_bound(s, "exclusiveMinimum", true, path), true);
+  const auto hi =
+      tighter(int_bound(s, "maximum", false, path), int_bound(s, "exclusiveMaximum", false, path), false);
+  if (lo && hi && *lo > *hi)
+    fail("JSON schema at {}: no integer lies between the minimum and the maximum", where(path));
+  if (!lo && !hi)
+    return seq({opt(literal("-")), alt({literal("0"), seq({chars({{'1', '9'}}), digits(0, 15)})})});
+  return integer_range(lo, hi);
+}
+
+ExprPtr JsonParts::number(const json& s, const std::string& path) {
+  const ExprPtr frac = opt(seq({literal("."), digits(1, 16)}));
+  const ExprPtr exp =
+      opt(seq({chars({{'e', 'e'}, {'E', 'E'}}), opt(chars({{'+', '+'}, {'-', '-'}})), digits(1, 3)}));
+  const ExprPtr int_part = alt({literal("0"), seq({chars({{'1', '9'}}), digits(0, 15)})});
+  for (const char* k : {"maximum", "exclusiveMaximum"})
+    if (s.contains(k))
+      fail("JSON schema at {}: keyword '{}' on a number is not supported (it is on an integer)", where(path),
+           k);
+  if (s.contains("minimum") || s.contains("exclusiveMinimum")) {
+    const char* k = s.contains("minimum") ? "minimum" : "exclusiveMinimum";
+    if (s.contains("minimum") && s.contains("exclusiveMinimum"))
+      fail("JSON schema at {}: both minimum and exclusiveMinimum on a number is not supported", where(path));
+    if (!s[k].is_number() || s[k].get<double>() != 0)
+      fail("JSON schema at {}/{}: on a number only 0 is supported (any bound on an integer)", path, k);
+    if (std::string(k) == "minimum") return seq({int_part, frac, exp});  // >= 0: no sign
+    // > 0: a non-zero integer part, or 0.digits with a non-zero digit; no exponent on the latter.
+    return alt({seq({chars({{'1', '9'}}), digits(0, 15), frac, exp}),
+                seq({literal("0."), digits(0, 15), chars({{'1', '9'}}), digits(0, 15)})});
+  }
+  return seq({opt(literal("-")), int_part, frac, exp});
+}
+
+ExprPtr JsonParts::key_not_in(const std::vector<std::string>& names) {
+  // Keys written with unescaped characters only, so that no spelling of a declared name slips through.
+  const ExprPtr safe_char = chars({{'"', '"'}, {'\\', '\\'}, {0, 0x1F}}, true);
+  struct Node {
+    std::map<uint32_t, size_t> kids;
+    bool terminal = false;
+  };
+  std::vector<Node> trie(1);
+  for (const std::string& n : names) {
+    size_t at = 0;
+    for (size_t i = 0; i < n.size();) {
+      const tok::Utf8Step st = tok::utf8_step(n, i);
+      i += st.len;
+      const uint32_t cp = st.cp < 0 ? 0xFFFD : uint32_t(st.cp);
+      auto it = trie[at].kids.find(cp);
+      if (it == trie[at].kids.end()) {
+        trie.push_back({});
+        it = trie[at].kids.emplace(cp, trie.size() - 1).first;
+      }
+      at = it->second;
+    }
+    trie[at].terminal = true;
+  }
+  auto build = [&](auto&& self, size_t at) -> ExprPtr {
+    std::vector<ExprPtr> alts;
+    if (!trie[at].terminal) alts.push_back(empty());
+    std::vector<CodeRange> taken{{'"', '"'}, {'\\', '\\'}, {0, 0x1F}};
+    for (auto& [cp, kid] : trie[at].kids) {
+      taken.push_back({cp, cp});
+      std::string c;
+      tok::append_utf8(c, cp);
+      alts.push_back(seq({literal(c), self(self, kid)}));
+    }
+    alts.push_back(seq({chars(taken, true), star(safe_char)}));
+    return alt(std::move(alts));
+  };
+  return seq({literal("\""), build(build, 0), literal("\"")});
+}
+
+ExprPtr JsonParts::object(const std::vector<ObjectProperty>& props, std::optional<uint32_t> additional,
+                          const std::string& path) {
+  auto kv = [&](const ObjectProperty& p) {
+    return seq({literal(json(p.name).dump()), ws(), literal(":"), ws(), ref(p.value_rule), ws()});
+  };
+  ExprPtr extra;  // one additional member
+  if (additional) {
+    std::vector<std::string> names;
+    for (const ObjectProperty& p : props) names.push_back(p.name);
+    extra = seq({key_not_in(names), ws(), literal(":"), ws(), ref(*additional), ws()});
+  }
+  // first[i]: members from property i on, none written yet; rest[i]: the same after at least one (so each
+  // starts with a comma). Optional properties may be skipped; order is the schema's.
+  const size_t n = props.size();
+  std::vector<uint32_t> first(n + 1), rest(n + 1);
+  const std::string base = path.empty() ? "object" : path.substr(1);
+  for (size_t i = 0; i <= n; ++i) {
+    first[i] = g_.fresh_rule(base + "-first");
+    rest[i] = g_.fresh_rule(base + "-rest");
+  }
+  const ExprPtr more_extra = extra ? star(seq({literal(","), ws(), extra})) : empty();
+  g_.define(rest[n], more_extra);
+  g_.define(first[n], extra ? opt(seq({extra, more_extra})) : empty());
+  for (size_t i = n; i-- > 0;) {
+    std::vector<ExprPtr> f{seq({kv(props[i]), ref(rest[i + 1])})};
+    std::vector<ExprPtr> r{seq({literal(","), ws(), kv(props[i]), ref(rest[i + 1])})};
+    if (!props[i].required) f.push_back(ref(first[i + 1])), r.push_back(ref(rest[i + 1]));
+    g_.define(first[i], alt(std::move(f)));
+    g_.define(rest[i], alt(std::move(r)));
+  }
+  return seq({literal("{"), ws(), ref(first[0]), literal("}")});
+}
+
+ExprPtr JsonParts::array(const std::vector<uint32_t>& prefix, std::optional<uint32_t> items, uint64_t min,
+                         std::optional<uint64_t> max, const std::string& path) {
+  const size_t k = prefix.size();
+  if (!items && min > k)
+    fail("JSON schema at {}: minItems {} is more than the {} items allowed", path.empty() ? "/" : path, min,
+         k);
+  // The tail after the prefix: further `items` values, each after a comma (or first when there is no prefix).
+  const uint64_t tail_min = min > k ? min - k : 0;
+  std::optional<uint64_t> tail_max;
+  if (max) tail_max = *max > k ? *max - k : 0;
+  ExprPtr tail = empty();
+  if (items && (!tail_max || *tail_max > 0)) {
+    const ExprPtr item = seq({ref(*items), ws()});
+    const ExprPtr next = seq({literal(","), ws(), item});
+    if (k > 0) {
+      tail = repeat(next, uint32_t(tail_min), uint32_t(tail_max.value_or(0)), !tail_max);
+    } else {
+      // No prefix: the first item has no comma.
+      const ExprPtr more = repeat(next, uint32_t(tail_min > 0 ? tail_min - 1 : 0),
+                                  uint32_t(tail_max ? *tail_max - 1 : 0), !tail_max);
+      tail = tail_min > 0 ? seq({item, more}) : opt(seq({item, more}));
+    }
+  }
+  // Prefix items nest: item i is optional when i >= minItems, and what follows comes only after it.
+  ExprPtr body = tail;
+  const size_t limit = max ? std::min<uint64_t>(k, *max) : k;
+  for (size_t i = limit; i-- > 0;) {
+    ExprPtr part = seq({i ? literal(",") : empty(), i ? ws() : empty(), ref(prefix[i]), ws(),
+                        i + 1 == limit && limit < k ? empty() : body});
+    body = i >= min ? opt(part) : part;
+  }
+  return seq({literal("["), ws(), body, literal("]")});
+}
+
+}  // namespace r1::structured
