@@ -110,6 +110,15 @@ bool GrammarMatcher::accept_text(std::string_view bytes) {
   return true;
 }
 
+bool GrammarMatcher::can_accept_text(std::string_view bytes) {
+  if (finished_) return false;
+  const size_t mark = m_.mark();
+  std::vector<int32_t> next;
+  const bool ok = advance_bytes(bytes, next);
+  m_.rollback(mark);
+  return ok;
+}
+
 bool GrammarMatcher::accept(int32_t token) {
   const Vocabulary& v = g_->vocab();
   if (finished_ || token < 0 || size_t(token) >= v.size()) return false;

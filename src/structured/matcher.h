@@ -24,6 +24,8 @@ class GrammarMatcher {
   bool accept(int32_t token);
   // Advances by raw text (tests, forced prefixes). False (state unchanged) when the grammar rejects it.
   bool accept_text(std::string_view bytes);
+  // Whether accept_text(bytes) would succeed, without advancing.
+  bool can_accept_text(std::string_view bytes);
 
   bool can_end() const;                        // EOS allowed now
   bool must_end() const;                       // nothing but EOS allowed now
