@@ -1,5 +1,7 @@
 #include "structured/compiled_grammar.h"
 
+#include <chrono>
+
 namespace r1::structured {
 
 CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const Vocabulary> vocab,
@@ -8,12 +10,29 @@ CompiledGrammar::CompiledGrammar(const Grammar& g, std::shared_ptr<const Vocabul
       vocab_(std::move(vocab)),
       tables_(automaton_.nodes.size()) {
   owned_.resize(automaton_.nodes.size());
-  size_t built = 0;
-  for (uint32_t n = 0; n < automaton_.nodes.size() && built < opts.precompute_nodes; ++n) {
-    if (!automaton_.has_bytes(n)) continue;
-    owned_[n] = std::make_unique<const TokenTable>(build_token_table(automaton_, *vocab_, n));
+  // Breadth-first from the start (through bytes, calls and returns), so the budget goes to what comes first.
+  const Automaton& a = automaton_;
+  std::vector<uint32_t> order{a.rule_start[a.root]};
+  std::vector<char> seen(a.nodes.size(), 0);
+  seen[order[0]] = 1;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const FsmNode& n = a.nodes[order[k]];
+    auto visit = [&](uint32_t t) {
+      if (!seen[t]) seen[t] = 1, order.push_back(t);
+    };
+    for (uint32_t i = n.byte_begin; i < n.byte_end; ++i) visit(a.byte_edges[i].target);
+    for (uint32_t i = n.ref_begin; i < n.ref_end; ++i)
+      visit(a.rule_start[a.ref_edges[i].rule]), visit(a.ref_edges[i].target);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (uint32_t n : order) {
+    if (opts.precompute_budget_ms >= 0 &&
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() >
+            opts.precompute_budget_ms)
+      break;
+    if (!a.has_bytes(n)) continue;
+    owned_[n] = std::make_unique<const TokenTable>(build_token_table(a, *vocab_, n));
     tables_[n].store(owned_[n].get(), std::memory_order_release);
-    ++built;
   }
 }
 

@@ -16,9 +16,10 @@ namespace r1::structured {
 
 struct GrammarCompileOptions {
   CompileLimits limits;
-  // Nodes whose tables are built at compile time; the rest on first use. Bounds compile time for grammars
-  // with thousands of nodes (long unrolled repetitions), most of which a given generation never visits.
-  size_t precompute_nodes = 4096;
+  // Tables are built at compile time, nearest the start first, until this much time has passed; the rest on
+  // first use (then kept). Bounds compile time for grammars with long unrolled repetitions of wide classes
+  // (an email's {0,61} label: ~1 ms a node), most of which one generation never reaches. < 0: build all.
+  double precompute_budget_ms = 30;
 };
 
 class CompiledGrammar {

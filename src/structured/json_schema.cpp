@@ -41,7 +41,9 @@ class SchemaCompiler {
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const uint32_t r = g_.fresh_rule(rule_name(path));
     memo_.emplace(key, r);
+    if (++depth_ > kMaxDepth) error(path, "schemas nested deeper than " + std::to_string(kMaxDepth));
     g_.define(r, schema_expr(s, path));
+    --depth_;
     return r;
   }
 
@@ -218,6 +220,8 @@ class SchemaCompiler {
     return parts_.array(prefix, items, min, max, path);
   }
 
+  static constexpr int kMaxDepth = 64;
+  int depth_ = 0;
   const json& root_doc_;
   Grammar g_;
   JsonParts parts_;

@@ -280,16 +280,18 @@ ExprPtr JsonParts::key_not_in(const std::vector<std::string>& names) {
 ExprPtr JsonParts::object(const std::vector<ObjectProperty>& props, std::optional<uint32_t> additional,
                           const std::string& path) {
   auto kv = [&](const ObjectProperty& p) {
-    return seq({literal(json(p.name).dump()), ws(), literal(":"), ws(), ref(p.value_rule), ws()});
+    return seq({literal(json(p.name).dump()), ws(), literal(":"), ws(), ref(p.value_rule)});
   };
   ExprPtr extra;  // one additional member
   if (additional) {
     std::vector<std::string> names;
     for (const ObjectProperty& p : props) names.push_back(p.name);
-    extra = seq({key_not_in(names), ws(), literal(":"), ws(), ref(*additional), ws()});
+    extra = seq({key_not_in(names), ws(), literal(":"), ws(), ref(*additional)});
   }
   // first[i]: members from property i on, none written yet; rest[i]: the same after at least one (so each
-  // starts with a comma). Optional properties may be skipped; order is the schema's.
+  // starts with a comma). Optional properties may be skipped; order is the schema's. No rule ends in
+  // whitespace: a token running from trailing whitespace into what follows could only be judged with the
+  // caller's stack (a run-time check for every token that starts with a space).
   const size_t n = props.size();
   std::vector<uint32_t> first(n + 1), rest(n + 1);
   const std::string base = path.empty() ? "object" : path.substr(1);
@@ -297,17 +299,17 @@ ExprPtr JsonParts::object(const std::vector<ObjectProperty>& props, std::optiona
     first[i] = g_.fresh_rule(base + "-first");
     rest[i] = g_.fresh_rule(base + "-rest");
   }
-  const ExprPtr more_extra = extra ? star(seq({literal(","), ws(), extra})) : empty();
+  const ExprPtr more_extra = extra ? star(seq({ws(), literal(","), ws(), extra})) : empty();
   g_.define(rest[n], more_extra);
   g_.define(first[n], extra ? opt(seq({extra, more_extra})) : empty());
   for (size_t i = n; i-- > 0;) {
     std::vector<ExprPtr> f{seq({kv(props[i]), ref(rest[i + 1])})};
-    std::vector<ExprPtr> r{seq({literal(","), ws(), kv(props[i]), ref(rest[i + 1])})};
+    std::vector<ExprPtr> r{seq({ws(), literal(","), ws(), kv(props[i]), ref(rest[i + 1])})};
     if (!props[i].required) f.push_back(ref(first[i + 1])), r.push_back(ref(rest[i + 1]));
     g_.define(first[i], alt(std::move(f)));
     g_.define(rest[i], alt(std::move(r)));
   }
-  return seq({literal("{"), ws(), ref(first[0]), literal("}")});
+  return seq({literal("{"), ws(), ref(first[0]), ws(), literal("}")});
 }
 
 ExprPtr JsonParts::array(const std::vector<uint32_t>& prefix, std::optional<uint32_t> items, uint64_t min,
