@@ -170,7 +170,16 @@ void mask_case(benchmark::State& st, const BenchCase& c) {
   st.counters["worst_step_us"] = worst_us;
 }
 
+// Once per served model: every token's bytes and the preorder trie.
+void vocabulary_case(benchmark::State& st) {
+  const Fixture* f = fixture();
+  if (!f) return st.SkipWithError("no tokenizer.json: run npm ci --prefix tests/js");
+  for (auto _ : st) benchmark::DoNotOptimize(Vocabulary::from_tokenizer(*f->tok, {151643}, 151936));
+  st.counters["trie_nodes"] = double(f->vocab->trie().size());
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("BM_VocabularyFromTokenizer", vocabulary_case)->Unit(benchmark::kMillisecond);
   for (const BenchCase& c : bench_cases()) {
     benchmark::RegisterBenchmark(("BM_Compile/" + c.name).c_str(), [&c](benchmark::State& st) {
       compile_case(st, c);

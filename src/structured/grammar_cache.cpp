@@ -40,7 +40,13 @@ GrammarCache::GrammarCache(std::shared_ptr<const Vocabulary> vocab, size_t capac
     : vocab_(std::move(vocab)), capacity_(std::max<size_t>(1, capacity)), json_opts_(json_opts) {}
 
 std::shared_ptr<const CompiledGrammar> GrammarCache::get(const GrammarRequest& req) {
-  const Key key{int(req.kind), req.kind == GrammarKind::json_object ? std::string() : req.text};
+  // Schemas are keyed by their compact form, so clients that pretty-print differently share an entry.
+  std::string text = req.kind == GrammarKind::json_object ? std::string() : req.text;
+  if (req.kind == GrammarKind::json_schema) {
+    const auto j = nlohmann::ordered_json::parse(req.text, nullptr, false);
+    if (!j.is_discarded()) text = j.dump();
+  }
+  const Key key{int(req.kind), std::move(text)};
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) {

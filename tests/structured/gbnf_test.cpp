@@ -97,6 +97,18 @@ TEST(Gbnf, ErrorsNameThePlace) {
   EXPECT_NE(error_of("root ::= [a]{99999}{99999}").find("too large"), std::string::npos);
 }
 
+TEST(Gbnf, TheExampleInDocsGrammars) {
+  auto g = gbnf(R"(root   ::= object
+object ::= "{" ws (pair ("," ws pair)*)? "}"
+pair   ::= string ws ":" ws value
+string ::= "\"" [^"\\]* "\""          # comments run to the end of the line
+value  ::= string | [0-9]+ | "true" | "false"
+ws     ::= [ \t\n]{0,4}
+)");
+  EXPECT_TRUE(matches(g, R"({"a": 1, "b":"x",  "c" :true})"));
+  EXPECT_FALSE(matches(g, R"({"a": 1,})"));
+}
+
 TEST(Gbnf, RoundTripsThroughToGbnf) {
   const std::string text = "root ::= \"a\\\"\" [^\\]x-z] (b | \"c\")* b{2,5}\nb ::= \"\\n\" | [\\u00e9]\n";
   Grammar g = parse_gbnf(text);

@@ -11,6 +11,8 @@
 #include "structured/json_schema.h"
 #include "structured/regex.h"
 #include "structured_fixtures.h"
+#include "support/test_support.h"
+#include "tokenizer/tokenizer.h"
 
 namespace r1::structured {
 namespace {
@@ -160,6 +162,21 @@ TEST(TokenMask, MasksMatchBruteForceQwenVocab) {
                  "additionalProperties": {"type": "boolean"}})",
           v),
       2, 12, 4);
+}
+
+TEST(TokenMask, MasksMatchBruteForceSentencePieceVocab) {
+  // stories260K: SentencePiece-style BPE with byte fallback ("▁" for spaces, <0x0A> byte tokens).
+  R1_REQUIRE_SHARED();
+  auto tok = Tokenizer::from_dir(test::shared_path("models/stories260K-hf"));
+  ASSERT_TRUE(tok);
+  auto v = Vocabulary::from_tokenizer(*tok, {*tok->eos_id()});
+  check_masks_by_brute_force(
+      test::compile(regex_grammar("(Once|Lily) upon a [a-z]+\\.( [A-Z][a-z]*)*\\n"), v), 5, 12, 5);
+  check_masks_by_brute_force(
+      schema(
+          R"({"type": "object", "properties": {"who": {"enum": ["Tim", "Sue"]}, "age": {"type": "integer"}}})",
+          v),
+      5, 12, 6);
 }
 
 TEST(TokenMask, AddedTokensNeverAllowed) {
