@@ -101,7 +101,14 @@ bool GrammarMatcher::accept_text(std::string_view bytes) {
   if (finished_) return false;
   const size_t mark = m_.mark();
   std::vector<int32_t> next;
-  if (!advance_bytes(bytes, next)) {
+  bool ok = false;
+  try {
+    ok = advance_bytes(bytes, next);
+  } catch (...) {
+    m_.rollback(mark);
+    throw;
+  }
+  if (!ok) {
     m_.rollback(mark);
     return false;
   }
@@ -114,7 +121,13 @@ bool GrammarMatcher::can_accept_text(std::string_view bytes) {
   if (finished_) return false;
   const size_t mark = m_.mark();
   std::vector<int32_t> next;
-  const bool ok = advance_bytes(bytes, next);
+  bool ok = false;
+  try {
+    ok = advance_bytes(bytes, next);
+  } catch (...) {
+    m_.rollback(mark);
+    throw;
+  }
   m_.rollback(mark);
   return ok;
 }

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "core/error.h"
+
 namespace r1::structured {
 
 bool StackMachine::same(int32_t x, int32_t y) const {
@@ -22,7 +24,15 @@ bool StackMachine::contains(const std::vector<int32_t>& v, int32_t s) const {
 }
 
 void StackMachine::add_unique(std::vector<int32_t>& v, int32_t s) const {
-  if (!contains(v, s)) v.push_back(s);
+  if (contains(v, s)) return;
+  // Distinct parses multiply only when rules are ambiguous with one another (e.g. two rules for the same
+  // text, nested); past this the grammar is refused rather than slowing every step.
+  if (v.size() >= kMaxStacks)
+    fail(
+        "grammar is too ambiguous: more than {} ways to parse the text so far (rules matching the same "
+        "text?)",
+        kMaxStacks);
+  v.push_back(s);
 }
 
 void StackMachine::initial(std::vector<int32_t>& out) {
@@ -69,15 +79,19 @@ void StackMachine::advance(const std::vector<int32_t>& in, uint8_t b, std::vecto
 void StackMachine::compact(std::vector<int32_t>& stacks) {
   std::vector<StackNode> fresh;
   std::unordered_map<int32_t, int32_t> moved;
-  auto copy = [&](auto&& self, int32_t s) -> int32_t {
-    if (s < 0) return s;
-    if (auto it = moved.find(s); it != moved.end()) return it->second;
-    const StackNode n = pool_[size_t(s)];
-    const int32_t parent = self(self, n.parent);
-    fresh.push_back({n.node, parent});
-    return moved[s] = int32_t(fresh.size() - 1);
-  };
-  for (int32_t& s : stacks) s = copy(copy, s);
+  std::vector<int32_t> chain;
+  // Iterative: a stack is as deep as the output's nesting, which a model can make very deep.
+  for (int32_t& s : stacks) {
+    chain.clear();
+    for (int32_t t = s; t >= 0 && !moved.count(t); t = pool_[size_t(t)].parent) chain.push_back(t);
+    for (size_t i = chain.size(); i-- > 0;) {
+      const StackNode n = pool_[size_t(chain[i])];
+      const int32_t parent = n.parent < 0 ? n.parent : moved.at(n.parent);
+      fresh.push_back({n.node, parent});
+      moved[chain[i]] = int32_t(fresh.size() - 1);
+    }
+    if (s >= 0) s = moved.at(s);
+  }
   pool_ = std::move(fresh);
 }
 

@@ -12,6 +12,7 @@
 namespace r1::structured {
 
 inline constexpr int32_t kDone = -1;
+inline constexpr size_t kMaxStacks = 1024;
 
 struct StackNode {
   uint32_t node;   // automaton node

@@ -97,6 +97,28 @@ TEST(Gbnf, ErrorsNameThePlace) {
   EXPECT_NE(error_of("root ::= [a]{99999}{99999}").find("too large"), std::string::npos);
 }
 
+TEST(Gbnf, ExponentiallyAmbiguousGrammarIsRefused) {
+  // b and c match the same text, nested: the parses double with each "x".
+  auto g = gbnf("root ::= a\na ::= b \"y\" | c \"y\" | \"\"\nb ::= \"x\" a\nc ::= \"x\" a\n");
+  GrammarMatcher m(g);
+  EXPECT_TRUE(m.accept_text("xxxx"));
+  try {
+    m.accept_text(std::string(20, 'x'));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("too ambiguous"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Gbnf, DeepNestingAndCompaction) {
+  auto g = gbnf("root ::= \"[\" root? \"]\"\n");
+  GrammarMatcher m(g);
+  const std::string open(40000, '['), close(40000, ']');
+  for (size_t i = 0; i < open.size(); i += 100) ASSERT_TRUE(m.accept_text(open.substr(i, 100)));
+  for (size_t i = 0; i < close.size(); i += 100) ASSERT_TRUE(m.accept_text(close.substr(i, 100)));
+  EXPECT_TRUE(m.must_end());
+}
+
 TEST(Gbnf, TheExampleInDocsGrammars) {
   auto g = gbnf(R"(root   ::= object
 object ::= "{" ws (pair ("," ws pair)*)? "}"
