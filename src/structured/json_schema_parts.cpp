@@ -134,6 +134,13 @@ uint64_t JsonParts::count(const json& s, const char* key, const std::string& pat
   return n;
 }
 
+// RFC 3339 full-date with the days of each month (29 February only in leap years), as ajv-formats checks it.
+const char* const kDate =
+    R"(\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))|)"
+    R"((\d\d(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)";
+// full-time with a required offset (seconds 00-59: a leap second is valid only at one instant).
+const char* const kTime = R"(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))";
+
 ExprPtr JsonParts::string(const json& s, const std::string& path) {
   const bool has_len = s.contains("minLength") || s.contains("maxLength");
   if (s.contains("format")) {
@@ -142,10 +149,9 @@ ExprPtr JsonParts::string(const json& s, const std::string& path) {
            where(path));
     const std::string f = s["format"].is_string() ? s["format"].get<std::string>() : "";
     static const std::map<std::string, std::string> formats = {
-        {"date", R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))"},
-        {"time", R"(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))"},
-        {"date-time",
-         R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))"},
+        {"date", kDate},
+        {"time", kTime},
+        {"date-time", std::string("(") + kDate + ")T" + kTime},
         {"uuid", R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"},
         {"ipv4", R"(((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))"},
         {"email",
