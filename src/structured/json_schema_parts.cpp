@@ -152,12 +152,16 @@ ExprPtr JsonParts::string(const json& s, const std::string& path) {
         {"date", kDate},
         {"time", kTime},
         {"date-time", std::string("(") + kDate + ")T" + kTime},
+        // http(s) URLs of plain host names and paths: a subset of what ajv-formats' "uri" accepts.
+        {"uri",
+         R"(https?://[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?){0,2}(/[a-zA-Z0-9._~-]*)*)"},
         {"uuid", R"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"},
         {"ipv4", R"(((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))"},
         {"email",
          R"([a-zA-Z0-9_+-]+(\.[a-zA-Z0-9_+-]+)*@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+)"},
+        // ajv-formats also caps a hostname at 253 characters: at most three labels of 63 keep under it.
         {"hostname",
-         R"([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)"},
+         R"([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?){0,2})"},
     };
     auto it = formats.find(f);
     if (it == formats.end()) fail("JSON schema at {}/format: format '{}' is not supported", path, f);
@@ -189,31 +193,49 @@ ExprPtr JsonParts::string(const json& s, const std::string& path) {
 }
 
 namespace {
-// A bound as an integer: `inclusive` bounds round inward, exclusive ones step past. Fails for non-numbers.
-std::optional<int64_t> int_bound(const json& s, const char* key, bool lower, const std::string& path) {
-  if (!s.contains(key)) return std::nullopt;
-  const json& v = s[key];
-  if (!v.is_number()) fail("JSON schema at {}/{}: must be a number", path, key);
-  const double d = v.get<double>();
-  if (std::fabs(d) > 9e15)
-    fail("JSON schema at {}/{}: {} is outside the supported range (|x| <= 9e15)", path, key, d);
-  const bool exclusive = std::string(key).rfind("exclusive", 0) == 0;
-  if (lower) return int64_t(exclusive ? std::floor(d) + 1 : std::ceil(d));
-  return int64_t(exclusive ? std::ceil(d) - 1 : std::floor(d));
+struct Bound {
+  double value;
+  bool exclusive;
+};
+
+// The lower (or upper) bound a schema sets: `minimum`/`exclusiveMinimum` as numbers (draft 6 on), the tighter
+// of the two when both are given, or draft 4's boolean `exclusiveMinimum` that makes `minimum` exclusive.
+std::optional<Bound> bound_of(const json& s, bool lower, const std::string& path) {
+  const char* inc = lower ? "minimum" : "maximum";
+  const char* exc = lower ? "exclusiveMinimum" : "exclusiveMaximum";
+  auto number = [&](const char* key) {
+    const json& v = s[key];
+    if (!v.is_number()) fail("JSON schema at {}/{}: must be a number", path, key);
+    const double d = v.get<double>();
+    if (std::fabs(d) > 9e15)
+      fail("JSON schema at {}/{}: {} is outside the supported range (|x| <= 9e15)", path, key, d);
+    return d;
+  };
+  std::optional<Bound> b;
+  if (s.contains(inc)) b = Bound{number(inc), false};
+  if (s.contains(exc)) {
+    if (s[exc].is_boolean()) {
+      if (!b && s[exc].get<bool>()) fail("JSON schema at {}/{}: true needs '{}'", path, exc, inc);
+      if (b) b->exclusive = s[exc].get<bool>();
+    } else {
+      const Bound e{number(exc), true};
+      if (!b || (lower ? e.value >= b->value : e.value <= b->value)) b = e;
+    }
+  }
+  return b;
 }
 
-std::optional<int64_t> tighter(std::optional<int64_t> a, std::optional<int64_t> b, bool lower) {
-  if (!a) return b;
-  if (!b) return a;
-  return lower ? std::max(*a, *b) : std::min(*a, *b);
+// As an integer: inclusive bounds round inward, exclusive ones step past.
+std::optional<int64_t> int_bound(const std::optional<Bound>& b, bool lower) {
+  if (!b) return std::nullopt;
+  if (lower) return int64_t(b->exclusive ? std::floor(b->value) + 1 : std::ceil(b->value));
+  return int64_t(b->exclusive ? std::ceil(b->value) - 1 : std::floor(b->value));
 }
 }  // namespace
 
 ExprPtr JsonParts::integer(const json& s, const std::string& path) {
-  const auto lo =
-      tighter(int_bound(s, "minimum", true, path), int_bound(s, "exclusiveMinimum", true, path), true);
-  const auto hi =
-      tighter(int_bound(s, "maximum", false, path), int_bound(s, "exclusiveMaximum", false, path), false);
+  const auto lo = int_bound(bound_of(s, true, path), true);
+  const auto hi = int_bound(bound_of(s, false, path), false);
   if (lo && hi && *lo > *hi)
     fail("JSON schema at {}: no integer lies between the minimum and the maximum", where(path));
   if (!lo && !hi)
@@ -222,21 +244,19 @@ ExprPtr JsonParts::integer(const json& s, const std::string& path) {
 }
 
 ExprPtr JsonParts::number(const json& s, const std::string& path) {
+  // Exponents of at most two digits: 1e-999 would parse as 0 and 1e999 as Infinity.
   const ExprPtr frac = opt(seq({literal("."), digits(1, 16)}));
   const ExprPtr exp =
-      opt(seq({chars({{'e', 'e'}, {'E', 'E'}}), opt(chars({{'+', '+'}, {'-', '-'}})), digits(1, 3)}));
+      opt(seq({chars({{'e', 'e'}, {'E', 'E'}}), opt(chars({{'+', '+'}, {'-', '-'}})), digits(1, 2)}));
   const ExprPtr int_part = alt({literal("0"), seq({chars({{'1', '9'}}), digits(0, 15)})});
-  for (const char* k : {"maximum", "exclusiveMaximum"})
-    if (s.contains(k))
-      fail("JSON schema at {}: keyword '{}' on a number is not supported (it is on an integer)", where(path),
-           k);
-  if (s.contains("minimum") || s.contains("exclusiveMinimum")) {
-    const char* k = s.contains("minimum") ? "minimum" : "exclusiveMinimum";
-    if (s.contains("minimum") && s.contains("exclusiveMinimum"))
-      fail("JSON schema at {}: both minimum and exclusiveMinimum on a number is not supported", where(path));
-    if (!s[k].is_number() || s[k].get<double>() != 0)
-      fail("JSON schema at {}/{}: on a number only 0 is supported (any bound on an integer)", path, k);
-    if (std::string(k) == "minimum") return seq({int_part, frac, exp});  // >= 0: no sign
+  if (bound_of(s, false, path))
+    fail("JSON schema at {}: keyword '{}' on a number is not supported (it is on an integer)", where(path),
+         s.contains("maximum") ? "maximum" : "exclusiveMaximum");
+  if (const auto lo = bound_of(s, true, path)) {
+    if (lo->value != 0)
+      fail("JSON schema at {}/{}: on a number only 0 is supported (any bound on an integer)", path,
+           s.contains("minimum") ? "minimum" : "exclusiveMinimum");
+    if (!lo->exclusive) return seq({int_part, frac, exp});  // >= 0: no sign
     // > 0: a non-zero integer part, or 0.digits with a non-zero digit; no exponent on the latter.
     return alt({seq({chars({{'1', '9'}}), digits(0, 15), frac, exp}),
                 seq({literal("0."), digits(0, 15), chars({{'1', '9'}}), digits(0, 15)})});

@@ -114,6 +114,9 @@ TEST(JsonSchema, StringLengthPatternFormat) {
          {R"("123e4567-e89b-12d3-a456-426614174000")"},
          {R"("123e4567")"}});
   check({R"({"type": "string", "format": "email"})", {R"("a.b@c.io")"}, {R"("a@")", R"("@c.io")"}});
+  check({R"({"type": "string", "format": "uri"})",
+         {R"("https://example.com/a/b.c")", R"("http://x")"},
+         {R"("ftp://x")", R"("https://")"}});
   check({R"({"type": "string", "format": "ipv4"})", {R"("192.168.0.255")"}, {R"("256.1.1.1")"}});
 }
 
@@ -128,6 +131,15 @@ TEST(JsonSchema, NumberRanges) {
          {"99", "1000", "0"}});
   check({R"({"type": "number", "minimum": 0})", {"0", "0.5", "3e2"}, {"-1", "-0.5"}});
   check({R"({"type": "number", "exclusiveMinimum": 0})", {"0.001", "2", "7.5e1"}, {"0", "0.0", "-3"}});
+  // Draft 4's boolean form, and both forms together (the tighter wins).
+  check(
+      {R"({"type": "integer", "minimum": 3, "exclusiveMinimum": true, "maximum": 5, "exclusiveMaximum": false})",
+       {"4", "5"},
+       {"3", "6"}});
+  check({R"({"type": "integer", "minimum": 3, "exclusiveMinimum": 3, "maximum": 9, "exclusiveMaximum": 7})",
+         {"4", "6"},
+         {"3", "7"}});
+  check({R"({"type": "number", "minimum": 0, "exclusiveMinimum": true})", {"0.5"}, {"0"}});
 }
 
 TEST(JsonSchema, AnyOfOneOfRefsAndDefs) {
@@ -179,8 +191,10 @@ TEST(JsonSchema, UnsupportedKeywordsAreNamed) {
             "JSON schema at /: keyword 'multipleOf' is not supported");
   EXPECT_EQ(error_of(R"({"allOf": [{"type": "integer"}, {"minimum": 1}]})"),
             "JSON schema at /allOf: keyword 'allOf' is supported with exactly one schema");
-  EXPECT_EQ(error_of(R"({"type": "string", "format": "uri"})"),
-            "JSON schema at /format: format 'uri' is not supported");
+  EXPECT_EQ(error_of(R"({"type": "string", "format": "ipv6"})"),
+            "JSON schema at /format: format 'ipv6' is not supported");
+  EXPECT_EQ(error_of(R"({"type": "integer", "exclusiveMinimum": true})"),
+            "JSON schema at /exclusiveMinimum: true needs 'minimum'");
   EXPECT_EQ(error_of(R"({"type": "strin"})"), "JSON schema at /type: unknown type 'strin'");
   EXPECT_EQ(error_of(R"({"$ref": "#/$defs/missing"})"),
             "JSON schema at /$ref: '#/$defs/missing' does not resolve in the schema");
