@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "core/error.h"
 #include "structured/regex.h"
@@ -243,25 +244,65 @@ ExprPtr JsonParts::integer(const json& s, const std::string& path) {
   return integer_range(lo, hi);
 }
 
+namespace {
+// Non-negative numbers x with a <= x (a < x when `ax`) and, with `hi`, x <= b (x < b when `bx`), written
+// without exponent. a, b integers >= 0.
+void nonneg_number_range(int64_t a, bool ax, std::optional<std::pair<int64_t, bool>> hi,
+                         std::vector<ExprPtr>& alts) {
+  const ExprPtr any_frac = opt(seq({literal("."), digits(1, 16)}));
+  // Zeros, then a non-zero digit, then any: deterministic (digits(0,15) [1-9] digits(0,15) is not, and its
+  // automaton explodes).
+  const ExprPtr nonzero_frac =
+      seq({literal("."), repeat(literal("0"), 0, 15, false), chars({{'1', '9'}}), digits(0, 15)});
+  const ExprPtr zero_frac = opt(seq({literal("."), repeat(literal("0"), 1, 16, false)}));
+  // Integer parts whose whole [i, i + 1) lies in the range.
+  const int64_t from = ax ? a + 1 : a;
+  const std::optional<int64_t> to = hi ? std::optional<int64_t>(hi->first - 1) : std::nullopt;
+  if (!to || from <= *to) alts.push_back(seq({integer_range(from, to), any_frac}));
+  // (a, a + 1) when a itself is excluded.
+  if (ax && (!hi || a < hi->first)) alts.push_back(seq({literal(std::to_string(a)), nonzero_frac}));
+  // b itself.
+  if (hi && !hi->second && (hi->first > a || (hi->first == a && !ax)))
+    alts.push_back(seq({literal(std::to_string(hi->first)), zero_frac}));
+}
+}  // namespace
+
 ExprPtr JsonParts::number(const json& s, const std::string& path) {
   // Exponents of at most two digits: 1e-999 would parse as 0 and 1e999 as Infinity.
   const ExprPtr frac = opt(seq({literal("."), digits(1, 16)}));
   const ExprPtr exp =
       opt(seq({chars({{'e', 'e'}, {'E', 'E'}}), opt(chars({{'+', '+'}, {'-', '-'}})), digits(1, 2)}));
   const ExprPtr int_part = alt({literal("0"), seq({chars({{'1', '9'}}), digits(0, 15)})});
-  if (bound_of(s, false, path))
-    fail("JSON schema at {}: keyword '{}' on a number is not supported (it is on an integer)", where(path),
-         s.contains("maximum") ? "maximum" : "exclusiveMaximum");
-  if (const auto lo = bound_of(s, true, path)) {
-    if (lo->value != 0)
-      fail("JSON schema at {}/{}: on a number only 0 is supported (any bound on an integer)", path,
-           s.contains("minimum") ? "minimum" : "exclusiveMinimum");
-    if (!lo->exclusive) return seq({int_part, frac, exp});  // >= 0: no sign
-    // > 0: a non-zero integer part, or 0.digits with a non-zero digit; no exponent on the latter.
-    return alt({seq({chars({{'1', '9'}}), digits(0, 15), frac, exp}),
-                seq({literal("0."), digits(0, 15), chars({{'1', '9'}}), digits(0, 15)})});
+  const auto lo = bound_of(s, true, path), hi = bound_of(s, false, path);
+  if (!lo && !hi) return seq({opt(literal("-")), int_part, frac, exp});
+  // Bounded numbers: integer bounds only, written without exponent, as the non-negative part and the
+  // negative part mirrored ("-" then the magnitudes).
+  for (const auto& [b, inc, exc] :
+       {std::tuple{lo, "minimum", "exclusiveMinimum"}, std::tuple{hi, "maximum", "exclusiveMaximum"}})
+    if (b && b->value != std::floor(b->value))
+      fail("JSON schema at {}/{}: a non-integer bound on a number is not supported ({})", path,
+           s.contains(exc) && s[exc].is_number() ? exc : inc, b->value);
+  const auto L = lo ? std::optional<int64_t>(int64_t(lo->value)) : std::nullopt;
+  const auto H = hi ? std::optional<int64_t>(int64_t(hi->value)) : std::nullopt;
+  std::vector<ExprPtr> alts;
+  if (!H || *H > 0 || (*H == 0 && !hi->exclusive)) {
+    const bool lo_positive = L && *L >= 0;
+    std::optional<std::pair<int64_t, bool>> top;
+    if (H) top = std::pair{*H, hi->exclusive};
+    nonneg_number_range(lo_positive ? *L : 0, lo_positive && lo->exclusive, top, alts);
   }
-  return seq({opt(literal("-")), int_part, frac, exp});
+  if (!L || *L < 0) {
+    // x < 0 as "-" m: m > -H (or m > 0), m < -L.
+    const bool hi_negative = H && *H < 0;
+    std::optional<std::pair<int64_t, bool>> top;
+    if (L) top = std::pair{-*L, lo->exclusive};
+    std::vector<ExprPtr> neg;
+    nonneg_number_range(hi_negative ? -*H : 0, hi_negative ? hi->exclusive : true, top, neg);
+    if (!neg.empty()) alts.push_back(seq({literal("-"), alt(std::move(neg))}));
+  }
+  if (alts.empty())
+    fail("JSON schema at {}: no number lies between the minimum and the maximum", where(path));
+  return alt(std::move(alts));
 }
 
 ExprPtr JsonParts::key_not_in(const std::vector<std::string>& names) {
