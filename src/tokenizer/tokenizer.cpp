@@ -139,6 +139,10 @@ bool Tokenizer::is_special(int32_t id) const {
   return a && a->special;
 }
 
+bool Tokenizer::is_added(int32_t id) const {
+  return impl_->added->find(id) != nullptr;
+}
+
 std::optional<int32_t> Tokenizer::bos_id() const {
   return impl_->bos_id;
 }

@@ -40,6 +40,8 @@ class Tokenizer {
   // The token as written in tokenizer.json ("Ġthe", "<0x0A>", "<|im_start|>"); empty for an unknown id.
   std::string id_to_token(int32_t id) const;
   bool is_special(int32_t id) const;
+  // An added token (special or not, e.g. R1's <think>): matched as a whole in text, never by the BPE model.
+  bool is_added(int32_t id) const;
   std::optional<int32_t> bos_id() const;
   std::optional<int32_t> eos_id() const;
   // From tokenizer_config.json; empty when it names none. For chat templates.
