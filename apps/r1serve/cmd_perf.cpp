@@ -30,7 +30,7 @@ double seconds_since(Clock::time_point t) {
 }
 
 struct PerfOptions {
-  std::string model, load_format = "auto", dtype = "auto", batch = "1,8", kv_dtype = "f32";
+  std::string model, load_format = "auto", dtype = "auto", batch = "1,8", kv_dtype = "auto";
   int threads = 0;
   size_t prompt_tokens = 512, gen_tokens = 128, repeat = 5, depth = 0;
   bool json = false;
@@ -170,7 +170,7 @@ int perf(const PerfOptions& o) {
     fail("--batch, --repeat, --gen-tokens and --prompt-tokens must be positive");
   for (int32_t b : batches)
     if (b <= 0) fail("--batch: sizes must be positive, got {}", b);
-  const DType kv_dtype = parse_kv_cache_dtype(o.kv_dtype);
+  const DType kv_dtype = resolve_kv_cache_dtype(o.kv_dtype, c, precision);
 
   ThreadPool pool(o.threads);
   Decoder dec(c, w, pool);
@@ -224,7 +224,7 @@ int perf(const PerfOptions& o) {
         {"architecture", c.architecture},
         {"load_format", o.load_format},
         {"dtype", weight_precision_name(precision)},
-        {"kv_cache_dtype", o.kv_dtype},
+        {"kv_cache_dtype", std::string(dtype_name(kv_dtype))},
         {"isa", std::string(kernels::isa_name(kernels::active_kernels().isa))},
         {"threads", pool.size()},
         {"batch", bsz},

@@ -19,7 +19,7 @@ struct ServeOptions {
   size_t max_total_tokens = 0;           // 0 = max_model_len
   size_t max_body_bytes = 8u << 20;
   std::string kv_cache_memory;  // "" = engine's automatic budget
-  std::string kv_cache_dtype = "f32";
+  std::string kv_cache_dtype = "auto";
   size_t max_num_seqs = 64;
   size_t max_batch_tokens = 2048;
   size_t max_model_len = 0;  // 0 = what fits
