@@ -1,7 +1,7 @@
 // Kernel microbenchmarks: packed Q8_0/Q4_0 matmul (decode GEMV n=1, batched n=8, prefill n=64) and BF16/F32
 // matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table (BF16 also streamed over 2 threads); attention
-// over a paged cache; and the thread pool's fork/join. Counters: weight GB/s (bytes of the matrix per call /
-// time) and GOP/s (2·n·rows·cols).
+// over a paged cache, in cache and at depth (28 layers streamed from memory); and the thread pool's
+// fork/join. Counters: weight GB/s (bytes of the matrix per call / time) and GOP/s (2·n·rows·cols).
 //   build/<dir>/bench/kernels_bench --benchmark_filter=Q8 --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
@@ -152,10 +152,14 @@ BENCHMARK(BM_Q4_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMi
 BENCHMARK(BM_Q8_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_BF16_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-// Attention of a group of query heads (arg 2: 1, or 6 as in the 1.5B) sharing one KV head over a
-// 1024-position F16/F32 context (arg 1), head_dim 128 (the 1.5B's).
+// Attention of a group of query heads (arg 1: 1, or 6 as in the 1.5B) sharing one KV head over a
+// 1024-position context in cache, head_dim 128 (the 1.5B's). Arg 0: the cache's dtype, 32 = F32, 16 = F16,
+// -16 = BF16.
+DType kv_dtype_arg(int64_t a) {
+  return a == 32 ? DType::F32 : a == 16 ? DType::F16 : DType::BF16;
+}
 void BM_Attention(benchmark::State& st) {
-  const DType dt = st.range(0) == 16 ? DType::F16 : DType::F32;
+  const DType dt = kv_dtype_arg(st.range(0));
   const size_t hd = 128, ctx = 1024, bs = 16, n_q = size_t(st.range(1));
   std::vector<uint8_t> k(ctx * hd * dtype_size(dt), 0x11), v(k.size(), 0x11);
   std::vector<int32_t> table(ctx / bs);
@@ -170,7 +174,50 @@ void BM_Attention(benchmark::State& st) {
   st.counters["KV_GB/s"] =
       benchmark::Counter(double(2 * k.size()), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Attention)->Args({16, 1})->Args({16, 6})->Args({32, 6})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attention)
+    ->Args({32, 1})
+    ->Args({32, 6})
+    ->Args({16, 1})
+    ->Args({16, 6})
+    ->Args({-16, 6})
+    ->Unit(benchmark::kMicrosecond);
+
+// One decode step's attention at depth (arg 1 positions) in the 1.5B's shape, as one of the decoder's threads
+// runs it: 28 layers, each its own paged K/V of 2 KV heads × 128 (so the step streams 28 layers' bytes from
+// memory, not from cache), one KV head's group of 6 query heads per layer. Arg 0: dtype as BM_Attention.
+void BM_AttentionDepth(benchmark::State& st) {
+  const DType dt = kv_dtype_arg(st.range(0));
+  const size_t hd = 128, n_kv = 2, layers = 28, ctx = size_t(st.range(1)), bs = 16, n_q = 6;
+  const size_t stride = n_kv * hd, layer_bytes = ctx * stride * dtype_size(dt);
+  std::vector<uint8_t> k(layers * layer_bytes), v(k.size());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  for (auto* buf : {&k, &v})
+    for (size_t i = 0; i < buf->size() / dtype_size(dt); ++i) {
+      const float f = u(rng);
+      if (dt == DType::F32) {
+        std::memcpy(buf->data() + i * 4, &f, 4);
+      } else {
+        const uint16_t h = dt == DType::F16 ? f32_to_f16(f) : f32_to_bf16(f);
+        std::memcpy(buf->data() + i * 2, &h, 2);
+      }
+    }
+  std::vector<int32_t> table(ctx / bs);
+  for (size_t i = 0; i < table.size(); ++i) table[i] = int32_t(i);
+  std::vector<float> q(n_q * hd, 0.1f), out(n_q * hd), scratch(n_q * ctx);
+  const KernelTable& kt = active_kernels();
+  for (auto _ : st) {
+    for (size_t l = 0; l < layers; ++l) {
+      KvView view{k.data() + l * layer_bytes, v.data() + l * layer_bytes, dt, stride, table.data(), bs};
+      kt.attention(q.data(), n_q, hd, view, 0, ctx, hd, 0.088f, scratch.data(), out.data(), hd);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  // The bytes of the one KV head read (half of each slot), K and V, all layers.
+  st.counters["KV_GB/s"] = benchmark::Counter(double(2 * layers * ctx * hd * dtype_size(dt)),
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AttentionDepth)->ArgsProduct({{32, 16, -16}, {1024, 4096, 8192}})->Unit(benchmark::kMillisecond);
 
 // One fork/join of the pool with an empty body: the synchronisation every op pays.
 void BM_ThreadPoolForkJoin(benchmark::State& st) {

@@ -61,8 +61,10 @@ CLI::Option* add_tokenizer_option(CLI::App* cmd, std::string& value) {
 
 CLI::Option* add_kv_cache_dtype_option(CLI::App* cmd, std::string& value) {
   return cmd
-      ->add_option("--kv-cache-dtype", value, "K/V element type: f32 (exact), f16 or bf16 (half the memory)")
-      ->check(checked_by(parse_kv_cache_dtype, "f32|f16|bf16"))
+      ->add_option("--kv-cache-dtype", value,
+                   "K/V element type: auto (the model's: bf16 for the R1 distills, f32 under --dtype f32), "
+                   "f32 (exact), f16 or bf16 (half the memory, twice the tokens a KV budget holds)")
+      ->check(checked_by(parse_kv_cache_dtype, "auto|f32|f16|bf16"))
       ->capture_default_str();
 }
 

@@ -17,7 +17,8 @@ CLI::Option* add_load_format_option(CLI::App* cmd, std::string& value);
 // --tokenizer DIR (vLLM's): the folder holding tokenizer.json and tokenizer_config.json; "" = the model
 // folder.
 CLI::Option* add_tokenizer_option(CLI::App* cmd, std::string& value);
-// --kv-cache-dtype f32|f16|bf16, checked at parse time with parse_kv_cache_dtype's message.
+// --kv-cache-dtype auto|f32|f16|bf16, checked at parse time with parse_kv_cache_dtype's message (resolved
+// after loading by resolve_kv_cache_dtype).
 CLI::Option* add_kv_cache_dtype_option(CLI::App* cmd, std::string& value);
 
 }  // namespace r1::app

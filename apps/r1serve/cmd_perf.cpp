@@ -30,7 +30,7 @@ double seconds_since(Clock::time_point t) {
 }
 
 struct PerfOptions {
-  std::string model, load_format = "auto", dtype = "auto", batch = "1,8", kv_dtype = "f32";
+  std::string model, load_format = "auto", dtype = "auto", batch = "1,8", kv_dtype = "auto", depth = "0";
   int threads = 0;
   size_t prompt_tokens = 512, gen_tokens = 128, repeat = 5;
   bool json = false;
@@ -108,11 +108,38 @@ double prefill_once(Decoder& dec, const ModelConfig& c, KvCache& kv, size_t n, s
   return double(n) / seconds_since(t0);
 }
 
-// `batch` sequences decode gen tokens each, one token per sequence per step, from an empty context (as
-// llama-bench's tg runs). Returns aggregate tokens/s.
-double decode_once(Decoder& dec, const ModelConfig& c, KvCache& kv, size_t batch, size_t gen,
-                   std::mt19937& rng) {
-  Sequences seqs(batch, gen);
+// Writes `depth` positions of K/V context into every sequence's blocks, in the cache's element type: random
+// values of a roped K's scale, not a prefill of real tokens, since attention's cost does not depend on the
+// values and a real 8K-token prefill takes minutes on two cores (llama-bench's -d evaluates a prompt; the
+// timed decode reads the same bytes either way).
+void fill_context(const ModelConfig& c, KvCache& kv, const Sequences& seqs, size_t depth) {
+  const size_t stride = kv.slot_stride(), esz = dtype_size(kv.dtype());
+  uint32_t x = 2463534242u;  // xorshift32: a cheap stream, the values only need to be finite and varied
+  std::vector<uint8_t> row(stride * esz);  // [n_kv_heads * head_dim] in the cache's dtype
+  for (size_t layer = 0; layer < c.n_layers; ++layer)
+    for (void* base : {kv.k_data(layer), kv.v_data(layer)})
+      for (const std::vector<int32_t>& table : seqs.tables)
+        for (size_t j = 0; j < depth; ++j) {
+          for (size_t i = 0; i < stride; ++i) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            const float f = float(int32_t(x)) * (4.0f / 2147483648.0f);  // [-4, 4)
+            if (kv.dtype() == DType::F32)
+              std::memcpy(row.data() + i * 4, &f, 4);
+            else {
+              const uint16_t h = kv.dtype() == DType::F16 ? f32_to_f16(f) : f32_to_bf16(f);
+              std::memcpy(row.data() + i * 2, &h, 2);
+            }
+          }
+          const size_t slot = size_t(table[j / kBlock]) * kBlock + j % kBlock;
+          std::memcpy(static_cast<uint8_t*>(base) + slot * stride * esz, row.data(), row.size());
+        }
+}
+
+// `batch` sequences decode gen tokens each, one token per sequence per step, after `depth` positions of
+// context (0: from an empty context, as llama-bench's tg runs; N: as llama-bench's -d N). Returns aggregate
+// tokens/s.
+double decode_once(Decoder& dec, const ModelConfig& c, KvCache& kv, const Sequences& seqs, size_t batch,
+                   size_t depth, size_t gen, std::mt19937& rng) {
   std::uniform_int_distribution<int32_t> tok(0, int32_t(c.vocab_size) - 1);
   std::vector<float> logits(batch * c.vocab_size);
   ForwardBatch b;
@@ -123,7 +150,7 @@ double decode_once(Decoder& dec, const ModelConfig& c, KvCache& kv, size_t batch
     b.logit_rows.clear();
     for (size_t s = 0; s < batch; ++s) {
       b.tokens.push_back(tok(rng));
-      b.seqs.push_back({s, 1, step, seqs.tables[s].data()});
+      b.seqs.push_back({s, 1, depth + step, seqs.tables[s].data()});
       b.logit_rows.push_back(int32_t(s));
     }
     dec.forward(b, kv, logits.data());
@@ -143,14 +170,24 @@ int perf(const PerfOptions& o) {
     fail("--batch, --repeat, --gen-tokens and --prompt-tokens must be positive");
   for (int32_t b : batches)
     if (b <= 0) fail("--batch: sizes must be positive, got {}", b);
-  const DType kv_dtype = parse_kv_cache_dtype(o.kv_dtype);
+  const DType kv_dtype = resolve_kv_cache_dtype(o.kv_dtype, c, precision);
+  std::vector<int32_t> depths = parse_id_list(o.depth, "--depth");
+  if (depths.empty()) fail("--depth: give one or more depths, e.g. 0 or 128,1024");
+  for (int32_t d : depths)
+    if (d < 0) fail("--depth: depths must be 0 or more, got {}", d);
+  const size_t max_depth = size_t(*std::max_element(depths.begin(), depths.end()));
 
   ThreadPool pool(o.threads);
   Decoder dec(c, w, pool);
   const size_t max_batch = size_t(*std::max_element(batches.begin(), batches.end()));
-  const size_t blocks =
-      std::max((o.prompt_tokens + kBlock - 1) / kBlock, max_batch * ((o.gen_tokens + kBlock - 1) / kBlock));
+  // Each decoding sequence owns the blocks of depth + gen positions (its own context: a batch at depth
+  // reads batch times the KV bytes, as distinct requests do). The context is written once for the deepest
+  // run; a shallower one decodes from its depth over the same blocks.
+  const size_t blocks = std::max((o.prompt_tokens + kBlock - 1) / kBlock,
+                                 max_batch * ((max_depth + o.gen_tokens + kBlock - 1) / kBlock));
   KvCache kv(c, blocks, kBlock, kv_dtype);
+  const Sequences seqs(max_batch, max_depth + o.gen_tokens);
+  fill_context(c, kv, seqs, max_depth);
   std::mt19937 rng(1);
   // Resident memory is judged against weights + KV: the peak so far (loading) is read before the probe's
   // 512 MB buffer, which is freed again, would raise it; the current size after the runs adds the decoder's
@@ -173,61 +210,72 @@ int perf(const PerfOptions& o) {
   }
   const Stats pf = stats(prefill);
   const size_t bytes_per_step = w.streamed_bytes_per_token();
-  for (int32_t bsz : batches) {
-    std::vector<double> dec_tps;
-    decode_once(dec, c, kv, size_t(bsz), 4, rng);  // warm-up
-    for (size_t r = 0; r < o.repeat; ++r)
-      dec_tps.push_back(decode_once(dec, c, kv, size_t(bsz), o.gen_tokens, rng));
-    const Stats d = stats(dec_tps);
-    // The host's bandwidth drifts (other tenants): probe again right after this configuration and judge
-    // decode against the higher of the two readings, so a dip during one probe cannot flatter the fraction.
-    bw = std::max(bw, read_bandwidth_gbs(pool));
-    // Weights are read once per step whatever the batch, so per-step bytes / bandwidth bounds steps/s.
-    const double steps_per_s = d.median / double(bsz);
-    const double frac = steps_per_s * double(bytes_per_step) / (bw * 1e9);
-    nlohmann::json j = {{"model", o.model},
-                        {"architecture", c.architecture},
-                        {"load_format", o.load_format},
-                        {"dtype", weight_precision_name(precision)},
-                        {"kv_cache_dtype", o.kv_dtype},
-                        {"isa", std::string(kernels::isa_name(kernels::active_kernels().isa))},
-                        {"threads", pool.size()},
-                        {"batch", bsz},
-                        {"prompt_tokens", o.prompt_tokens},
-                        {"gen_tokens", o.gen_tokens},
-                        {"repeat", o.repeat},
-                        {"prefill_tok_s", {{"median", pf.median}, {"min", pf.min}, {"max", pf.max}}},
-                        {"decode_tok_s", {{"median", d.median}, {"min", d.min}, {"max", d.max}}},
-                        {"weight_bytes_per_step", bytes_per_step},
-                        {"read_bandwidth_gbs", bw},
-                        {"decode_fraction_of_bandwidth_limit", frac},
-                        {"load_s", load_s},
-                        {"first_prefill_done_s", first_token_s},
-                        {"weights_bytes", w.bytes()},
-                        {"kv_bytes", kv.bytes()},
-                        {"rss_peak_kb", rss_kb("VmHWM:")},
-                        {"rss_load_peak_kb", rss_load_peak_kb},
-                        {"rss_kb", rss_kb("VmRSS:")},
-                        {"rss_over_weights_and_kv", resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes())}};
-    if (o.json) {
-      std::printf("%s\n", j.dump().c_str());
-    } else {
-      std::printf(
-          "dtype %-4s batch %2d | prefill %4zu tok: %7.1f tok/s (%.1f-%.1f) | decode %zu tok: %7.2f tok/s "
-          "(%.2f-%.2f) | %.1f MB weights/step | probe %.1f GB/s | decode at %.0f%% of the bandwidth limit\n",
-          weight_precision_name(precision).c_str(), bsz, o.prompt_tokens, pf.median, pf.min, pf.max,
-          o.gen_tokens, d.median, d.min, d.max, double(bytes_per_step) / 1e6, bw, frac * 100);
+  for (int32_t bsz : batches)
+    for (int32_t depth_i : depths) {
+      const size_t depth = size_t(depth_i);
+      std::vector<double> dec_tps;
+      decode_once(dec, c, kv, seqs, size_t(bsz), depth, 4, rng);  // warm-up
+      for (size_t r = 0; r < o.repeat; ++r)
+        dec_tps.push_back(decode_once(dec, c, kv, seqs, size_t(bsz), depth, o.gen_tokens, rng));
+      const Stats d = stats(dec_tps);
+      // The host's bandwidth drifts (other tenants): probe again right after this configuration and judge
+      // decode against the higher of the two readings, so a dip during one probe cannot flatter the fraction.
+      bw = std::max(bw, read_bandwidth_gbs(pool));
+      // Weights are read once per step whatever the batch, and each sequence's K/V context once (its mean
+      // length over the timed steps), so per-step bytes / bandwidth bounds steps/s.
+      const double kv_bytes_per_step = double(bsz) * (double(depth) + double(o.gen_tokens + 1) / 2) *
+                                       double(KvCache::block_bytes(c, 1, kv_dtype));
+      const double steps_per_s = d.median / double(bsz);
+      const double frac = steps_per_s * (double(bytes_per_step) + kv_bytes_per_step) / (bw * 1e9);
+      nlohmann::json j = {
+          {"model", o.model},
+          {"architecture", c.architecture},
+          {"load_format", o.load_format},
+          {"dtype", weight_precision_name(precision)},
+          {"kv_cache_dtype", std::string(dtype_name(kv_dtype))},
+          {"isa", std::string(kernels::isa_name(kernels::active_kernels().isa))},
+          {"threads", pool.size()},
+          {"batch", bsz},
+          {"prompt_tokens", o.prompt_tokens},
+          {"gen_tokens", o.gen_tokens},
+          {"depth", depth},
+          {"repeat", o.repeat},
+          {"prefill_tok_s", {{"median", pf.median}, {"min", pf.min}, {"max", pf.max}}},
+          {"decode_tok_s", {{"median", d.median}, {"min", d.min}, {"max", d.max}}},
+          {"weight_bytes_per_step", bytes_per_step},
+          {"kv_bytes_per_step", kv_bytes_per_step},
+          {"read_bandwidth_gbs", bw},
+          {"decode_fraction_of_bandwidth_limit", frac},
+          {"load_s", load_s},
+          {"first_prefill_done_s", first_token_s},
+          {"weights_bytes", w.bytes()},
+          {"kv_bytes", kv.bytes()},
+          {"rss_peak_kb", rss_kb("VmHWM:")},
+          {"rss_load_peak_kb", rss_load_peak_kb},
+          {"rss_kb", rss_kb("VmRSS:")},
+          {"rss_over_weights_and_kv", resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes())}};
+      if (o.json) {
+        std::printf("%s\n", j.dump().c_str());
+      } else {
+        std::printf(
+            "dtype %-4s kv %-4s batch %2d | prefill %4zu tok: %7.1f tok/s (%.1f-%.1f) | decode %zu tok at "
+            "depth %zu: %7.2f tok/s (%.2f-%.2f) | %.1f MB weights + %.1f MB KV/step | probe %.1f GB/s | "
+            "decode at %.0f%% of the bandwidth limit\n",
+            weight_precision_name(precision).c_str(), std::string(dtype_name(kv_dtype)).c_str(), bsz,
+            o.prompt_tokens, pf.median, pf.min, pf.max, o.gen_tokens, depth, d.median, d.min, d.max,
+            double(bytes_per_step) / 1e6, kv_bytes_per_step / 1e6, bw, frac * 100);
+      }
+      std::fflush(stdout);
     }
-    std::fflush(stdout);
-  }
   if (!o.json) {
     std::printf("load %.2f s, first %zu-token prefill done at %.2f s after start\n", load_s, o.prompt_tokens,
                 first_token_s);
     std::printf(
         "resident: %.1f MB peak while loading, %.1f MB after the runs, for %.1f MB of weights + KV (%.2fx; "
         "peak %.1f MB with the probe's buffer)\n",
-        double(rss_load_peak_kb) / 1024, double(rss_kb("VmRSS:")) / 1024, double(w.bytes() + kv.bytes()) / 1048576,
-        resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes()), double(rss_kb("VmHWM:")) / 1024);
+        double(rss_load_peak_kb) / 1024, double(rss_kb("VmRSS:")) / 1024,
+        double(w.bytes() + kv.bytes()) / 1048576, resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes()),
+        double(rss_kb("VmHWM:")) / 1024);
   }
   return 0;
 }
@@ -245,6 +293,9 @@ void register_perf(CLI::App& app, Action& action) {
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
   cmd->add_option("--prompt-tokens", o->prompt_tokens, "Prompt length for the prefill figure");
   cmd->add_option("--gen-tokens", o->gen_tokens, "Tokens each sequence decodes");
+  cmd->add_option("--depth", o->depth,
+                  "Positions of context already in each sequence's KV cache before the timed decode, e.g. "
+                  "0,1024,4096 (as llama-bench's -d; filled with random K/V, not prefilled)");
   cmd->add_option("--batch", o->batch, "Decode batch sizes (sequences per step), e.g. 1,8");
   cmd->add_option("--repeat", o->repeat, "Repeats of every measurement (median and range reported)");
   cmd->add_flag("--json", o->json, "One JSON line per configuration");

@@ -33,7 +33,7 @@ struct RunOptions {
   bool ignore_eos = false;
   std::string dump_logits;
   std::string dtype = "auto";
-  std::string kv_cache_dtype = "f32";
+  std::string kv_cache_dtype = "auto";
   int threads = 0;
 
   const std::string& tokenizer_dir() const { return tokenizer.empty() ? model : tokenizer; }
@@ -76,9 +76,10 @@ int run(const RunOptions& o) {
         "--prompt: {}/tokenizer.json not found, so text cannot be tokenized; pass token ids with "
         "--prompt-ids or a tokenizer folder with --tokenizer DIR",
         o.model);
-  const DType kv_dtype = parse_kv_cache_dtype(o.kv_cache_dtype);
-  auto model = load_model(o.model, parse_weight_precision(o.dtype), parse_load_format(o.load_format));
+  const WeightPrecision precision = parse_weight_precision(o.dtype);
+  auto model = load_model(o.model, precision, parse_load_format(o.load_format));
   const ModelConfig& c = model->package.config();
+  const DType kv_dtype = resolve_kv_cache_dtype(o.kv_cache_dtype, c, precision);
   std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids")
                                 : o.chat         ? encode_chat(*tok, o)
                                                  : tok->encode(o.prompt);

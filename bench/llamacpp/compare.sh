@@ -8,6 +8,8 @@
 #
 # Environment: BUILD (default build/release), THREADS (2), REPEAT (3), FORMATS ("q8_0 q4_0"),
 # PROMPT_TOKENS (512), GEN_TOKENS (128), LLAMA_ARGS (extra llamacpp_bench.mjs flags), TMPDIR.
+# DEPTHS (e.g. 128,1024,4096,8192): decode at those depths instead (llama-bench's -d; no pp), llama.cpp with its
+# F16 KV cache, r1serve with each of KV_DTYPES ("f32 bf16 f16").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +21,8 @@ repeat=${REPEAT:-3}
 formats=${FORMATS:-q8_0 q4_0}
 pp=${PROMPT_TOKENS:-512}
 tg=${GEN_TOKENS:-128}
+depths=${DEPTHS:-}
+kv_dtypes=${KV_DTYPES:-f32 bf16 f16}
 
 gen=$build/bench/make_dummy_gguf
 r1serve=$build/apps/r1serve/r1serve
@@ -43,10 +47,45 @@ for f in $formats; do
 done
 
 echo "== llama.cpp"
+depth_args=()
+[[ -n $depths ]] && depth_args=(--depth "$depths")
 # shellcheck disable=SC2086
 node "$here/llamacpp_bench.mjs" "${ggufs[@]}" --threads "$threads" --repeat "$repeat" \
-  --prompt-tokens "$pp" --gen-tokens "$tg" ${LLAMA_ARGS:-} | tee "$tmp/llamacpp.txt"
+  --prompt-tokens "$pp" --gen-tokens "$tg" "${depth_args[@]}" ${LLAMA_ARGS:-} | tee "$tmp/llamacpp.txt"
 rm -f "$tmp"/*.gguf
+
+if [[ -n $depths ]]; then
+  echo "== r1serve perf"
+  for f in $formats; do
+    dtype=${f%_0}
+    [[ $dtype == f16 ]] && dtype=bf16
+    for kv in $kv_dtypes; do
+      "$r1serve" perf --model "$model" --load-format dummy --dtype "$dtype" --threads "$threads" \
+        --kv-cache-dtype "$kv" --prompt-tokens 16 --gen-tokens "$tg" --batch 1 --depth "$depths" \
+        --repeat "$repeat" --json | tee -a "$tmp/r1serve.txt"
+    done
+  done
+  echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  node - "$tmp/llamacpp.txt" "$tmp/r1serve.txt" "$tg" "$kv_dtypes" <<'EOF'
+const fs = require("fs");
+const [llamaFile, r1File, tg, kvs] = process.argv.slice(2);
+const jsonLines = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+const llama = jsonLines(llamaFile), r1 = jsonLines(r1File), kvList = kvs.split(" ");
+const fmt = (s) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})`;
+console.log(`\n| format | depth | llama.cpp tg${tg} f16 KV | (its counter) | ` +
+            kvList.map((k) => `r1serve tg${tg} ${k} KV`).join(" | ") + " |");
+console.log("|---|---|---|---|" + kvList.map(() => "---|").join(""));
+for (const l of llama) {
+  const dtype = {q8_0: "q8", q4_0: "q4", f16: "bf16"}[l.label] ?? l.label;
+  const cells = kvList.map((k) => {
+    const r = r1.find((x) => x.dtype === dtype && x.depth === l.depth && x.kv_cache_dtype === k);
+    return r ? fmt(r.decode_tok_s) : "-";
+  });
+  console.log(`| ${l.label} | ${l.depth} | ${fmt(l.tg_tok_s)} | ${fmt(l.llama_counters.tg_tok_s)} | ${cells.join(" | ")} |`);
+}
+EOF
+  exit 0
+fi
 
 echo "== r1serve perf"
 for f in $formats; do

@@ -23,6 +23,10 @@ const {values: args} = parseArgs({
     // (+6% at pp512, tg unchanged within noise); off for the classic llama-bench default.
     "flash-attention": {type: "string", default: "on"},
     "tg-context": {type: "string", default: "empty"},      // empty (llama-bench, r1serve perf) | after-prompt
+    // Depths (comma-separated, e.g. 128,1024,4096,8192): tg at each after that many positions of context, as
+    // llama-bench's -d (pp is skipped). The context is filled once, deepest last, and each run's decoded
+    // tokens are erased again, so 8K of context costs one 8K prefill, not one per run.
+    depth: {type: "string", default: ""},
     seed: {type: "string", default: "1"},
     "llama-log": {type: "boolean", default: false},       // print llama.cpp's own log to stderr
     help: {type: "boolean", default: false},
@@ -31,7 +35,8 @@ const {values: args} = parseArgs({
 if (args.help || !args.model?.length) {
   console.log(`usage: node llamacpp_bench.mjs --model FILE.gguf [--model FILE2.gguf ...] [--threads 2]
   [--prompt-tokens 512] [--gen-tokens 128] [--repeat 3] [--context-size 1024] [--batch-size 512]
-  [--flash-attention on|off|auto] [--tg-context empty|after-prompt] [--seed 1] [--llama-log]`);
+  [--flash-attention on|off|auto] [--tg-context empty|after-prompt] [--depth 128,1024,...] [--seed 1]
+  [--llama-log]`);
   process.exit(args.help ? 0 : 2);
 }
 const int = (k) => {
@@ -46,7 +51,12 @@ if (flashAttention === undefined) throw new Error("--flash-attention must be off
 if (!["empty", "after-prompt"].includes(args["tg-context"])) throw new Error("--tg-context must be empty or after-prompt");
 const tgAfterPrompt = args["tg-context"] === "after-prompt";
 if (batchSize < nPrompt) throw new Error(`--batch-size ${batchSize} < --prompt-tokens ${nPrompt}: the prompt must be one batch`);
-if (contextSize < nPrompt + nGen + 1) throw new Error(`--context-size ${contextSize} cannot hold ${nPrompt} + ${nGen} tokens`);
+const depths = args.depth ? args.depth.split(",").map(Number) : [];
+if (depths.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`--depth must list positive integers, got ${args.depth}`);
+depths.sort((a, b) => a - b);
+// With --depth the context is sized for the deepest run instead of --context-size.
+const ctxSize = depths.length ? depths.at(-1) + nGen + 1 : contextSize;
+if (ctxSize < nPrompt + nGen + 1 && !depths.length) throw new Error(`--context-size ${contextSize} cannot hold ${nPrompt} + ${nGen} tokens`);
 
 // llama.cpp's log: kept in memory, parsed for the CPU backend it loaded and for its own perf counters.
 let log = [];
@@ -106,7 +116,7 @@ for (const modelPath of args.model) {
   const model = await llama.loadModel({modelPath, gpuLayers: 0});
   const loadS = (performance.now() - t0) / 1000;
   const ctx = await model.createContext({
-    contextSize, batchSize, threads, flashAttention, sequences: 1, performanceTracking: true,
+    contextSize: ctxSize, batchSize, threads, flashAttention, sequences: 1, performanceTracking: true,
     failedCreationRemedy: false,
   });
   const seq = ctx.getSequence();
@@ -121,6 +131,53 @@ for (const modelPath of args.model) {
               `load ${loadS.toFixed(1)} s, threads ${ctx.currentThreads}, context ${ctx.contextSize}, ` +
               `batch ${ctx.batchSize}, flash attention ${ctx.flashAttention}, CPU backend ${cpuBackend}`);
 
+  // nGen single-token decode steps after what the sequence holds, each with its logits and a greedy pick
+  // (llama-bench decodes a random next token instead; the pick over the vocabulary costs well under 1% of a
+  // step). Returns the wall-clock seconds.
+  async function decodeSteps() {
+    const inputs = randomTokens(nGen);
+    const t = performance.now();
+    for (let i = 0; i < nGen; ++i) {
+      const out = await seq.controlledEvaluate([[inputs[i], {generateNext: {token: true, options: {temperature: 0}}}]]);
+      if (out[0]?.next?.token == null) throw new Error(`decode step ${i} produced no token`);
+    }
+    return (performance.now() - t) / 1000;
+  }
+
+  if (depths.length) {
+    await seq.clearHistory();
+    for (const depth of depths) {
+      let t = performance.now();
+      await seq.evaluateWithoutGeneratingNewTokens(randomTokens(depth - seq.nextTokenIndex));
+      const fillS = (performance.now() - t) / 1000;
+      const tg = [], tgLlama = [];
+      for (let r = 0; r <= repeat; ++r) {  // run 0 is the warm-up
+        await llamaTimings(ctx);
+        const tgS = await decodeSteps();
+        const tgT = await llamaTimings(ctx);
+        await seq.eraseContextTokenRanges([{start: depth, end: seq.nextTokenIndex}]);
+        if (seq.nextTokenIndex !== depth) throw new Error(`context holds ${seq.nextTokenIndex} tokens, expected ${depth}`);
+        console.log(`  d${depth} ${r === 0 ? "warm-up" : `run ${r}  `} tg${nGen} ${(nGen / tgS).toFixed(2)} tok/s ` +
+                    `(counter ${tps(tgT.eval)?.toFixed(2)})`);
+        if (r === 0) continue;
+        tg.push(nGen / tgS);
+        tgLlama.push(tps(tgT.eval));
+      }
+      const tgS = stats(tg);
+      console.log(`${label}: tg${nGen} at depth ${depth} ${tgS.median.toFixed(2)} tok/s ` +
+                  `(${tgS.min.toFixed(2)}-${tgS.max.toFixed(2)}), ${repeat} runs; context filled in ${fillS.toFixed(1)} s`);
+      console.log(JSON.stringify({
+        engine: "llama.cpp", ...info, cpu_backend: cpuBackend, model: modelPath, label, file_type: ftype,
+        model_bytes: model.size, threads: ctx.currentThreads, context_size: ctx.contextSize,
+        batch_size: ctx.batchSize, flash_attention: ctx.flashAttention, depth, gen_tokens: nGen, repeat,
+        load_s: loadS, fill_s: fillS, tg_tok_s: tgS, llama_counters: {tg_tok_s: stats(tgLlama)},
+      }));
+    }
+    await ctx.dispose();
+    await model.dispose();
+    continue;
+  }
+
   const pp = [], tg = [], ppLlama = [], tgLlama = [];
   for (let r = 0; r <= repeat; ++r) {  // run 0 is the warm-up
     await seq.clearHistory();
@@ -133,15 +190,7 @@ for (const modelPath of args.model) {
 
     if (!tgAfterPrompt) await seq.clearHistory();
     await llamaTimings(ctx);
-    const inputs = randomTokens(nGen);
-    t = performance.now();
-    for (let i = 0; i < nGen; ++i) {
-      // One token in, its logits out, a greedy pick (llama-bench decodes a random next token instead; the pick
-      // over the vocabulary costs well under 1% of a step).
-      const out = await seq.controlledEvaluate([[inputs[i], {generateNext: {token: true, options: {temperature: 0}}}]]);
-      if (out[0]?.next?.token == null) throw new Error(`decode step ${i} produced no token`);
-    }
-    const tgS = (performance.now() - t) / 1000;
+    const tgS = await decodeSteps();
     const tgT = await llamaTimings(ctx);
     if (seq.nextTokenIndex !== (tgAfterPrompt ? nPrompt : 0) + nGen)
       throw new Error(`context holds ${seq.nextTokenIndex} tokens, expected ${(tgAfterPrompt ? nPrompt : 0) + nGen}`);

@@ -43,7 +43,7 @@ struct GenerateOptions {
 class Generator {
  public:
   // max_context: the longest prompt + output this generator will hold (sizes its KV cache); kv_dtype: the
-  // cache's element type (F32 exact; F16/BF16 half the memory, see parse_kv_cache_dtype).
+  // cache's element type (F32 exact; F16/BF16 half the memory; the CLI picks it with resolve_kv_cache_dtype).
   Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context, DType kv_dtype = DType::F32);
 
   // Logits of every prompt position: [prompt.size(), vocab], row-major.

@@ -4,11 +4,21 @@
 
 namespace r1 {
 
-DType parse_kv_cache_dtype(const std::string& s) {
+std::optional<DType> parse_kv_cache_dtype(const std::string& s) {
+  if (s == "auto") return std::nullopt;
   if (s == "f32" || s == "float32") return DType::F32;
   if (s == "f16" || s == "float16") return DType::F16;
   if (s == "bf16" || s == "bfloat16") return DType::BF16;
-  fail("unsupported --kv-cache-dtype \"{}\" (supported: f32, f16, bf16)", s);
+  fail("unsupported --kv-cache-dtype \"{}\" (supported: auto, f32, f16, bf16)", s);
+}
+
+DType resolve_kv_cache_dtype(const std::string& s, const ModelConfig& c, WeightPrecision p) {
+  if (std::optional<DType> d = parse_kv_cache_dtype(s)) return *d;
+  if (p == WeightPrecision::F32) return DType::F32;
+  if (p == WeightPrecision::BF16) return DType::BF16;
+  if (c.torch_dtype == "float16") return DType::F16;
+  if (c.torch_dtype == "float32") return DType::F32;
+  return DType::BF16;
 }
 
 KvCache::KvCache(const ModelConfig& c, size_t n_blocks, size_t block_size, DType dtype)

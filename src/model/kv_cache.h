@@ -2,16 +2,26 @@
 // The paged KV cache: one pool of fixed-size blocks per layer. Which block holds which positions of which
 // sequence is the engine's business (block tables); this class only owns the memory.
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "core/aligned_buffer.h"
 #include "core/dtype.h"
 #include "model/model_config.h"
+#include "model/weights.h"
 
 namespace r1 {
 
-// "f32", "f16", "bf16" -> the element type; throws r1::Error naming --kv-cache-dtype otherwise.
-DType parse_kv_cache_dtype(const std::string& s);
+// "f32", "f16", "bf16" -> the element type, "auto" -> nullopt (resolve_kv_cache_dtype decides); throws
+// r1::Error naming --kv-cache-dtype otherwise.
+std::optional<DType> parse_kv_cache_dtype(const std::string& s);
+
+// The --kv-cache-dtype value s for a model of config c loaded at weight precision p. "auto" is vLLM's
+// default, the precision the model computes in: F32 under WeightPrecision::F32 (the exact path, held to the
+// golden logits), BF16 under BF16, otherwise the checkpoint's torch_dtype when it is float16 or float32, and
+// BF16 for bfloat16 (every R1 distill), so a 16-bit cache is what a user gets: half the bytes each decode
+// step reads and twice the tokens a KV budget holds.
+DType resolve_kv_cache_dtype(const std::string& s, const ModelConfig& c, WeightPrecision p);
 
 class KvCache {
  public:

@@ -101,7 +101,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   m->pool = std::make_unique<ThreadPool>(o.threads);
   EngineConfig ec;
   if (!o.kv_cache_memory.empty()) ec.kv_cache_bytes = parse_byte_size(o.kv_cache_memory, "--kv-cache-memory");
-  ec.kv_cache_dtype = parse_kv_cache_dtype(o.kv_cache_dtype);
+  ec.kv_cache_dtype = resolve_kv_cache_dtype(o.kv_cache_dtype, m->model->package.config(), precision);
   ec.max_num_seqs = o.max_num_seqs;
   ec.max_batch_tokens = o.max_batch_tokens;
   ec.max_model_len = o.max_model_len;

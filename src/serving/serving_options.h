@@ -15,7 +15,7 @@ struct ServingOptions {
   size_t max_input_tokens = 0;           // 0 = max_model_len - 1
   size_t max_total_tokens = 0;           // 0 = max_model_len
   std::string kv_cache_memory;           // "" = engine's automatic budget
-  std::string kv_cache_dtype = "f32";
+  std::string kv_cache_dtype = "auto";
   size_t max_num_seqs = 64;
   size_t max_batch_tokens = 2048;
   size_t max_model_len = 0;  // 0 = what fits

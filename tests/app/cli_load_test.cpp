@@ -190,6 +190,21 @@ TEST_F(RunKvCacheDtype, F16RunsAndStaysCloseToF32) {
   EXPECT_LE(max_diff, 1e-2f * std::max(1.0f, max_abs)) << "max |logit| " << max_abs;
 }
 
+// The default is auto: a bfloat16 checkpoint (every R1 distill) gets a bf16 cache, except on the exact
+// --dtype f32 path; the log line says which was chosen.
+TEST_F(RunKvCacheDtype, AutoIsBf16ForABfloat16CheckpointAndF32UnderDtypeF32) {
+  json cfg = tiny_config(TinyModelSpec{});
+  cfg["torch_dtype"] = "bfloat16";
+  std::ofstream(dir() + "/config.json") << cfg.dump(2);
+  for (auto [dtype, want] : {std::pair{"auto", "KV cache bf16"}, std::pair{"q8", "KV cache bf16"},
+                             std::pair{"f32", "KV cache f32"}}) {
+    CommandResult r = run_r1serve({"run", "--model", dir(), "--prompt-ids", "1,5", "--max-tokens", "2",
+                                   "--ignore-eos", "--dtype", dtype, "--threads", "1"});
+    ASSERT_EQ(r.exit_code, 0) << dtype << ": " << r.err;
+    EXPECT_NE(r.err.find(want), std::string::npos) << dtype << ": " << r.err;
+  }
+}
+
 TEST_F(RunKvCacheDtype, BadValueIsRejected) {
   CommandResult r = run_r1serve(
       {"run", "--model", dir(), "--prompt-ids", "1", "--max-tokens", "1", "--kv-cache-dtype", "f8"});

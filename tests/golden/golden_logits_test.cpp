@@ -65,8 +65,10 @@ TEST_P(GoldenModel, DumpLogitsMatchEveryPromptPosition) {
     std::string name = c["name"];
     auto ids = ids_from(read_json(golden_dir_ + "/" + c["ids_file"].get<std::string>()));
     std::string out = tmp.file(name + ".npy");
-    auto r = test::run_r1serve({"run", "--model", model_dir_, "--dtype", "f32", "--prompt-ids", join_ids(ids),
-                                "--dump-logits", out});
+    // --kv-cache-dtype f32: the references are exact float32 forwards, and a 16-bit cache (what auto would
+    // pick for the bfloat16/float16 checkpoints without --dtype f32) rounds every cached K/V.
+    auto r = test::run_r1serve({"run", "--model", model_dir_, "--dtype", "f32", "--kv-cache-dtype", "f32",
+                                "--prompt-ids", join_ids(ids), "--dump-logits", out});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     NpyArray ours = read_npy_f32(out);
     NpyArray ref = read_npy_f32(golden_dir_ + "/" + c["logits_file"].get<std::string>());
@@ -106,8 +108,10 @@ TEST_P(GoldenModel, CliGreedyIdsMatch) {
   const auto& c = manifest_["cases"][0];
   auto ids = ids_from(read_json(golden_dir_ + "/" + c["ids_file"].get<std::string>()));
   auto want = ids_from(read_json(golden_dir_ + "/" + c["greedy32_file"].get<std::string>()));
-  auto r = test::run_r1serve({"run", "--model", model_dir_, "--dtype", "f32", "--prompt-ids", join_ids(ids),
-                              "--temperature", "0", "--max-tokens", "32", "--ignore-eos", "--output", "ids"});
+  // f32 KV, as above: 32 greedy tokens must be the float32 reference's.
+  auto r = test::run_r1serve({"run", "--model", model_dir_, "--dtype", "f32", "--kv-cache-dtype", "f32",
+                              "--prompt-ids", join_ids(ids), "--temperature", "0", "--max-tokens", "32",
+                              "--ignore-eos", "--output", "ids"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(parse_lines(r.out), want);
 }
@@ -119,9 +123,10 @@ INSTANTIATE_TEST_SUITE_P(Shared, GoldenModel,
 TEST(Stories260K, GreedyFromBosMatchesLlama2c) {
   R1_REQUIRE_SHARED();
   auto want = ids_from(read_json(shared_path("golden/stories260K-hf/greedy200_from_bos_ids.json")));
-  auto r = test::run_r1serve({"run", "--model", shared_path("models/stories260K-hf"), "--prompt-ids", "1",
-                              "--temperature", "0", "--max-tokens", std::to_string(want.size()), "--ignore-eos",
-                              "--output", "ids"});
+  // f32 KV: run.c keeps its cache in float32, and 200 greedy steps would amplify a 16-bit cache's rounding.
+  auto r = test::run_r1serve({"run", "--model", shared_path("models/stories260K-hf"), "--kv-cache-dtype",
+                              "f32", "--prompt-ids", "1", "--temperature", "0", "--max-tokens",
+                              std::to_string(want.size()), "--ignore-eos", "--output", "ids"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(parse_lines(r.out), want);
 }

@@ -72,7 +72,8 @@ static inline float load_block_absmax(const float* v, __m256 x[4]) {
 // undoes it).
 static inline __m256i pack_bytes(const __m256i q[4]) {
   const __m256i p16a = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
-  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16a, p16b),
+                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 // exp(x) for x <= 0 within ~2 ulp: x = n·ln2 + r, |r| <= ln2/2, 2^n from the exponent bits and e^r from a
@@ -97,31 +98,27 @@ static inline __m256 exp_nonpositive(__m256 x) {
   return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
-
-// softmax(x[0..n)) in place: the maximum, then e^(x - max) (always <= 0) vectorised, then the division.
-static inline void softmax_avx2(float* x, size_t n) {
-  float mx = x[0];
-  for (size_t i = 1; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
-  const __m256 vmx = _mm256_set1_ps(mx);
-  __m256 vsum = _mm256_setzero_ps();
+// The unnormalised softmax of x[0..n) in place: x[i] = e^(x[i] - max x) (each <= 1, the largest exactly 1),
+// returning their sum; the attention kernels divide their outputs by it once instead of dividing every x[i].
+static inline float exp_minus_max(float* x, size_t n) {
+  __m256 vmx = _mm256_set1_ps(x[0]);
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 8 <= n; i += 8) vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(x + i));
+  float mx = hmax(vmx);
+  for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  vmx = _mm256_set1_ps(mx);
+  __m256 vsum = _mm256_setzero_ps();
+  for (i = 0; i + 8 <= n; i += 8) {
     const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmx));
     _mm256_storeu_ps(x + i, e);
     vsum = _mm256_add_ps(vsum, e);
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, vsum);
-  float sum = 0;
-  for (float l : lanes) sum += l;
+  float sum = hsum(vsum);
   for (; i < n; ++i) {
     x[i] = __builtin_expf(x[i] - mx);
     sum += x[i];
   }
-  const __m256 inv = _mm256_set1_ps(1.0f / sum);
-  i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
-  for (; i < n; ++i) x[i] *= 1.0f / sum;
+  return sum;
 }
 
 }  // namespace r1::kernels::cpu
