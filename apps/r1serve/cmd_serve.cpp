@@ -71,7 +71,13 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->callback([&action, o] {
     o->dtype = normalize_dtype(o->dtype);
-    action = [o] { return server::run_server(*o); };
+    action = [o] {
+      // Served by name under its Hub id (as vLLM does), unless --served-model-name says otherwise.
+      store::ResolvedModel m = resolve_model_arg(o->model_dir);
+      o->model_dir = m.dir;
+      if (o->served_model_name.empty()) o->served_model_name = m.hub_id;
+      return server::run_server(*o);
+    };
   });
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/error.h"
 #include "tokenizer/chat_template.h"
@@ -84,7 +85,12 @@ void register_template(CLI::App& app, Action& action) {
   cmd->add_option("--chat-template", o->chat_template, "Jinja file to use instead of the model's template");
   cmd->add_flag("--no-generation-prompt", o->no_generation_prompt,
                 "Do not open an assistant turn at the end");
-  cmd->callback([&action, o] { action = [o] { return render_template(*o); }; });
+  cmd->callback([&action, o] {
+    action = [o] {
+      o->model = resolve_model_arg(o->model).dir;
+      return render_template(*o);
+    };
+  });
 }
 
 const CommandRegistrar kRegisterTemplate(register_template);

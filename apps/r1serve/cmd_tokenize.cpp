@@ -83,7 +83,10 @@ void register_tokenize(CLI::App& app, Action& action) {
   cmd->callback([&action, o, text, file, ids] {
     if (text->count() + file->count() + ids->count() == 0)
       throw CLI::RequiredError("--text, --text-file or --ids");
-    action = [o] { return tokenize(*o); };
+    action = [o] {
+      o->model = resolve_model_arg(o->model).dir;
+      return tokenize(*o);
+    };
   });
 }
 
