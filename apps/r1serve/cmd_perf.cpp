@@ -185,31 +185,30 @@ int perf(const PerfOptions& o) {
     // Weights are read once per step whatever the batch, so per-step bytes / bandwidth bounds steps/s.
     const double steps_per_s = d.median / double(bsz);
     const double frac = steps_per_s * double(bytes_per_step) / (bw * 1e9);
-    nlohmann::json j = {
-        {"model", o.model},
-        {"architecture", c.architecture},
-        {"load_format", o.load_format},
-        {"dtype", weight_precision_name(precision)},
-        {"kv_cache_dtype", o.kv_dtype},
-        {"isa", std::string(kernels::isa_name(kernels::active_kernels().isa))},
-        {"threads", pool.size()},
-        {"batch", bsz},
-        {"prompt_tokens", o.prompt_tokens},
-        {"gen_tokens", o.gen_tokens},
-        {"repeat", o.repeat},
-        {"prefill_tok_s", {{"median", pf.median}, {"min", pf.min}, {"max", pf.max}}},
-        {"decode_tok_s", {{"median", d.median}, {"min", d.min}, {"max", d.max}}},
-        {"weight_bytes_per_step", bytes_per_step},
-        {"read_bandwidth_gbs", bw},
-        {"decode_fraction_of_bandwidth_limit", frac},
-        {"load_s", load_s},
-        {"first_prefill_done_s", first_token_s},
-        {"weights_bytes", w.bytes()},
-        {"kv_bytes", kv.bytes()},
-        {"rss_peak_kb", rss_kb("VmHWM:")},
-        {"rss_load_peak_kb", rss_load_peak_kb},
-        {"rss_kb", rss_kb("VmRSS:")},
-        {"rss_over_weights_and_kv", resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes())}};
+    nlohmann::json j = {{"model", o.model},
+                        {"architecture", c.architecture},
+                        {"load_format", o.load_format},
+                        {"dtype", weight_precision_name(precision)},
+                        {"kv_cache_dtype", o.kv_dtype},
+                        {"isa", std::string(kernels::isa_name(kernels::active_kernels().isa))},
+                        {"threads", pool.size()},
+                        {"batch", bsz},
+                        {"prompt_tokens", o.prompt_tokens},
+                        {"gen_tokens", o.gen_tokens},
+                        {"repeat", o.repeat},
+                        {"prefill_tok_s", {{"median", pf.median}, {"min", pf.min}, {"max", pf.max}}},
+                        {"decode_tok_s", {{"median", d.median}, {"min", d.min}, {"max", d.max}}},
+                        {"weight_bytes_per_step", bytes_per_step},
+                        {"read_bandwidth_gbs", bw},
+                        {"decode_fraction_of_bandwidth_limit", frac},
+                        {"load_s", load_s},
+                        {"first_prefill_done_s", first_token_s},
+                        {"weights_bytes", w.bytes()},
+                        {"kv_bytes", kv.bytes()},
+                        {"rss_peak_kb", rss_kb("VmHWM:")},
+                        {"rss_load_peak_kb", rss_load_peak_kb},
+                        {"rss_kb", rss_kb("VmRSS:")},
+                        {"rss_over_weights_and_kv", resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes())}};
     if (o.json) {
       std::printf("%s\n", j.dump().c_str());
     } else {
@@ -227,9 +226,8 @@ int perf(const PerfOptions& o) {
     std::printf(
         "resident: %.1f MB peak while loading, %.1f MB after the runs, for %.1f MB of weights + KV (%.2fx; "
         "peak %.1f MB with the probe's buffer)\n",
-        double(rss_load_peak_kb) / 1024, double(rss_kb("VmRSS:")) / 1024,
-        double(w.bytes() + kv.bytes()) / 1048576, resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes()),
-        double(rss_kb("VmHWM:")) / 1024);
+        double(rss_load_peak_kb) / 1024, double(rss_kb("VmRSS:")) / 1024, double(w.bytes() + kv.bytes()) / 1048576,
+        resident_ratio(rss_load_peak_kb, w.bytes() + kv.bytes()), double(rss_kb("VmHWM:")) / 1024);
   }
   return 0;
 }
