@@ -8,7 +8,8 @@
 //   GET  CDN /blobs/<sha256>                               the bytes, honouring Range (206 + Content-Range)
 // Faults (flags): --cut-once (the CDN drops the connection halfway through the first download of each blob),
 // --ignore-range (the CDN answers 200 with the whole file to Range requests), --corrupt (one byte of every LFS
-// download flipped), --token T with --auth-status 401|403 (private or gated: the Hub side wants Bearer T).
+// download flipped), --slow (LFS bytes in 8 pieces 60 ms apart), --stall (half of each LFS file, then silence
+// with the connection open), --token T with --auth-status 401|403 (private or gated: the Hub wants Bearer T).
 // Every request is appended to --log as one JSON line: {server, method, url, range, authorization}.
 // Prints "ready HUB_PORT CDN_PORT" once both listen.
 import { createHash } from 'node:crypto';
@@ -60,7 +61,8 @@ const hubError = (res, status, code, message) => {
 };
 
 // Sends `buf` honouring a Range header unless told not to; `cut` drops the connection halfway.
-const sendBytes = (req, res, buf, headers, { ignoreRange = false, cut = false, corrupt = false } = {}) => {
+const sendBytes = (req, res, buf, headers, opts = {}) => {
+  const { ignoreRange = false, cut = false, corrupt = false, slow = false, stall = false } = opts;
   let start = 0;
   let status = 200;
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -82,6 +84,16 @@ const sendBytes = (req, res, buf, headers, { ignoreRange = false, cut = false, c
   if (cut) {
     res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket.destroy(), 50));
     return;
+  }
+  if (stall) return res.write(body.subarray(0, body.length >> 1));
+  if (slow) {
+    const piece = Math.ceil(body.length / 8);
+    const send = (i) => {
+      if (i * piece >= body.length) return res.end();
+      res.write(body.subarray(i * piece, (i + 1) * piece));
+      setTimeout(() => send(i + 1), 60);
+    };
+    return send(0);
   }
   res.end(body);
 };
@@ -139,7 +151,8 @@ const cdn = createServer((req, res) => {
   const cut = flag('--cut-once') && req.method === 'GET' && !cutDone.has(m[1]);
   if (cut) cutDone.add(m[1]);
   sendBytes(req, res, buf, { ETag: `"${m[1]}"` },
-            { ignoreRange: flag('--ignore-range'), cut, corrupt: flag('--corrupt') });
+            { ignoreRange: flag('--ignore-range'), cut, corrupt: flag('--corrupt'), slow: flag('--slow'),
+              stall: flag('--stall') });
 });
 
 hub.listen(0, '127.0.0.1', () => {

@@ -34,25 +34,35 @@ std::string node() {
   return "node";
 }
 
+// Starts argv[0] (a path) with stdout and stderr to files; returns the pid, or -1.
+pid_t spawn(std::vector<std::string> argv, const std::string& out, const std::string& err) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
 // fake_hub.mjs as a child process, with its ports read from its "ready" line.
 class FakeHub {
  public:
   explicit FakeHub(const TempDir& tmp, std::vector<std::string> flags = {}) : log_(tmp.file("hub.log")) {
     std::string out = tmp.file("hub.out");
+    std::filesystem::remove(log_);  // a test's second hub logs afresh
     std::vector<std::string> argv = {node(),       std::string(R1_STORE_TEST_DIR) + "/fake_hub.mjs",
                                      "--repo-dir", shared_path("models/stories260K-hf"),
                                      "--repo",     kRepo,
                                      "--log",      log_};
     argv.insert(argv.end(), flags.begin(), flags.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return;
+    pid_ = spawn(argv, out, tmp.file("hub.err"));
+    if (pid_ <= 0) return;
     for (int i = 0; i < 200 && hub_port_ == 0; ++i) {  // up to 10 s
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::istringstream line(read_file(out));
@@ -103,6 +113,10 @@ class Pull : public ::testing::Test {
   // r1serve ARGS with the Hub environment: the cache, the fake Hub's endpoint, and `env` (NAME=VALUE).
   CommandResult r1serve(const FakeHub* hub, std::vector<std::string> args,
                         std::vector<std::string> env = {}) {
+    return run_command(r1serve_argv(hub, args, env));
+  }
+  std::vector<std::string> r1serve_argv(const FakeHub* hub, std::vector<std::string> args,
+                                        std::vector<std::string> env = {}) {
     std::vector<std::string> argv = {"/usr/bin/env",     "-u", "HF_TOKEN",    "-u",
                                      "HF_HUB_OFFLINE",   "-u", "HF_ENDPOINT", "HF_HUB_CACHE=" + cache(),
                                      "HF_HOME=" + home()};
@@ -111,16 +125,17 @@ class Pull : public ::testing::Test {
     argv.insert(argv.end(), env.begin(), env.end());
     argv.push_back(R1SERVE_BIN);
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv);
+    return argv;
   }
 
   // Nothing of the repo under snapshots/ or refs/ (a failed pull must leave none).
   void expect_no_snapshot() {
     std::error_code ec;
     EXPECT_FALSE(fs::exists(repo_dir() / "refs" / "main", ec));
-    if (fs::exists(repo_dir() / "snapshots"))
+    if (fs::exists(repo_dir() / "snapshots")) {
       for (auto& e : fs::recursive_directory_iterator(repo_dir() / "snapshots"))
         EXPECT_NE(e.path().filename(), "model.safetensors") << e.path();
+    }
   }
 
   TempDir tmp_;
@@ -300,6 +315,56 @@ TEST_F(Pull, RunGeneratesFromThePulledCopyOffline) {
   ASSERT_EQ(offline.exit_code, 0) << offline.err;
   EXPECT_EQ(offline.out, want.out);
   EXPECT_FALSE(want.out.empty());
+}
+
+TEST_F(Pull, TwoPullsAtOnceShareTheCacheWithoutCorruptingIt) {
+  FakeHub hub(tmp_, {"--slow"});  // LFS bytes trickle out for about half a second: the pulls overlap
+  ASSERT_TRUE(hub.ready());
+  CommandResult a, b;
+  std::thread ta([&] { a = r1serve(&hub, {"pull", kRepo}); });
+  std::thread tb([&] { b = r1serve(&hub, {"pull", kRepo}); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(read_file((repo_dir() / "snapshots" / hub.commit() / "model.safetensors").string()),
+            read_file(stories_file("model.safetensors")));
+  // The blob's lock made the second wait and then find the blob: it was fetched once.
+  EXPECT_EQ(hub.requests_to("cdn").size(), 1u);
+}
+
+TEST_F(Pull, InterruptedMidFileLeavesNoSnapshotAndTheNextPullResumes) {
+  std::string sha = store::sha256_file(stories_file("model.safetensors"));
+  fs::path partial = repo_dir() / "blobs" / (sha + ".incomplete");
+  {
+    FakeHub stalling(tmp_, {"--stall"});  // sends half of each LFS file, then nothing
+    ASSERT_TRUE(stalling.ready());
+    pid_t pid = spawn(r1serve_argv(&stalling, {"pull", kRepo}), tmp_.file("pull.out"), tmp_.file("pull.err"));
+    ASSERT_GT(pid, 0);
+    std::error_code ec;
+    for (int i = 0; i < 200 && !(fs::exists(partial, ec) && fs::file_size(partial, ec) > 0); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::kill(pid, SIGINT);  // Ctrl-C
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(fs::exists(partial, ec)) << read_file(tmp_.file("pull.err"));
+    EXPECT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) != 0);
+    expect_no_snapshot();
+  }
+  uint64_t kept = fs::file_size(partial);
+  EXPECT_GT(kept, 0u);
+  FakeHub hub(tmp_);
+  ASSERT_TRUE(hub.ready());
+  CommandResult r = r1serve(&hub, {"pull", kRepo});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cdn = hub.requests_to("cdn");
+  ASSERT_EQ(cdn.size(), 1u);
+  EXPECT_EQ(cdn[0]["range"], "bytes=" + std::to_string(kept) + "-");
+  EXPECT_EQ(read_file((repo_dir() / "snapshots" / hub.commit() / "model.safetensors").string()),
+            read_file(stories_file("model.safetensors")));
+  EXPECT_FALSE(fs::exists(partial));
 }
 
 }  // namespace
