@@ -21,7 +21,7 @@ void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
   CLI::App* cmd =
       app.add_subcommand("serve", "Serve the model over the OpenAI API (chat, completions, metrics)");
-  cmd->add_option("--model", o->model_dir, "Hugging Face model folder")->envname("HF_MODEL_ID")->required();
+  cmd->add_option("--model", o->model_dir, "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")->envname("HF_MODEL_ID")->required();
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
