@@ -28,7 +28,7 @@ ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& optio
   if (spec.empty()) fail("--model: empty");
   if (fs::exists(spec, ec)) return ResolvedModel{spec, "", ""};
   std::optional<ModelRef> ref = parse_model_ref(spec);
-  if (!ref) fail("--model {}: no such file or folder (and not a Hub id ORG/NAME[@REVISION])", spec);
+  if (!ref) fail("--model {}: no such folder, and not a Hub id ORG/NAME[@REVISION]", spec);
   HubCache cache(options.hub.cache_dir);
   if (auto commit = cache.find_commit(ref->repo_id, ref->revision)) {
     fs::path dir = cache.snapshot_dir(ref->repo_id, *commit);

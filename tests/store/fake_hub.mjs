@@ -5,6 +5,8 @@
 //   HEAD|GET /ORG/NAME/resolve/REV/FILE                    small files: 200, ETag "<git blob sha1>";
 //        LFS files (*.safetensors, *.gguf): 302 to a second port standing for the CDN, with X-Linked-Etag
 //        "<sha256>" and X-Linked-Size; always X-Repo-Commit; errors with X-Error-Code / X-Error-Message
+//   POST /api/models/ORG/NAME/paths-info/REV              [{type, path, size, oid, lfs, lastCommit}] (what the
+//                                                          @huggingface/hub npm package asks before downloading)
 //   GET  CDN /blobs/<sha256>                               the bytes, honouring Range (206 + Content-Range)
 // Faults (flags): --cut-once (the CDN drops the connection halfway through the first download of each blob),
 // --ignore-range (the CDN answers 200 with the whole file to Range requests), --corrupt (one byte of every LFS
@@ -65,17 +67,19 @@ const sendBytes = (req, res, buf, headers, opts = {}) => {
   const { ignoreRange = false, cut = false, corrupt = false, slow = false, stall = false } = opts;
   let start = 0;
   let status = 200;
-  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  let end = buf.length;  // exclusive
+  const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (m && !ignoreRange) {
     start = Number(m[1]);
-    if (start >= buf.length) {
+    if (m[2] !== '') end = Math.min(end, Number(m[2]) + 1);
+    if (start >= buf.length || start >= end) {
       res.writeHead(416, { 'Content-Range': `bytes */${buf.length}` });
       return res.end();
     }
     status = 206;
-    headers['Content-Range'] = `bytes ${start}-${buf.length - 1}/${buf.length}`;
+    headers['Content-Range'] = `bytes ${start}-${end - 1}/${buf.length}`;
   }
-  let body = Buffer.from(buf.subarray(start));
+  let body = Buffer.from(buf.subarray(start, end));
   if (corrupt && body.length > 0) body[body.length >> 1] ^= 0xff;
   headers['Content-Length'] = body.length;
   headers['Accept-Ranges'] = 'bytes';
@@ -111,11 +115,12 @@ const hub = createServer((req, res) => {
       : hubError(res, 401, 'RepoNotFound', 'Repository not found');
   }
   const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(path);
+  const pathsInfo = /^\/api\/models\/([^/]+\/[^/]+)\/paths-info\/(.+)$/.exec(path);
   const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
-  const id = (api ?? resolve)?.[1];
+  const id = (api ?? pathsInfo ?? resolve)?.[1];
   if (!id) return hubError(res, 404, 'EntryNotFound', `no route ${path}`);
   if (id !== repoId) return hubError(res, 404, 'RepoNotFound', `Repository not found: ${id}`);
-  const rev = (api ?? resolve)[2];
+  const rev = (api ?? pathsInfo ?? resolve)[2];
   if (!(rev in revisions) && rev !== commit) return hubError(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
   if (api) {
     const siblings = [...files].map(([rfilename, buf]) => ({
@@ -124,6 +129,24 @@ const hub = createServer((req, res) => {
     }));
     res.writeHead(200, { 'Content-Type': 'application/json' });
     return res.end(JSON.stringify({ id: repoId, modelId: repoId, sha: commit, private: !!token, siblings }));
+  }
+  if (pathsInfo) {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const wanted = JSON.parse(body).paths ?? [];
+      const out = wanted.filter((p) => files.has(p)).map((p) => {
+        const buf = files.get(p);
+        return {
+          type: 'file', path: p, size: buf.length, oid: gitBlobSha1(buf),
+          ...(isLfs(p) ? { lfs: { oid: sha256(buf), size: buf.length, pointerSize: 134 } } : {}),
+          lastCommit: { id: commit, title: 'initial commit', date: '2026-01-01T00:00:00.000Z' },
+        };
+      });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(out));
+    });
+    return;
   }
   const file = resolve[3];
   const buf = files.get(file);

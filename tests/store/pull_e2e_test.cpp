@@ -369,5 +369,53 @@ TEST_F(Pull, InterruptedMidFileLeavesNoSnapshotAndTheNextPullResumes) {
   EXPECT_FALSE(fs::exists(partial));
 }
 
+TEST_F(Pull, SharesItsCacheWithTheHuggingfaceHubNpmPackage) {
+  R1_REQUIRE_JS();
+  if (!fs::exists(js_dir() + "/node_modules/@huggingface/hub"))
+    GTEST_SKIP() << "tests/js/node_modules/@huggingface/hub missing: run npm ci --prefix tests/js";
+  FakeHub hub(tmp_);
+  ASSERT_TRUE(hub.ready());
+  const std::string script = std::string(R1_STORE_TEST_DIR) + "/hf_hub_interop.mjs";
+  // 1. A real implementation downloads (it writes no refs/, so the model is named by its commit) ...
+  CommandResult js = run_command({node(), script, "download", js_dir(), hub.endpoint(), cache(), kRepo,
+                                  hub.commit(), "config.json", "generation_config.json", "tokenizer.json",
+                                  "tokenizer_config.json", "model.safetensors"});
+  ASSERT_EQ(js.exit_code, 0) << js.out << js.err;
+  // ... and r1serve runs it offline as it is.
+  std::vector<std::string> gen = {
+      "--prompt", "Once upon a time", "--max-tokens", "8", "--temperature", "0", "--threads", "1"};
+  std::vector<std::string> by_name = {"run", "--model", std::string(kRepo) + "@" + hub.commit()};
+  std::vector<std::string> by_dir = {"run", "--model", stories_file("")};
+  by_name.insert(by_name.end(), gen.begin(), gen.end());
+  by_dir.insert(by_dir.end(), gen.begin(), gen.end());
+  CommandResult want = r1serve(nullptr, by_dir);
+  CommandResult got = r1serve(nullptr, by_name, {"HF_HUB_OFFLINE=1"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, want.out);
+
+  // 2. r1serve pulls into the same cache: the package's blobs are the same blobs (same etags), so only the
+  // missing file is fetched; then the package's scanCacheDir reads the result without a warning.
+  size_t before = hub.requests_to("cdn").size();
+  CommandResult pull = r1serve(&hub, {"pull", kRepo});
+  ASSERT_EQ(pull.exit_code, 0) << pull.err;
+  EXPECT_EQ(hub.requests_to("cdn").size(), before);  // model.safetensors was not fetched again
+  CommandResult scan = run_command({node(), script, "scan", js_dir(), cache()});
+  ASSERT_EQ(scan.exit_code, 0) << scan.err;
+  json info = json::parse(scan.out);
+  EXPECT_TRUE(info["warnings"].empty()) << scan.out;
+  ASSERT_EQ(info["repos"].size(), 1u) << scan.out;
+  const json& repo = info["repos"][0];
+  EXPECT_EQ(repo["id"], kRepo);
+  ASSERT_EQ(repo["revisions"].size(), 1u) << scan.out;
+  EXPECT_EQ(repo["revisions"][0]["commit"], hub.commit());
+  EXPECT_EQ(repo["revisions"][0]["refs"], json::array({"main"}));
+  EXPECT_EQ(repo["revisions"][0]["files"].size(), 6u) << scan.out;
+  uint64_t bytes = 0;
+  for (const char* f : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json", "model.safetensors"})
+    bytes += fs::file_size(stories_file(f));
+  EXPECT_EQ(repo["size"].get<uint64_t>(), bytes);
+}
+
 }  // namespace
 }  // namespace r1::test
