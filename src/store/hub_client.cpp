@@ -46,6 +46,26 @@ std::string origin_of(const std::string& url) {
   return out;
 }
 
+// Failures a retry (resuming with Range) can get past; anything else (a refused protocol, a bad URL, TLS
+// verification) fails at once.
+bool transient(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
@@ -141,6 +161,8 @@ HubClient::Response HubClient::request(const char* method, std::string url,
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_USERAGENT, kUserAgent);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // by hand, below: the token must not leave home
+    // A redirect is the server's word: never let it name file://, ftp:// or anything but the web.
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(config_.metadata_timeout_s * 1000));
     // A stalled transfer (under 1 byte/s for the timeout) fails rather than hanging forever.
@@ -171,7 +193,9 @@ HubClient::Response HubClient::request(const char* method, std::string url,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     if (rc != CURLE_OK) {
       if (sink && sink->io_error) fail("{}", sink->error);
-      throw TransientError(fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc)));
+      std::string msg = fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc));
+      if (transient(rc)) throw TransientError(msg);
+      fail("{}", msg);
     }
     if (r.status < 300 || r.status >= 400) return r;
     char* loc = nullptr;
@@ -305,6 +329,8 @@ FileMeta HubClient::file_meta(const std::string& repo_id, const std::string& com
     } catch (const TransientError& e) {
       if (attempt >= kDownloadAttempts) fail("{}: HEAD {} failed: {}", what, url, e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    } catch (const Error& e) {
+      fail("{}: {}", what, e.what());
     }
   }
   bool redirect = r.status >= 300 && r.status < 400;
@@ -382,6 +408,10 @@ void HubClient::download(const FileMeta& meta, const std::string& what, const fs
              what, attempt, e.what(), partial.string());
       spdlog::warn("{}: {}; resuming (attempt {} of {})", what, e.what(), attempt + 1, kDownloadAttempts);
       std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+    } catch (const Error& e) {
+      // Errors from the transfer itself (a refused redirect...) get the model and file named.
+      if (std::string(e.what()).rfind(what, 0) == 0) throw;
+      fail("{}: {}", what, e.what());
     }
   }
 }

@@ -11,7 +11,8 @@
 // Faults (flags): --cut-once (the CDN drops the connection halfway through the first download of each blob),
 // --ignore-range (the CDN answers 200 with the whole file to Range requests), --corrupt (one byte of every LFS
 // download flipped), --slow (LFS bytes in 8 pieces 60 ms apart), --stall (half of each LFS file, then silence
-// with the connection open), --token T with --auth-status 401|403 (private or gated: the Hub wants Bearer T).
+// with the connection open), --evil-redirect (LFS files redirect to a file:// URL), --token T with
+// --auth-status 401|403 (private or gated: the Hub wants Bearer T).
 // Every request is appended to --log as one JSON line: {server, method, url, range, authorization}.
 // Prints "ready HUB_PORT CDN_PORT" once both listen.
 import { createHash } from 'node:crypto';
@@ -154,7 +155,8 @@ const hub = createServer((req, res) => {
   if (isLfs(file)) {
     const sha = sha256(buf);
     res.writeHead(302, {
-      Location: `http://127.0.0.1:${cdnPort}/blobs/${sha}`, 'X-Repo-Commit': commit,
+      Location: flag('--evil-redirect') ? 'file:///etc/hostname' : `http://127.0.0.1:${cdnPort}/blobs/${sha}`,
+      'X-Repo-Commit': commit,
       'X-Linked-Etag': `"${sha}"`, 'X-Linked-Size': String(buf.length), ETag: `"${gitBlobSha1(Buffer.from('pointer'))}"`,
       'Content-Length': 0,
     });

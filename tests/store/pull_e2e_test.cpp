@@ -267,6 +267,16 @@ TEST_F(Pull, ASha256MismatchIsRefusedAndNothingLands) {
   EXPECT_FALSE(fs::exists(repo_dir() / "blobs" / (sha + ".incomplete")));
 }
 
+TEST_F(Pull, ARedirectToANonWebUrlIsRefused) {
+  FakeHub hub(tmp_, {"--evil-redirect"});  // model.safetensors -> file:///etc/hostname
+  ASSERT_TRUE(hub.ready());
+  CommandResult r = r1serve(&hub, {"pull", kRepo});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model.safetensors"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("file:///etc/hostname"), std::string::npos) << r.err;
+  expect_no_snapshot();
+}
+
 TEST_F(Pull, UnknownRepoAndRevisionAre404sNamingThem) {
   FakeHub hub(tmp_);
   ASSERT_TRUE(hub.ready());
