@@ -95,7 +95,8 @@ struct HubClient::Sink {
   const OnProgress* on_progress = nullptr;
   bool decided = false;  // the first body byte of a 2xx answer has chosen append (206) or restart (200)
   bool io_error = false;
-  std::string error;  // why the transfer was stopped from inside a callback
+  bool restart = false;  // a 206 that does not continue at `offset`: the file was emptied, fetch it again
+  std::string error;     // why the transfer was stopped from inside a callback
 };
 
 struct HubClient::Response {
@@ -193,6 +194,7 @@ HubClient::Response HubClient::request(const char* method, std::string url,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     if (rc != CURLE_OK) {
       if (sink && sink->io_error) fail("{}", sink->error);
+      if (sink && sink->restart) throw TransientError(sink->error);
       std::string msg = fmt::format("{} {}: {}", method, url, curl_easy_strerror(rc));
       if (transient(rc)) throw TransientError(msg);
       fail("{}", msg);
@@ -223,6 +225,15 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
   }
   if (!sink->decided) {
     sink->decided = true;
+    std::string want = fmt::format("bytes {}-", sink->offset);
+    if (status == 206 && (*st->headers)["content-range"].rfind(want, 0) != 0) {
+      // Not the piece asked for: appending it would corrupt the file. Start it over.
+      sink->restart = true;
+      sink->error = fmt::format("Content-Range \"{}\" does not continue at byte {}; restarting the file",
+                                (*st->headers)["content-range"], sink->offset);
+      if (std::fflush(sink->file) != 0 || ::ftruncate(::fileno(sink->file), 0) != 0) sink->io_error = true;
+      return 0;
+    }
     if (status != 206 && sink->offset > 0) {
       // The server ignored Range and sends the whole file: start it again rather than append a second copy.
       if (std::fflush(sink->file) != 0 || ::ftruncate(::fileno(sink->file), 0) != 0 ||

@@ -11,8 +11,9 @@
 // Faults (flags): --cut-once (the CDN drops the connection halfway through the first download of each blob),
 // --ignore-range (the CDN answers 200 with the whole file to Range requests), --corrupt (one byte of every LFS
 // download flipped), --slow (LFS bytes in 8 pieces 60 ms apart), --stall (half of each LFS file, then silence
-// with the connection open), --evil-redirect (LFS files redirect to a file:// URL), --token T with
-// --auth-status 401|403 (private or gated: the Hub wants Bearer T).
+// with the connection open), --bad-range (206 answers that start at byte 0 whatever was asked),
+// --evil-redirect (LFS files redirect to a file:// URL), --token T with --auth-status 401|403 (private or
+// gated: the Hub wants Bearer T).
 // Every request is appended to --log as one JSON line: {server, method, url, range, authorization}.
 // Prints "ready HUB_PORT CDN_PORT" once both listen.
 import { createHash } from 'node:crypto';
@@ -65,7 +66,7 @@ const hubError = (res, status, code, message) => {
 
 // Sends `buf` honouring a Range header unless told not to; `cut` drops the connection halfway.
 const sendBytes = (req, res, buf, headers, opts = {}) => {
-  const { ignoreRange = false, cut = false, corrupt = false, slow = false, stall = false } = opts;
+  const { ignoreRange = false, badRange = false, cut = false, corrupt = false, slow = false, stall = false } = opts;
   let start = 0;
   let status = 200;
   let end = buf.length;  // exclusive
@@ -78,6 +79,7 @@ const sendBytes = (req, res, buf, headers, opts = {}) => {
       return res.end();
     }
     status = 206;
+    if (badRange) start = 0;  // a broken server: 206, but the piece from byte 0
     headers['Content-Range'] = `bytes ${start}-${end - 1}/${buf.length}`;
   }
   let body = Buffer.from(buf.subarray(start, end));
@@ -176,7 +178,7 @@ const cdn = createServer((req, res) => {
   const cut = flag('--cut-once') && req.method === 'GET' && !cutDone.has(m[1]);
   if (cut) cutDone.add(m[1]);
   sendBytes(req, res, buf, { ETag: `"${m[1]}"` },
-            { ignoreRange: flag('--ignore-range'), cut, corrupt: flag('--corrupt'), slow: flag('--slow'),
+            { ignoreRange: flag('--ignore-range'), badRange: flag('--bad-range'), cut, corrupt: flag('--corrupt'), slow: flag('--slow'),
               stall: flag('--stall') });
 });
 

@@ -214,6 +214,17 @@ TEST_F(Pull, RestartsCleanlyWhenTheServerAnswers200ToARange) {
             read_file(stories_file("model.safetensors")));
 }
 
+TEST_F(Pull, A206ThatDoesNotContinueTheFileRestartsIt) {
+  FakeHub hub(tmp_, {"--cut-once", "--bad-range"});
+  ASSERT_TRUE(hub.ready());
+  CommandResult r = r1serve(&hub, {"pull", kRepo});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("does not continue at byte"), std::string::npos) << r.err;
+  EXPECT_GE(hub.requests_to("cdn").size(), 3u);  // cut, the wrong piece, the whole file again
+  EXPECT_EQ(read_file((repo_dir() / "snapshots" / hub.commit() / "model.safetensors").string()),
+            read_file(stories_file("model.safetensors")));
+}
+
 TEST_F(Pull, SendsTheTokenToTheHubButNeverToTheCdnItRedirectsTo) {
   FakeHub hub(tmp_, {"--token", "hf_secret"});
   ASSERT_TRUE(hub.ready());
