@@ -1,5 +1,7 @@
 #include "cli_util.h"
 
+#include <unistd.h>
+
 #include <charconv>
 
 #include "core/error.h"
@@ -66,6 +68,13 @@ CLI::Option* add_kv_cache_dtype_option(CLI::App* cmd, std::string& value) {
                    "f32 (exact), f16 or bf16 (half the memory, twice the tokens a KV budget holds)")
       ->check(checked_by(parse_kv_cache_dtype, "auto|f32|f16|bf16"))
       ->capture_default_str();
+}
+
+store::ResolvedModel resolve_model_arg(const std::string& spec) {
+  store::ResolveOptions options;
+  options.hub = store::hub_config_from_env();
+  options.pull.tty_progress = ::isatty(STDERR_FILENO);
+  return store::resolve_model(spec, options);
 }
 
 }  // namespace r1::app

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "store/model_resolver.h"
+
 namespace r1::app {
 
 // "1,2, 3" -> {1, 2, 3}; throws r1::Error naming the flag on anything else.
@@ -20,5 +22,9 @@ CLI::Option* add_tokenizer_option(CLI::App* cmd, std::string& value);
 // --kv-cache-dtype auto|f32|f16|bf16, checked at parse time with parse_kv_cache_dtype's message (resolved
 // after loading by resolve_kv_cache_dtype).
 CLI::Option* add_kv_cache_dtype_option(CLI::App* cmd, std::string& value);
+
+// --model as the one resolver reads it (store/model_resolver.h): an existing folder or file as it is, or a
+// Hub id ORG/NAME[@REVISION] from the Hugging Face cache, pulled first when missing unless HF_HUB_OFFLINE=1.
+store::ResolvedModel resolve_model_arg(const std::string& spec);
 
 }  // namespace r1::app

@@ -285,7 +285,7 @@ void register_perf(CLI::App& app, Action& action) {
   CLI::App* cmd =
       app.add_subcommand("perf", "Measure prefill and decode speed beside a memory-bandwidth probe");
   cmd->add_option("--model", o->model,
-                  "Hugging Face model folder (or, with --load-format dummy, a config.json)")
+                  "Hugging Face model folder or Hub id ORG/NAME[@REV] (or, with --load-format dummy, a config.json)")
       ->required();
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto, f32, bf16, q8, q4");
@@ -299,7 +299,12 @@ void register_perf(CLI::App& app, Action& action) {
   cmd->add_option("--batch", o->batch, "Decode batch sizes (sequences per step), e.g. 1,8");
   cmd->add_option("--repeat", o->repeat, "Repeats of every measurement (median and range reported)");
   cmd->add_flag("--json", o->json, "One JSON line per configuration");
-  cmd->callback([&action, o] { action = [o] { return perf(*o); }; });
+  cmd->callback([&action, o] {
+    action = [o] {
+      o->model = resolve_model_arg(o->model).dir;
+      return perf(*o);
+    };
+  });
 }
 
 const CommandRegistrar kRegisterPerf(register_perf);

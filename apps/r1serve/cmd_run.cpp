@@ -132,7 +132,7 @@ int run(const RunOptions& o) {
 void register_run(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
-  cmd->add_option("--model", o->model, "Hugging Face model folder")->required();
+  cmd->add_option("--model", o->model, "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")->required();
   add_tokenizer_option(cmd, o->tokenizer);
   add_load_format_option(cmd, o->load_format);
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
@@ -156,7 +156,10 @@ void register_run(CLI::App& app, Action& action) {
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");
   cmd->callback([&action, o, p, pi] {
     if (p->count() == 0 && pi->count() == 0) throw CLI::RequiredError("--prompt or --prompt-ids");
-    action = [o] { return run(*o); };
+    action = [o] {
+      o->model = resolve_model_arg(o->model).dir;
+      return run(*o);
+    };
   });
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "core/error.h"
 #include "tokenizer/chat_template.h"
@@ -77,14 +78,19 @@ void register_template(CLI::App& app, Action& action) {
   auto o = std::make_shared<TemplateOptions>();
   CLI::App* cmd =
       app.add_subcommand("template", "Render chat messages into a prompt with the model's chat template");
-  cmd->add_option("--model", o->model, "Hugging Face model folder (tokenizer_config.json)")->required();
+  cmd->add_option("--model", o->model, "Model folder (tokenizer_config.json), or Hub id ORG/NAME[@REV]")->required();
   cmd->add_option("--messages", o->messages,
                   "JSON file: [{role, content}...] or {\"messages\": [...], \"tools\": [...]}")
       ->required();
   cmd->add_option("--chat-template", o->chat_template, "Jinja file to use instead of the model's template");
   cmd->add_flag("--no-generation-prompt", o->no_generation_prompt,
                 "Do not open an assistant turn at the end");
-  cmd->callback([&action, o] { action = [o] { return render_template(*o); }; });
+  cmd->callback([&action, o] {
+    action = [o] {
+      o->model = resolve_model_arg(o->model).dir;
+      return render_template(*o);
+    };
+  });
 }
 
 const CommandRegistrar kRegisterTemplate(register_template);

@@ -1,0 +1,51 @@
+#include "store/model_resolver.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "store/hub_cache.h"
+
+namespace r1::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+// What the cache lacks for `ref`, for the offline error.
+std::string missing_part(const HubCache& cache, const ModelRef& ref) {
+  std::error_code ec;
+  fs::path repo = cache.repo_dir(ref.repo_id);
+  if (!fs::is_directory(repo, ec)) return fmt::format("there is no {}", repo.string());
+  if (is_commit_hash(ref.revision))
+    return fmt::format("there is no snapshot {}", cache.snapshot_dir(ref.repo_id, ref.revision).string());
+  fs::path refp = cache.ref_path(ref.repo_id, ref.revision);
+  if (!fs::exists(refp, ec)) return fmt::format("there is no {}", refp.string());
+  return fmt::format("{} names a commit whose snapshots/ folder is missing", refp.string());
+}
+}  // namespace
+
+ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& options) {
+  std::error_code ec;
+  if (spec.empty()) fail("--model: empty");
+  if (fs::exists(spec, ec)) return ResolvedModel{spec, "", ""};
+  std::optional<ModelRef> ref = parse_model_ref(spec);
+  if (!ref) fail("--model {}: no such folder, and not a Hub id ORG/NAME[@REVISION]", spec);
+  HubCache cache(options.hub.cache_dir);
+  if (auto commit = cache.find_commit(ref->repo_id, ref->revision)) {
+    fs::path dir = cache.snapshot_dir(ref->repo_id, *commit);
+    spdlog::info("--model {}: {} from the Hugging Face cache", spec, dir.string());
+    return ResolvedModel{dir.string(), ref->repo_id, *commit};
+  }
+  if (options.hub.offline)
+    fail(
+        "--model {}: not a folder, and not in the Hugging Face cache at {} ({}); HF_HUB_OFFLINE=1 forbids "
+        "downloading it: run `r1serve pull {}` where the Hub can be reached, or unset HF_HUB_OFFLINE",
+        spec, cache.root().string(), missing_part(cache, *ref), spec);
+  if (!options.pull_missing)
+    fail("--model {}: not a folder, and not in the Hugging Face cache at {} ({}); run `r1serve pull {}`",
+         spec, cache.root().string(), missing_part(cache, *ref), spec);
+  spdlog::info("--model {}: not in the Hugging Face cache at {}; pulling it", spec, cache.root().string());
+  PullResult r = pull_model(options.hub, *ref, options.pull);
+  return ResolvedModel{r.snapshot.string(), ref->repo_id, r.commit};
+}
+
+}  // namespace r1::store
