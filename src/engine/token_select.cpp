@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.h"
 
 namespace r1 {
@@ -72,6 +74,8 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
   thread_local std::vector<float> piece_l, piece_e;
   thread_local std::vector<int32_t> piece_ids;
   bool compacted = false;
+  double base_mass = 0;  // once compacted: Σ e and count of the tokens above the piece (l >= its hi)
+  size_t base_count = 0;
   const bool narrowed = count_lo <= kSortDirectly;  // few enough already: scratch holds them
   for (bool first = true; count_lo - count_hi > kSortDirectly; first = false) {
     if (!first && !compacted && (count_lo - count_hi) * 4 < l.size()) {
@@ -87,9 +91,9 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
       pl = piece_l;
       pe = piece_e;
       compacted = true;
+      base_mass = mass_hi;  // the tokens above the copied piece, fixed from now on
+      base_count = count_hi;
     }
-    const double base_mass = compacted ? mass_hi : 0.0;
-    const size_t base_count = compacted ? count_hi : 0;
     size_t k = 0;
     for (size_t j = first ? 0 : 1; j <= kSplits && k < kSplits; ++j) {
       const float x = lo + (hi - lo) * (float(j) / float(kSplits + (first ? 0 : 1)));
@@ -118,9 +122,23 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
   } else if (!narrowed) {
     n_cand = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), l.size());
   }
+  if (n_cand == 0) {
+    // The bisection ended on an empty piece, which the bounds above should exclude; seen once while serving
+    // and not yet understood, so fall back to the plain search over every token rather than fail the request.
+    spdlog::warn("nucleus_cut: empty piece [{}, {}) (z {}, target {}, counts {}..{}); searching the whole row", lo,
+                 hi, z, target, count_hi, count_lo);
+    lo = -std::numeric_limits<float>::infinity();
+    hi = std::numeric_limits<float>::infinity();
+    mass_hi = 0;
+    count_hi = 0;
+    n_cand = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), l.size());
+    if (n_cand == 0) {  // every logit NaN: the maximum's id is the only answer left
+      scratch[0] = int32_t(kern.argmax(l.data(), l.size()));
+      n_cand = 1;
+    }
+  }
   std::span<int32_t> cand(scratch.data(), n_cand);
   sort_by_rank(l, cand);
-  R1_CHECK(!cand.empty(), "nucleus_cut found no candidate");
   NucleusCut cut;
   size_t j = 0;
   double c = mass_hi;
