@@ -97,10 +97,9 @@ bool GrammarMatcher::advance_bytes(std::string_view bytes, std::vector<int32_t>&
   return true;
 }
 
-bool GrammarMatcher::accept_text(std::string_view bytes) {
-  if (finished_) return false;
-  const size_t mark = m_.mark();
-  std::vector<int32_t> next;
+// advance_bytes with the stack pool rolled back to `mark` when it fails or throws (a success keeps what it
+// pushed, for the caller to keep or roll back).
+bool GrammarMatcher::advance_or_roll_back(std::string_view bytes, size_t mark, std::vector<int32_t>& next) {
   bool ok = false;
   try {
     ok = advance_bytes(bytes, next);
@@ -108,10 +107,14 @@ bool GrammarMatcher::accept_text(std::string_view bytes) {
     m_.rollback(mark);
     throw;
   }
-  if (!ok) {
-    m_.rollback(mark);
-    return false;
-  }
+  if (!ok) m_.rollback(mark);
+  return ok;
+}
+
+bool GrammarMatcher::accept_text(std::string_view bytes) {
+  if (finished_) return false;
+  std::vector<int32_t> next;
+  if (!advance_or_roll_back(bytes, m_.mark(), next)) return false;
   state_ = std::move(next);
   if (m_.pool_size() > kCompactAt) m_.compact(state_);
   return true;
@@ -121,14 +124,8 @@ bool GrammarMatcher::can_accept_text(std::string_view bytes) {
   if (finished_) return false;
   const size_t mark = m_.mark();
   std::vector<int32_t> next;
-  bool ok = false;
-  try {
-    ok = advance_bytes(bytes, next);
-  } catch (...) {
-    m_.rollback(mark);
-    throw;
-  }
-  m_.rollback(mark);
+  const bool ok = advance_or_roll_back(bytes, mark, next);
+  if (ok) m_.rollback(mark);
   return ok;
 }
 

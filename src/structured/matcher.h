@@ -34,6 +34,7 @@ class GrammarMatcher {
 
  private:
   bool advance_bytes(std::string_view bytes, std::vector<int32_t>& out);
+  bool advance_or_roll_back(std::string_view bytes, size_t mark, std::vector<int32_t>& next);
   void check_uncertain(int32_t stack, const std::vector<int32_t>& ids, std::span<uint32_t> mask);
 
   std::shared_ptr<const CompiledGrammar> g_;
