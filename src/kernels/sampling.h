@@ -31,11 +31,26 @@ struct SamplingKernels {
   size_t (*select_range)(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit);
   // The weight of the tokens at or above each of kThresholds logits, in one pass: mass[j] = Σ e[i] over
   // l[i] >= thresholds[j] (in double), count[j] = how many (pad unused thresholds with +inf).
-  void (*mass_ge)(const float* l, const float* e, size_t n, const float* thresholds, double* mass, size_t* count);
+  void (*mass_ge)(const float* l, const float* e, size_t n, const float* thresholds, double* mass,
+                  size_t* count);
   // Weighs 0 every token with l[i] < l_min or e[i] < e_min (e in place); block_sums as exp_shifted's; returns
   // the new total.
   double (*keep_weights)(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums);
 };
+
+// Runs block(begin, end) -> double over [0, n) in blocks of kExpBlock, stores each result in block_sums (when
+// not null) and returns their sum in block order: the block bookkeeping of exp_shifted and keep_weights in
+// every table.
+template <class Block>
+inline double sum_by_block(size_t n, double* block_sums, Block&& block) {
+  double total = 0;
+  for (size_t b = 0; b < n; b += kExpBlock) {
+    const double sum = block(b, n < b + kExpBlock ? n : b + kExpBlock);
+    if (block_sums) block_sums[b / kExpBlock] = sum;
+    total += sum;
+  }
+  return total;
+}
 
 // The table for an ISA, or nullptr if this CPU cannot run it.
 const SamplingKernels* sampling_kernels_for(Isa isa);
@@ -46,13 +61,14 @@ namespace cpu {
 size_t avx2_argmax(const float* x, size_t n);
 double avx2_exp_shifted(const float* x, size_t n, float shift, float scale, float* out, double* block_sums);
 size_t avx2_select_range(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit);
-void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass, size_t* count);
+void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass,
+                  size_t* count);
 double avx2_keep_weights(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums);
 size_t avx512_argmax(const float* x, size_t n);
-double avx512_exp_shifted(const float* x, size_t n, float shift, float scale, float* out,
-                          double* block_sums);
+double avx512_exp_shifted(const float* x, size_t n, float shift, float scale, float* out, double* block_sums);
 size_t avx512_select_range(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit);
-void avx512_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass, size_t* count);
+void avx512_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass,
+                    size_t* count);
 double avx512_keep_weights(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums);
 }  // namespace cpu
 

@@ -49,9 +49,7 @@ size_t avx2_argmax(const float* x, size_t n) {
 
 double avx2_exp_shifted(const float* x, size_t n, float shift, float scale, float* out, double* block_sums) {
   const __m256 vs = _mm256_set1_ps(shift), vk = _mm256_set1_ps(scale);
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
-    const size_t end = min_size(n, b + kExpBlock);
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
     size_t i = b;
     for (; i + 8 <= end; i += 8) {
@@ -61,10 +59,8 @@ double avx2_exp_shifted(const float* x, size_t n, float shift, float scale, floa
     }
     double sum = sum_lanes(acc0, acc1);
     if (i < end) sum += ref::exp_shifted(x + i, end - i, shift, scale, out + i);
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    return sum;
+  });
 }
 
 size_t avx2_select_range(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit) {
@@ -84,7 +80,8 @@ size_t avx2_select_range(const float* x, size_t n, float lo, float hi, int32_t* 
   return m;
 }
 
-void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass, size_t* count) {
+void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresholds, double* mass,
+                  size_t* count) {
   constexpr size_t k = kThresholds;
   __m256d acc[kThresholds][2];
   size_t c[kThresholds] = {};
@@ -112,9 +109,7 @@ void avx2_mass_ge(const float* l, const float* e, size_t n, const float* thresho
 
 double avx2_keep_weights(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums) {
   const __m256 vl = _mm256_set1_ps(l_min), ve = _mm256_set1_ps(e_min);
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
-    const size_t end = min_size(n, b + kExpBlock);
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
     size_t i = b;
     for (; i + 8 <= end; i += 8) {
@@ -127,10 +122,8 @@ double avx2_keep_weights(const float* l, float* e, size_t n, float l_min, float 
     }
     double sum = sum_lanes(acc0, acc1);
     if (i < end) sum += ref::keep_weights(l + i, e + i, end - i, l_min, e_min, nullptr);
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    return sum;
+  });
 }
 
 }  // namespace r1::kernels::cpu

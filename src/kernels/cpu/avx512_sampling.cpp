@@ -32,6 +32,16 @@ inline __m512 exp_nonpositive16(__m512 x) {
 inline __m256 upper8(__m512 v) {
   return _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, 0xEE));
 }
+// Adds the sixteen floats of w (as doubles) into two accumulators.
+inline void add_wide(__m512 w, __m512d& acc0, __m512d& acc1) {
+  acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(w)));
+  acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(upper8(w)));
+}
+inline double sum_lanes(__m512d acc0, __m512d acc1) {
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(acc0, acc1));
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
 
 }  // namespace
 
@@ -64,16 +74,13 @@ size_t avx512_argmax(const float* x, size_t n) {
 double avx512_exp_shifted(const float* x, size_t n, float shift, float scale, float* out,
                           double* block_sums) {
   const __m512 vs = _mm512_set1_ps(shift), vk = _mm512_set1_ps(scale);
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
-    const size_t end = n < b + kExpBlock ? n : b + kExpBlock;
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
     size_t i = b;
     for (; i + 16 <= end; i += 16) {
       const __m512 e = exp_nonpositive16(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vs), vk));
       _mm512_storeu_ps(out + i, e);
-      acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
-      acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(upper8(e)));
+      add_wide(e, acc0, acc1);
     }
     if (i < end) {
       const __mmask16 m = __mmask16((1u << (end - i)) - 1);
@@ -81,16 +88,11 @@ double avx512_exp_shifted(const float* x, size_t n, float shift, float scale, fl
           _mm512_mul_ps(_mm512_sub_ps(_mm512_mask_loadu_ps(vs, m, x + i), vs), vk));  // padding lanes: exp(0)
       _mm512_mask_storeu_ps(out + i, m, e);
       const __m512 ez = _mm512_maskz_mov_ps(m, e);
-      acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(ez)));
-      acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(upper8(ez)));
+      add_wide(ez, acc0, acc1);
     }
-    alignas(64) double lanes[8];
-    _mm512_store_pd(lanes, _mm512_add_pd(acc0, acc1));
-    const double sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    const double sum = sum_lanes(acc0, acc1);
+    return sum;
+  });
 }
 
 size_t avx512_select_range(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit) {
@@ -100,8 +102,8 @@ size_t avx512_select_range(const float* x, size_t n, float lo, float hi, int32_t
   for (size_t i = 0; i < n && m <= limit; i += 16) {
     const __mmask16 valid = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
     const __m512 v = _mm512_maskz_loadu_ps(valid, x + i);
-    const __mmask16 hit = _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(valid, v, vlo, _CMP_GE_OQ), v, vhi,
-                                                  _CMP_LT_OQ);
+    const __mmask16 hit =
+        _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(valid, v, vlo, _CMP_GE_OQ), v, vhi, _CMP_LT_OQ);
     if (hit) {
       // Compress in a register, then a masked store: vpcompressd straight to memory is microcoded and slow
       // on Zen 4.
@@ -113,19 +115,6 @@ size_t avx512_select_range(const float* x, size_t n, float lo, float hi, int32_t
   }
   return m;
 }
-
-namespace {
-// Adds the sixteen floats of w (as doubles) into two accumulators.
-inline void add_wide(__m512 w, __m512d& acc0, __m512d& acc1) {
-  acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(w)));
-  acc1 = _mm512_add_pd(acc1, _mm512_cvtps_pd(upper8(w)));
-}
-inline double sum_lanes(__m512d acc0, __m512d acc1) {
-  alignas(64) double lanes[8];
-  _mm512_store_pd(lanes, _mm512_add_pd(acc0, acc1));
-  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-}
-}  // namespace
 
 // One threshold's accumulation, unrolled by template so every accumulator stays in a register.
 template <size_t J>
@@ -152,12 +141,14 @@ void avx512_mass_ge(const float* l, const float* e, size_t n, const float* thres
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m512 lv = _mm512_loadu_ps(l + i), ev = _mm512_loadu_ps(e + i);
-    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), 0xffff, t, acc, c);
+    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), 0xffff, t, acc,
+                 c);
   }
   if (i < n) {
     const __mmask16 valid = __mmask16((1u << (n - i)) - 1);
     const __m512 lv = _mm512_maskz_loadu_ps(valid, l + i), ev = _mm512_maskz_loadu_ps(valid, e + i);
-    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), valid, t, acc, c);
+    mass_step<0>(lv, _mm512_cvtps_pd(_mm512_castps512_ps256(ev)), _mm512_cvtps_pd(upper8(ev)), valid, t, acc,
+                 c);
   }
   for (size_t j = 0; j < kThresholds; ++j) {
     mass[j] = sum_lanes(acc[j][0], acc[j][1]);
@@ -167,9 +158,7 @@ void avx512_mass_ge(const float* l, const float* e, size_t n, const float* thres
 
 double avx512_keep_weights(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums) {
   const __m512 vl = _mm512_set1_ps(l_min), ve = _mm512_set1_ps(e_min);
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
-    const size_t end = n < b + kExpBlock ? n : b + kExpBlock;
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
     for (size_t i = b; i < end; i += 16) {
       const __mmask16 valid = end - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (end - i)) - 1);
@@ -181,10 +170,8 @@ double avx512_keep_weights(const float* l, float* e, size_t n, float l_min, floa
       add_wide(w, acc0, acc1);
     }
     const double sum = sum_lanes(acc0, acc1);
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    return sum;
+  });
 }
 
 }  // namespace r1::kernels::cpu

@@ -31,19 +31,16 @@ size_t argmax(const float* x, size_t n) {
 }
 
 double exp_shifted(const float* x, size_t n, float shift, float scale, float* out, double* block_sums) {
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     double sum = 0;
-    for (size_t i = b; i < n && i < b + kExpBlock; ++i) {
+    for (size_t i = b; i < end; ++i) {
       const float d = x[i] - shift;  // separate statements: no contraction into one fused operation
       const float s = d * scale;
       out[i] = exp_nonpositive(s);
       sum += double(out[i]);
     }
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    return sum;
+  });
 }
 
 size_t select_range(const float* x, size_t n, float lo, float hi, int32_t* idx, size_t limit) {
@@ -66,17 +63,14 @@ void mass_ge(const float* l, const float* e, size_t n, const float* thresholds, 
 }
 
 double keep_weights(const float* l, float* e, size_t n, float l_min, float e_min, double* block_sums) {
-  double total = 0;
-  for (size_t b = 0; b < n; b += kExpBlock) {
+  return sum_by_block(n, block_sums, [&](size_t b, size_t end) {
     double sum = 0;
-    for (size_t i = b; i < n && i < b + kExpBlock; ++i) {
+    for (size_t i = b; i < end; ++i) {
       if (!(l[i] >= l_min && e[i] >= e_min)) e[i] = 0.0f;
       sum += double(e[i]);
     }
-    if (block_sums) block_sums[b / kExpBlock] = sum;
-    total += sum;
-  }
-  return total;
+    return sum;
+  });
 }
 
 }  // namespace r1::kernels::ref
