@@ -23,18 +23,34 @@ for i in $(seq 1 16); do
 done >"$TMP/prompts.txt"
 echo "# $(date -u +%FT%TZ) $(uptime)"
 echo "# model $MODEL dtype $DTYPE threads $THREADS gen $GEN; host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) $(grep -q avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2)"
+# perf decodes from the depth the served requests reach halfway (~100 prompt tokens + GEN/2), so both read
+# the same KV bytes per step.
 "$BIN" perf --model "$MODEL" --load-format dummy --dtype "$DTYPE" --threads "$THREADS" --prompt-tokens 128 \
-  --gen-tokens "$GEN" --batch 1,8 --repeat 2 2>/dev/null | grep -v '^\[' || true
+  --depth 100 --gen-tokens "$GEN" --batch 1,8 --repeat 2 2>/dev/null | grep -v '^\[' || true
 "$BIN" serve --model "$MODEL" --load-format dummy --dtype "$DTYPE" --threads "$THREADS" --tokenizer "$TMP/tok" \
   --port "$PORT" --max-num-seqs 16 >"$TMP/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 120); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 1; done
+# The engine loop's own split over a run, from /metrics: mean seconds of a pure decode step (no prompt chunk
+# joined it: comparable with perf's step) and of delivering its outputs.
+engine_totals() {
+  curl -s "localhost:$PORT/metrics" | awk '/^r1serve:engine_steps_total.*decode_only/ {n=$2}
+    /^r1serve:engine_step_seconds_total.*decode_only/ {s=$2} /^r1serve:engine_output_seconds_total.*decode_only/ {o=$2}
+    END {print n, s, o}'
+}
+engine_split() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1];
+    if (n > 0) printf "engine: %d steps, %.2f ms a step, %.3f ms delivering its outputs\n", n, 1e3 * (y[2] - x[2]) / n, 1e3 * (y[3] - x[3]) / n }'
+}
 for setting in greedy r1; do
   if [ $setting = greedy ]; then body='{"ignore_eos": true, "temperature": 0}'; else body='{"ignore_eos": true, "temperature": 0.6, "top_p": 0.95}'; fi
   for c in 1 8; do
     echo "## $setting, $c stream(s)"
+    before=$(engine_totals)
     "$BIN" bench --endpoint r1serve=http://127.0.0.1:$PORT --api completion --dataset "$TMP/prompts.txt" \
       --num-prompts $((c == 1 ? 4 : 16)) --warmup 1 --runs 1 --max-tokens "$GEN" --extra-body "$body" \
       --concurrency $c --json "$TMP/$setting-$c.json" 2>/dev/null | grep -E "ITL|TPOT|output tokens/s|TTFT" || true
+    after=$(engine_totals)
+    engine_split "$before" "$after"
   done
 done

@@ -153,13 +153,27 @@ void Engine::loop() {
     aborts.clear();
     if (abort_everything) core_->abort_all();
 
+    const uint64_t steps_before = core_->steps();
+    const Clock::time_point step_start = Clock::now();
     std::vector<EngineCore::Delivery> deliveries = core_->step();
+    const Clock::time_point step_end = Clock::now();
+    const bool ran_batch = core_->steps() != steps_before;
+    const bool decode_only = ran_batch && core_->last_step_decode_only();
     {
       // Before the callbacks run, so a caller woken by a final output sees fresh stats and may reuse the id.
       std::lock_guard lock(mu_);
       for (const EngineCore::Delivery& d : deliveries)
         if (d.out.finished) in_flight_ids_.erase(d.out.id);
+      const double step_s = std::chrono::duration<double>(step_end - step_start).count();
       core_->fill_stats(stats_);
+      if (ran_batch) step_seconds_ += step_s;
+      if (decode_only) {
+        ++decode_steps_;
+        decode_step_seconds_ += step_s;
+      }
+      stats_.step_seconds_total = step_seconds_;
+      stats_.decode_steps = decode_steps_;
+      stats_.decode_step_seconds_total = decode_step_seconds_;
       delivering_ = true;
     }
     std::vector<std::string> callback_failed;
@@ -177,7 +191,12 @@ void Engine::loop() {
     core_->release_finished();
     for (const std::string& id : callback_failed) core_->abort(id);
 
+    const double output_s = std::chrono::duration<double>(Clock::now() - step_end).count();
     std::lock_guard lock(mu_);
+    if (ran_batch) output_seconds_ += output_s;
+    if (decode_only) decode_output_seconds_ += output_s;
+    stats_.output_seconds_total = output_seconds_;
+    stats_.decode_output_seconds_total = decode_output_seconds_;
     delivering_ = false;
     if (in_flight_ids_.empty()) idle_cv_.notify_all();
   }

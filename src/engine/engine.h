@@ -116,6 +116,14 @@ struct EngineStats {
   uint64_t prompt_tokens_total = 0, generation_tokens_total = 0;  // tokens computed / sampled
   uint64_t steps = 0;
   uint64_t requests_finished = 0;
+  // Where the loop thread's time goes (issue 11's per-token path): inside steps (schedule, forward, sample,
+  // update) and in the output callbacks after each step (detokenize, stop strings, reasoning split, SSE
+  // writes), for the steps that ran a batch. Their sum over `steps` against a client's inter-token latency
+  // says whether serving adds anything beyond the engine's own step.
+  double step_seconds_total = 0, output_seconds_total = 0;
+  // The same for the steps that were pure decode (no prompt chunk), comparable with `r1serve perf`'s step.
+  uint64_t decode_steps = 0;
+  double decode_step_seconds_total = 0, decode_output_seconds_total = 0;
 };
 
 class Engine {
@@ -178,6 +186,9 @@ class Engine {
   bool abort_all_ = false, stopping_ = false, accepting_ = true, draining_ = false, delivering_ = false;
   std::unordered_set<std::string> in_flight_ids_;  // accepted and not yet finished
   EngineStats stats_;
+  // The loop thread's time totals, copied into stats_ under mu_.
+  double step_seconds_ = 0, output_seconds_ = 0, decode_step_seconds_ = 0, decode_output_seconds_ = 0;
+  uint64_t decode_steps_ = 0;
   std::thread thread_;
 };
 

@@ -67,6 +67,7 @@ std::vector<EngineCore::Delivery> EngineCore::step() {
   std::vector<Request*> touched;
   if (!plan.empty()) {
     ++steps_;
+    last_step_decode_only_ = plan.n_tokens == plan.chunks.size();
     try {
       std::vector<int32_t> sampled = runner_.execute(plan);
       for (Request* r : scheduler_.on_step_done(plan, sampled)) finished_.push_back(r);

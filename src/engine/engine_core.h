@@ -38,6 +38,10 @@ class EngineCore {
 
   bool has_work() const { return scheduler_.has_work() || !finished_.empty(); }
   void fill_stats(EngineStats& s) const;
+  // Steps that ran a batch so far.
+  uint64_t steps() const { return steps_; }
+  // The last step that ran a batch was pure decode: one token for every scheduled sequence, no prompt chunk.
+  bool last_step_decode_only() const { return last_step_decode_only_; }
   const KvCacheManager& kv() const { return kv_; }
   const Scheduler& scheduler() const { return scheduler_; }
 
@@ -52,6 +56,7 @@ class EngineCore {
   std::vector<Request*> finished_;  // finished, final output not yet delivered
   std::vector<Request*> reported_;  // final output delivered, to delete
   uint64_t steps_ = 0, finished_total_ = 0;
+  bool last_step_decode_only_ = false;
 };
 
 }  // namespace r1

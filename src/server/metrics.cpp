@@ -158,6 +158,29 @@ std::string ServerMetrics::render(const EngineStats& s) const {
   out += fmt::format("vllm:prefix_cache_hits_total{{{}}} {}\n", l, s.prefix_cache_hits);
   header(out, "vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.");
   out += fmt::format("vllm:num_preemptions_total{{{}}} {}\n", l, s.preemptions);
+  // r1serve's own: the engine loop's time split (no vLLM equivalent), for the per-token path's cost. `step`
+  // separates pure decode steps (comparable with `r1serve perf`'s decode step) from steps with a prompt chunk.
+  struct Split {
+    const char* step;
+    double steps, step_s, output_s;
+  };
+  const Split splits[] = {
+      {"decode_only", double(s.decode_steps), s.decode_step_seconds_total, s.decode_output_seconds_total},
+      {"with_prefill", double(s.steps - s.decode_steps), s.step_seconds_total - s.decode_step_seconds_total,
+       s.output_seconds_total - s.decode_output_seconds_total}};
+  header(out, "r1serve:engine_steps_total", "counter", "Engine steps that ran a batch.");
+  for (const Split& x : splits)
+    out += fmt::format("r1serve:engine_steps_total{{{},step=\"{}\"}} {}\n", l, x.step, num(x.steps));
+  header(out, "r1serve:engine_step_seconds_total", "counter",
+         "Seconds the engine loop spent in steps (schedule, forward pass, sampling, bookkeeping).");
+  for (const Split& x : splits)
+    out += fmt::format("r1serve:engine_step_seconds_total{{{},step=\"{}\"}} {}\n", l, x.step, num(x.step_s));
+  header(out, "r1serve:engine_output_seconds_total", "counter",
+         "Seconds the engine loop spent delivering step outputs (detokenize, stop strings, reasoning split, "
+         "writes).");
+  for (const Split& x : splits)
+    out += fmt::format("r1serve:engine_output_seconds_total{{{},step=\"{}\"}} {}\n", l, x.step,
+                       num(x.output_s));
   {
     std::lock_guard lock(mu_);
     header(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");

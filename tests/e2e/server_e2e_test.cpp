@@ -133,6 +133,20 @@ TEST_F(OpenAiClient, ModelsTokenizeDetokenizeMetrics) {
         "vllm:request_queue_time_seconds_bucket{", "vllm:request_success_total{"})
     EXPECT_NE(met.body.find(std::string("\n") + name + "model_name=\"stories260K-hf\""), std::string::npos)
         << name;
+
+  // The engine loop's time split: after a generation, decode steps ran and took time; delivering outputs is
+  // counted separately (and can be tiny, but never negative).
+  ASSERT_EQ(http_request(port, "POST", "/v1/completions", R"({"prompt": "Once", "max_tokens": 4})").status, 200);
+  const std::string after = http_request(port, "GET", "/metrics").body;
+  auto value = [&](const std::string& name) {
+    const std::string key = "\n" + name + "{model_name=\"stories260K-hf\",step=\"decode_only\"} ";
+    size_t at = after.find(key);
+    EXPECT_NE(at, std::string::npos) << name;
+    return at == std::string::npos ? -1.0 : std::stod(after.substr(at + key.size()));
+  };
+  EXPECT_GE(value("r1serve:engine_steps_total"), 3);  // a prefill step, then 3 decode steps
+  EXPECT_GT(value("r1serve:engine_step_seconds_total"), 0);
+  EXPECT_GE(value("r1serve:engine_output_seconds_total"), 0);
 }
 
 TEST(ServerE2E, ApiKeyGuardsV1) {
