@@ -53,10 +53,12 @@ int import(const ImportCliOptions& o) {
 
 void register_import(CLI::App& app, Action& action) {
   auto o = std::make_shared<ImportCliOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "import",
-      "Add a model (folder or Hub id) to r1serve's model store under a name, checked, optionally packed");
-  cmd->add_option("source", o->source, "A model folder, or a Hub id ORG/NAME[@REV] (pulled when missing)")
+  CLI::App* cmd = app.add_subcommand("import",
+                                     "Add a model (folder, Hub id or s3:// URL) to r1serve's model store "
+                                     "under a name, checked, optionally packed");
+  cmd->add_option("source", o->source,
+                  "A model folder, a Hub id ORG/NAME[@REV] (pulled when missing), an s3://BUCKET/PREFIX/ or "
+                  "a store name")
       ->required();
   cmd->add_option("--name", o->name, "NAME[:TAG] to store it under (tag default: latest)")->required();
   cmd->add_option(

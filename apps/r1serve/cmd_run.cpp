@@ -134,9 +134,9 @@ int run(const RunOptions& o) {
 void register_run(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
-  cmd->add_option(
-         "--model", o->model,
-         "Hugging Face model folder, store name NAME[:TAG], or Hub id ORG/NAME[@REV] (docs/MODELS.md)")
+  cmd->add_option("--model", o->model,
+                  "Hugging Face model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or "
+                  "s3://BUCKET/PREFIX/ (docs/MODELS.md)")
       ->required();
   add_tokenizer_option(cmd, o->tokenizer);
   add_load_format_option(cmd, o->load_format);

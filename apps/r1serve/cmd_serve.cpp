@@ -21,9 +21,9 @@ void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the model over the OpenAI API (chat, completions, responses, metrics)");
-  cmd->add_option(
-         "--model", o->model_dir,
-         "Hugging Face model folder, store name NAME[:TAG], or Hub id ORG/NAME[@REV] (docs/MODELS.md)")
+  cmd->add_option("--model", o->model_dir,
+                  "Hugging Face model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or "
+                  "s3://BUCKET/PREFIX/ (docs/MODELS.md)")
       ->envname("HF_MODEL_ID")
       ->required();
   add_tokenizer_option(cmd, o->tokenizer_dir);

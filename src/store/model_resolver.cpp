@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "store/hub_cache.h"
+#include "store/s3_source.h"
 
 namespace r1::store {
 
@@ -27,6 +28,16 @@ ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& optio
   std::error_code ec;
   if (spec.empty()) fail("--model: empty");
   if (fs::exists(spec, ec)) return ResolvedModel{spec, "", "", ""};
+  if (std::optional<S3Location> loc = parse_s3_url(spec)) {
+    const fs::path dest = default_store_root(options.store_dir) / "s3" / loc->bucket / loc->prefix;
+    if (options.hub.offline) {
+      if (fs::exists(dest / "config.json", ec)) return ResolvedModel{dest.string(), "", "", ""};
+      fail("--model {}: offline (HF_HUB_OFFLINE=1) and no local copy at {}", spec, dest.string());
+    }
+    spdlog::info("--model {}: fetching into {}", spec, dest.string());
+    return ResolvedModel{fetch_s3_model(s3_config_from_env(), *loc, dest, options.pull.tty_progress).string(),
+                         "", "", ""};
+  }
   if (std::optional<StoreName> name = parse_store_name(spec)) {
     ModelStore store(default_store_root(options.store_dir));
     auto dir = store.find(*name);

@@ -1,6 +1,8 @@
 #pragma once
 // The ONE resolver from a --model string to a local package folder, used by every subcommand:
 //   - an existing path: itself (as before);
+//   - s3://BUCKET/PREFIX/: its files fetched into the model store's s3/ folder (store/s3_source.h), then
+//     that folder (offline: the copy already there, if any);
 //   - NAME[:TAG] (no '/'): the model imported under that name into r1serve's store (model_store.h);
 //   - ORG/NAME[@REVISION]: the snapshot the Hub cache holds for it (refs/<revision> -> snapshots/<commit>),
 //     pulled first when missing unless HF_HUB_OFFLINE=1 (then a clear error saying what is missing).

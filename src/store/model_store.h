@@ -4,6 +4,7 @@
 //   $ROOT (--store, else $R1SERVE_HOME, else $XDG_CACHE_HOME/r1serve, else ~/.cache/r1serve)
 //   ├── models/NAME/TAG/           config, tokenizer and weight files (safetensors or weights.r1pack)
 //   │   └── manifest.json          store_manifest.h
+//   ├── s3/BUCKET/PREFIX/          local copies of s3:// sources (s3_source.h)
 //   └── tmp/                       imports being staged and removals in progress (same filesystem, so
 //                                  a finished one appears or disappears with one rename)
 //
