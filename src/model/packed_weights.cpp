@@ -1,7 +1,6 @@
 #include "model/packed_weights.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -324,15 +323,9 @@ Weights load_packed_weights(const std::string& path, const ModelConfig& c, Weigh
   ::posix_fadvise(f.fd, off_t(l.data_offset), off_t(l.data_bytes), POSIX_FADV_SEQUENTIAL);
   AlignedBuffer buf(l.data_bytes);  // [data_bytes]: every tensor at its table offset
   auto* base = reinterpret_cast<uint8_t*>(buf.data());
-  // Transparent huge pages for the buffer (where the kernel offers them on request): the first touch of
-  // gigabytes in 4 KiB pages is most of a warm load's system time, and the decoder streams these bytes on
-  // every token, where fewer TLB misses help too. Advice only: without it the load is the same, slower.
-  {
-    constexpr uintptr_t kHuge = uintptr_t(2) << 20;
-    const uintptr_t b = (reinterpret_cast<uintptr_t>(base) + kHuge - 1) & ~(kHuge - 1),
-                    e = (reinterpret_cast<uintptr_t>(base) + l.data_bytes) & ~(kHuge - 1);
-    if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-  }
+  // No MADV_HUGEPAGE here, though it cut a warm load's system time ~3x in steady state: right after another
+  // large process exited (the usual case when a server restarts or swaps models) the same load took 5 s of
+  // system time instead of 0.5 s on this host's kernel (docs/PERFORMANCE.md, cold start).
   // The read is split across threads in large contiguous pieces (the kernel's copy out of the page cache and
   // the first touch of fresh pages are what cost); each piece is still read front to back.
   ThreadPool pool(0);
