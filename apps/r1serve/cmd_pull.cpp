@@ -13,7 +13,7 @@ namespace r1::app {
 namespace {
 
 struct PullCliOptions {
-  std::string model, cache_dir;
+  std::string model, cache_dir, local_dir;
   std::vector<std::string> include;
   int max_workers = 8;
 };
@@ -25,6 +25,7 @@ int pull(const PullCliOptions& o) {
   store::PullOptions p;
   p.include = o.include;
   p.max_workers = o.max_workers;
+  p.local_dir = o.local_dir;
   p.tty_progress = ::isatty(STDERR_FILENO);
   store::PullResult r = store::pull_model(config, *ref, p);
   std::printf("%s\n", r.snapshot.c_str());
@@ -44,6 +45,8 @@ void register_pull(CLI::App& app, Action& action) {
   cmd->add_option(
       "--cache-dir", o->cache_dir,
       "Hub cache folder (default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)");
+  cmd->add_option("--local-dir", o->local_dir,
+                  "Write plain files into this folder instead of the Hub cache (a model folder for --model)");
   cmd->add_option("--max-workers", o->max_workers, "Files downloaded at once")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

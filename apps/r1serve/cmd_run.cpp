@@ -24,7 +24,7 @@ struct RunOptions {
   std::string load_format = "auto";
   std::string prompt;
   std::string prompt_ids;
-  bool chat = false;  // render --prompt as a one-user-message chat with the model's chat template first
+  bool chat = false;   // render --prompt as a one-user-message chat with the model's chat template first
   std::string output;  // "ids", "text", or "" (text when the model folder has a tokenizer)
   size_t max_tokens = 256;
   std::optional<double> temperature, top_p, min_p, repetition_penalty;
@@ -52,7 +52,8 @@ SamplingParams sampling_from(const RunOptions& o, const GenerationConfig& g) {
 }
 
 // --chat: the prompt as the single user message of a conversation, rendered with the folder's chat template
-// and an opened assistant turn; the template writes BOS itself, so the text is encoded without special tokens.
+// and an opened assistant turn; the template writes BOS itself, so the text is encoded without special
+// tokens.
 std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o) {
   std::string config = o.tokenizer_dir() + "/tokenizer_config.json";
   std::optional<ChatTemplate> tmpl = ChatTemplate::from_tokenizer_config(config);
@@ -111,7 +112,8 @@ int run(const RunOptions& o) {
   std::optional<IncrementalDetokenizer> detok;
   if (text_output) {
     detok.emplace(*tok, /*skip_special_tokens=*/true);
-    for (int32_t id : prompt) detok->push(id);  // context only: the first generated token continues the prompt
+    for (int32_t id : prompt)
+      detok->push(id);  // context only: the first generated token continues the prompt
   }
   auto t_gen = clock::now();
   std::vector<int32_t> out = gen.generate(prompt, g, [&](int32_t id) {
@@ -124,23 +126,28 @@ int run(const RunOptions& o) {
   });
   if (detok) std::printf("%s\n", detok->flush().c_str());
   double secs = std::chrono::duration<double>(clock::now() - t_gen).count();
-  spdlog::info("prompt {} tokens, generated {} tokens in {:.3f} s ({:.1f} tok/s)", prompt.size(), out.size(), secs,
-               double(out.size()) / std::max(secs, 1e-9));
+  spdlog::info("prompt {} tokens, generated {} tokens in {:.3f} s ({:.1f} tok/s)", prompt.size(), out.size(),
+               secs, double(out.size()) / std::max(secs, 1e-9));
   return 0;
 }
 
 void register_run(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt with one sequence");
-  cmd->add_option("--model", o->model, "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")->required();
+  cmd->add_option("--model", o->model,
+                  "Hugging Face model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or "
+                  "s3://BUCKET/PREFIX/ (docs/MODELS.md)")
+      ->required();
   add_tokenizer_option(cmd, o->tokenizer);
   add_load_format_option(cmd, o->load_format);
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text");
   auto* pi = cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as token ids: 1,2,3");
   p->excludes(pi);
-  cmd->add_flag("--chat", o->chat, "Render --prompt as a one-message chat with the model's chat template")->needs(p);
-  cmd->add_option("--output", o->output,
-                  "ids (one per line) or text (generated text only; default when the folder has tokenizer.json)")
+  cmd->add_flag("--chat", o->chat, "Render --prompt as a one-message chat with the model's chat template")
+      ->needs(p);
+  cmd->add_option(
+         "--output", o->output,
+         "ids (one per line) or text (generated text only; default when the folder has tokenizer.json)")
       ->check(CLI::IsMember({"ids", "text"}));
   cmd->add_option("--max-tokens", o->max_tokens, "Most tokens to generate")->check(CLI::NonNegativeNumber);
   cmd->add_option("--temperature", o->temperature, "0 = greedy (default: generation_config.json, else 1)");
@@ -150,7 +157,8 @@ void register_run(CLI::App& app, Action& action) {
   cmd->add_option("--repetition-penalty", o->repetition_penalty, "Penalty for tokens seen before (1 = off)");
   cmd->add_option("--seed", o->seed, "Random seed for sampling");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-sequence tokens");
-  cmd->add_option("--dump-logits", o->dump_logits, "Write prompt logits [n_prompt, vocab] to FILE.npy and exit");
+  cmd->add_option("--dump-logits", o->dump_logits,
+                  "Write prompt logits [n_prompt, vocab] to FILE.npy and exit");
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto (as stored), f32, bf16, q8, q4");
   add_kv_cache_dtype_option(cmd, o->kv_cache_dtype);
   cmd->add_option("--threads", o->threads, "Threads (0 = all cores)");

@@ -21,7 +21,11 @@ void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the model over the OpenAI API (chat, completions, responses, metrics)");
-  cmd->add_option("--model", o->model_dir, "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")->envname("HF_MODEL_ID")->required();
+  cmd->add_option("--model", o->model_dir,
+                  "Hugging Face model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or "
+                  "s3://BUCKET/PREFIX/ (docs/MODELS.md)")
+      ->envname("HF_MODEL_ID")
+      ->required();
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
@@ -86,10 +90,11 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->callback([&action, o] {
     o->dtype = normalize_dtype(o->dtype);
     action = [o] {
-      // Served by name under its Hub id (as vLLM does), unless --served-model-name says otherwise.
+      // Served by name under its Hub id (as vLLM does) or store name (as Ollama does), unless
+      // --served-model-name says otherwise.
       store::ResolvedModel m = resolve_model_arg(o->model_dir);
       o->model_dir = m.dir;
-      if (o->served_model_name.empty()) o->served_model_name = m.hub_id;
+      if (o->served_model_name.empty()) o->served_model_name = m.served_name();
       return server::run_server(*o);
     };
   });

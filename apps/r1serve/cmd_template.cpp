@@ -78,7 +78,9 @@ void register_template(CLI::App& app, Action& action) {
   auto o = std::make_shared<TemplateOptions>();
   CLI::App* cmd =
       app.add_subcommand("template", "Render chat messages into a prompt with the model's chat template");
-  cmd->add_option("--model", o->model, "Model folder (tokenizer_config.json), or Hub id ORG/NAME[@REV]")->required();
+  cmd->add_option("--model", o->model,
+                  "Model folder (tokenizer_config.json), store name NAME[:TAG], or Hub id ORG/NAME[@REV]")
+      ->required();
   cmd->add_option("--messages", o->messages,
                   "JSON file: [{role, content}...] or {\"messages\": [...], \"tools\": [...]}")
       ->required();

@@ -66,7 +66,9 @@ int tokenize(const TokenizeOptions& o) {
 void register_tokenize(CLI::App& app, Action& action) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = app.add_subcommand("tokenize", "Encode text to token ids, or decode ids to text");
-  cmd->add_option("--model", o->model, "Model folder with tokenizer.json (and tokenizer_config.json), or Hub id ORG/NAME[@REV]")
+  cmd->add_option("--model", o->model,
+                  "Model folder with tokenizer.json (and tokenizer_config.json), store name NAME[:TAG], or "
+                  "Hub id ORG/NAME[@REV]")
       ->required();
   auto* text = cmd->add_option("--text", o->text, "Text to encode; prints the ids on one line");
   auto* file = cmd->add_option("--text-file", o->text_file, "Encode the contents of this file");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "model/packed_weights.h"
 
 namespace r1 {
 
@@ -54,6 +55,11 @@ ModelPackage ModelPackage::open_config_only(const std::string& path) {
 ModelPackage ModelPackage::open(const std::string& dir) {
   if (!fs::is_directory(dir)) fail("{}: not a model folder (no such directory)", dir);
   ModelPackage p = open_config_only(dir);
+  const fs::path packed = fs::path(dir) / kPackedWeightsFile;
+  if (fs::exists(packed)) {
+    p.packed_path_ = packed.string();
+    return p;
+  }
 
   std::string single = (fs::path(dir) / "model.safetensors").string();
   std::string index = (fs::path(dir) / "model.safetensors.index.json").string();
@@ -83,6 +89,7 @@ ModelPackage ModelPackage::open(const std::string& dir) {
 }
 
 size_t ModelPackage::weight_bytes() const {
+  if (!packed_path_.empty()) return fs::file_size(packed_path_);
   size_t n = 0;
   for (const auto& [name, loc] : tensors_) n += loc.entry->end - loc.entry->begin;
   return n;

@@ -1,6 +1,7 @@
 #pragma once
 // A Hugging Face model folder: config.json, generation_config.json, and the weights as one
-// model.safetensors or shards listed by model.safetensors.index.json.
+// model.safetensors or shards listed by model.safetensors.index.json — or, in r1serve's model store, as one
+// packed weight file (weights.r1pack, model/packed_weights.h), which is then used instead of any safetensors.
 #include <map>
 #include <memory>
 #include <string>
@@ -32,7 +33,9 @@ class ModelPackage {
     const SafetensorsEntry* entry;
   };
   const std::map<std::string, Located>& tensors() const { return tensors_; }
-  // Bytes of all tensors in the files.
+  // The packed weight file when the folder has one (tensors() is then empty), else "".
+  const std::string& packed_path() const { return packed_path_; }
+  // Bytes of all tensors in the files (of the packed file when there is one).
   size_t weight_bytes() const;
 
  private:
@@ -41,6 +44,7 @@ class ModelPackage {
   GenerationConfig generation_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
   std::map<std::string, Located> tensors_;
+  std::string packed_path_;
 };
 
 // The name of the folder (the default served model name).

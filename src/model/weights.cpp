@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/quant.h"
+#include "model/packed_weights.h"
 
 namespace r1 {
 
@@ -171,7 +172,19 @@ void convert(ThreadPool& pool, const TensorSource& s, size_t rows, size_t cols, 
 
 }  // namespace
 
-Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
+std::vector<WeightSpec> weight_specs(const ModelConfig& c, WeightPrecision p) {
+  R1_CHECK(p != WeightPrecision::Auto, "weight_specs needs a precision");
+  std::vector<WeightSpec> out;
+  for (const auto& e : expected_tensors(c))
+    out.push_back(
+        {e.name, e.shape.size() == 2 ? e.shape[0] : 1, e.shape.back(), target_dtype(DType::F32, e.kind, p)});
+  return out;
+}
+
+namespace {
+// The package's tensors after every check load() makes: by name, each with a float dtype and the shape
+// config.json implies, and nothing unexpected beside them.
+std::map<std::string, TensorView> checked_views(const ModelPackage& pkg) {
   const ModelConfig& c = pkg.config();
   const auto& tensors = pkg.tensors();
   std::vector<Expected> expected = expected_tensors(c);
@@ -196,7 +209,22 @@ Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
            shape_str(v.shape), shape_str(e.shape));
     views[e.name] = v;
   }
-  return build(c, precision, [&](const std::string& name, const std::vector<size_t>&) {
+  return views;
+}
+}  // namespace
+
+void Weights::check(const ModelPackage& pkg) {
+  if (!pkg.packed_path().empty()) {
+    check_packed_weights(pkg.packed_path(), pkg.config());
+    return;
+  }
+  checked_views(pkg);
+}
+
+Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
+  if (!pkg.packed_path().empty()) return load_packed_weights(pkg.packed_path(), pkg.config(), precision);
+  std::map<std::string, TensorView> views = checked_views(pkg);
+  return build(pkg.config(), precision, [&](const std::string& name, const std::vector<size_t>&) {
     const TensorView& v = views.at(name);
     TensorSource s;
     s.dtype = v.dtype;
@@ -208,7 +236,6 @@ Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
 Weights Weights::build(const ModelConfig& c, WeightPrecision precision, const TensorSourceFn& source) {
   Weights w;
   ThreadPool pool(0);  // loading is a one-off: use every core to convert and quantize
-  std::map<std::string, std::pair<const void*, DType>> placed;
   for (const auto& e : expected_tensors(c)) {
     TensorSource s = source(e.name, e.shape);
     const size_t cols = e.shape.back(), rows = e.shape.size() == 2 ? e.shape[0] : 1;
@@ -216,19 +243,39 @@ Weights Weights::build(const ModelConfig& c, WeightPrecision precision, const Te
     AlignedBuffer buf(kernels::is_quantized(to) ? kernels::packed_bytes(to, rows, cols)
                                                 : dtype_bytes(to, rows * cols));
     convert(pool, s, rows, cols, to, buf.data());
-    placed[e.name] = {buf.data(), to};
+    w.placed_.push_back({WeightSpec{e.name, rows, cols, to}, buf.data(), buf.size()});
     w.buffers_.push_back(std::move(buf));
   }
+  w.link(c);
+  return w;
+}
 
-  auto matrix = [&](const std::string& name, size_t rows, size_t cols) {
-    auto [p, dt] = placed.at(name);
-    return kernels::WeightMatrix{dt, rows, cols, p};
+Weights Weights::assemble(const ModelConfig& c, AlignedBuffer storage, std::vector<Placed> placed) {
+  Weights w;
+  w.buffers_.push_back(std::move(storage));
+  w.placed_ = std::move(placed);
+  w.link(c);
+  return w;
+}
+
+void Weights::link(const ModelConfig& c) {
+  std::map<std::string, const Placed*> by_name;
+  for (const auto& p : placed_) by_name[p.spec.name] = &p;
+  auto find = [&](const std::string& name) -> const Placed& {
+    auto it = by_name.find(name);
+    R1_CHECK(it != by_name.end(), "weights lack {}", name);
+    return *it->second;
   };
-  auto vec = [&](const std::string& name) { return static_cast<const float*>(placed.at(name).first); };
+  auto matrix = [&](const std::string& name, size_t rows, size_t cols) {
+    const Placed& p = find(name);
+    return kernels::WeightMatrix{p.spec.dtype, rows, cols, p.data};
+  };
+  auto vec = [&](const std::string& name) { return static_cast<const float*>(find(name).data); };
   const size_t h = c.hidden_size;
-  w.embed = matrix("model.embed_tokens.weight", c.vocab_size, h);
-  w.final_norm = vec("model.norm.weight");
-  w.lm_head = c.tie_word_embeddings ? w.embed : matrix("lm_head.weight", c.vocab_size, h);
+  embed = matrix("model.embed_tokens.weight", c.vocab_size, h);
+  final_norm = vec("model.norm.weight");
+  lm_head = c.tie_word_embeddings ? embed : matrix("lm_head.weight", c.vocab_size, h);
+  layers.clear();
   for (size_t i = 0; i < c.n_layers; ++i) {
     std::string p = "model.layers." + std::to_string(i) + ".";
     LayerWeights l;
@@ -246,9 +293,8 @@ Weights Weights::build(const ModelConfig& c, WeightPrecision precision, const Te
     l.w_gate = matrix(p + "mlp.gate_proj.weight", c.intermediate_size, h);
     l.w_up = matrix(p + "mlp.up_proj.weight", c.intermediate_size, h);
     l.w_down = matrix(p + "mlp.down_proj.weight", h, c.intermediate_size);
-    w.layers.push_back(l);
+    layers.push_back(l);
   }
-  return w;
 }
 
 size_t Weights::bytes() const {

@@ -43,12 +43,27 @@ struct TensorSource {
 // name and shape (outermost first) of a tensor Hugging Face's modeling code has -> its source.
 using TensorSourceFn = std::function<TensorSource(const std::string& name, const std::vector<size_t>& shape)>;
 
+// One tensor of the decoder as the kernels hold it: its Hugging Face name, [rows, cols] (rows = 1 for a
+// vector), and the format it has at a given precision.
+struct WeightSpec {
+  std::string name;
+  size_t rows = 0, cols = 0;
+  DType dtype = DType::F32;
+};
+// Every tensor config `c` implies, in load order, in the format `p` gives it (p must not be Auto: under Auto
+// the format depends on the files).
+std::vector<WeightSpec> weight_specs(const ModelConfig& c, WeightPrecision p);
+
 class Weights {
  public:
   // Checks that the package holds exactly the tensors the config implies, each with the right shape and a
   // float dtype, then copies them into owned memory at the requested precision.
   // Throws r1::Error naming the file and tensor on a missing, extra, misshapen or mistyped tensor.
+  // A package whose weights are a packed weight file (pkg.packed_path()) is read from it instead, with no
+  // conversion (model/packed_weights.h); `precision` must then be Auto or the file's.
   static Weights load(const ModelPackage& pkg, WeightPrecision precision);
+  // The checks load() makes on the package's tensors (names, shapes, dtypes), without converting anything.
+  static void check(const ModelPackage& pkg);
   // Builds weights for config `c` from any source of the tensors (no checks beyond the shapes asked for).
   static Weights build(const ModelConfig& c, WeightPrecision precision, const TensorSourceFn& source);
 
@@ -56,13 +71,25 @@ class Weights {
   const float* final_norm;        // [hidden]
   kernels::WeightMatrix lm_head;  // [vocab, hidden]; the embedding when tied
   std::vector<LayerWeights> layers;
+  // Every tensor in load order (weight_specs' order) with where it lives: what a packed weight file holds.
+  struct Placed {
+    WeightSpec spec;
+    const void* data;  // [rows, cols] in spec.dtype
+    size_t bytes;
+  };
+  const std::vector<Placed>& placed() const { return placed_; }
+  // Weights over tensors already in their final format, all inside `storage` (the packed file's loader).
+  static Weights assemble(const ModelConfig& c, AlignedBuffer storage, std::vector<Placed> placed);
   size_t bytes() const;
   // Bytes of weights one decode step streams from memory: every layer matrix and the LM head (the embedding
   // is only looked up).
   size_t streamed_bytes_per_token() const;
 
  private:
+  // Points embed, lm_head and layers at placed_.
+  void link(const ModelConfig& c);
   std::vector<AlignedBuffer> buffers_;
+  std::vector<Placed> placed_;
 };
 
 // Bytes a matrix occupies in its format.

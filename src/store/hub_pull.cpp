@@ -46,6 +46,37 @@ struct Job {
   size_t progress_id = 0;
 };
 
+// One file as a plain file under `dir` (--local-dir). Returns true when bytes were downloaded.
+bool fetch_to_dir(HubClient& client, const fs::path& dir, const std::string& repo, const std::string& commit,
+                  const Job& job, PullProgress& progress) {
+  const RepoFile& f = job.file;
+  const std::string what = repo + ": " + f.path;
+  const fs::path final_path = dir / f.path, partial = dir / (f.path + ".incomplete");
+  std::error_code ec;
+  if (f.size && fs::is_regular_file(final_path, ec) && fs::file_size(final_path, ec) == *f.size) return false;
+  FileMeta meta = client.file_meta(repo, commit, f.path);
+  if (meta.commit != commit)
+    fail("{}: the Hub resolved commit {} to {} (X-Repo-Commit)", what, commit, meta.commit);
+  if (fs::is_regular_file(final_path, ec) && fs::file_size(final_path, ec) == meta.size) return false;
+  const std::string sha = !f.lfs_sha256.empty() ? f.lfs_sha256 : meta.lfs ? meta.etag : "";
+  fs::create_directories(partial.parent_path(), ec);
+  client.download(meta, what, partial, [&](uint64_t have) { progress.update(job.progress_id, have); });
+  const uint64_t got = fs::file_size(partial, ec);
+  if (ec || got != meta.size)
+    fail("{}: {} holds {} bytes, expected {}", what, partial.string(), got, meta.size);
+  if (!sha.empty()) {
+    std::string actual = sha256_file(partial);
+    if (actual != sha) {
+      fs::remove(partial, ec);
+      fail("{}: sha256 mismatch: expected {} (the Hub's LFS hash), got {}; the download was discarded", what,
+           sha, actual);
+    }
+  }
+  fs::rename(partial, final_path, ec);
+  if (ec) fail("{}: cannot move {} into place: {}", what, partial.string(), ec.message());
+  return true;
+}
+
 // One file into the cache. Returns true when bytes were downloaded, false when it was already there.
 bool fetch_file(HubClient& client, const HubCache& cache, const std::string& repo, const std::string& commit,
                 const Job& job, PullProgress& progress) {
@@ -115,8 +146,9 @@ PullResult pull_model(const HubConfig& config, const ModelRef& ref, const PullOp
          ref.revision, rev.commit);
   if (!has_weights)
     spdlog::warn("{}: no .safetensors files at {}: r1serve reads safetensors weights only", name, rev.commit);
+  const bool to_dir = !options.local_dir.empty();
   spdlog::info("pulling {} at {} ({} files) into {}", name, rev.commit, files.size(),
-               cache.repo_dir(ref.repo_id).string());
+               to_dir ? options.local_dir.string() : cache.repo_dir(ref.repo_id).string());
 
   PullProgress progress(options.tty_progress);
   std::vector<Job> jobs;
@@ -129,7 +161,9 @@ PullResult pull_model(const HubConfig& config, const ModelRef& ref, const PullOp
     try {
       HubClient client(config);
       for (size_t i; !failed && (i = next++) < jobs.size();) {
-        bool downloaded = fetch_file(client, cache, ref.repo_id, rev.commit, jobs[i], progress);
+        bool downloaded =
+            to_dir ? fetch_to_dir(client, options.local_dir, ref.repo_id, rev.commit, jobs[i], progress)
+                   : fetch_file(client, cache, ref.repo_id, rev.commit, jobs[i], progress);
         progress.done(jobs[i].progress_id, downloaded);
       }
     } catch (const std::exception& e) {
@@ -143,6 +177,7 @@ PullResult pull_model(const HubConfig& config, const ModelRef& ref, const PullOp
   for (auto& t : threads) t.join();
   progress.finish();
   if (failed) fail("{}", first_error);
+  if (to_dir) return PullResult{rev.commit, options.local_dir, files.size()};
   // Last: the ref names a snapshot only once every file of it is in place.
   cache.write_ref(ref.repo_id, ref.revision, rev.commit);
   return PullResult{rev.commit, cache.snapshot_dir(ref.repo_id, rev.commit), files.size()};

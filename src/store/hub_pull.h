@@ -16,11 +16,15 @@ struct PullOptions {
   std::vector<std::string> include;
   int max_workers = 8;  // huggingface_hub's snapshot_download default
   bool tty_progress = false;
+  // When set, plain files in this folder instead of the cache (huggingface_hub's local_dir): no blobs, refs
+  // or symlinks; a file is FILE.incomplete until its size and sha256 are right, and one already there with
+  // the right size is kept.
+  std::filesystem::path local_dir;
 };
 
 struct PullResult {
   std::string commit;
-  std::filesystem::path snapshot;  // the package folder: snapshots/<commit>
+  std::filesystem::path snapshot;  // the package folder: snapshots/<commit>, or the local dir
   size_t files = 0;
 };
 

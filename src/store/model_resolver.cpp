@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "store/hub_cache.h"
+#include "store/s3_source.h"
 
 namespace r1::store {
 
@@ -26,14 +27,37 @@ std::string missing_part(const HubCache& cache, const ModelRef& ref) {
 ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& options) {
   std::error_code ec;
   if (spec.empty()) fail("--model: empty");
-  if (fs::exists(spec, ec)) return ResolvedModel{spec, "", ""};
+  if (fs::exists(spec, ec)) return ResolvedModel{spec, "", "", ""};
+  if (std::optional<S3Location> loc = parse_s3_url(spec)) {
+    const fs::path dest = default_store_root(options.store_dir) / "s3" / loc->bucket / loc->prefix;
+    if (options.hub.offline) {
+      if (fs::exists(dest / "config.json", ec)) return ResolvedModel{dest.string(), "", "", ""};
+      fail("--model {}: offline (HF_HUB_OFFLINE=1) and no local copy at {}", spec, dest.string());
+    }
+    spdlog::info("--model {}: fetching into {}", spec, dest.string());
+    return ResolvedModel{fetch_s3_model(s3_config_from_env(), *loc, dest, options.pull.tty_progress).string(),
+                         "", "", ""};
+  }
+  if (std::optional<StoreName> name = parse_store_name(spec)) {
+    ModelStore store(default_store_root(options.store_dir));
+    auto dir = store.find(*name);
+    if (!dir)
+      fail(
+          "--model {}: no such folder, and no model {} in the store at {} (r1serve list shows what it holds; "
+          "r1serve import adds one)",
+          spec, name->str(), store.root().string());
+    spdlog::info("--model {}: {} from the model store", spec, dir->string());
+    return ResolvedModel{dir->string(), "", "", name->str()};
+  }
   std::optional<ModelRef> ref = parse_model_ref(spec);
-  if (!ref) fail("--model {}: no such folder, and not a Hub id ORG/NAME[@REVISION]", spec);
+  if (!ref)
+    fail("--model {}: no such folder, not a store name NAME[:TAG], and not a Hub id ORG/NAME[@REVISION]",
+         spec);
   HubCache cache(options.hub.cache_dir);
   if (auto commit = cache.find_commit(ref->repo_id, ref->revision)) {
     fs::path dir = cache.snapshot_dir(ref->repo_id, *commit);
     spdlog::info("--model {}: {} from the Hugging Face cache", spec, dir.string());
-    return ResolvedModel{dir.string(), ref->repo_id, *commit};
+    return ResolvedModel{dir.string(), ref->repo_id, *commit, ""};
   }
   if (options.hub.offline)
     fail(
@@ -45,7 +69,7 @@ ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& optio
          spec, cache.root().string(), missing_part(cache, *ref), spec);
   spdlog::info("--model {}: not in the Hugging Face cache at {}; pulling it", spec, cache.root().string());
   PullResult r = pull_model(options.hub, *ref, options.pull);
-  return ResolvedModel{r.snapshot.string(), ref->repo_id, r.commit};
+  return ResolvedModel{r.snapshot.string(), ref->repo_id, r.commit, ""};
 }
 
 }  // namespace r1::store

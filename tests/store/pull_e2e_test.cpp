@@ -147,6 +147,31 @@ std::string stories_file(const std::string& name) {
   return shared_path("models/stories260K-hf/" + name);
 }
 
+TEST_F(Pull, LocalDirGetsPlainFilesAndNoCache) {
+  FakeHub hub(tmp_);
+  ASSERT_TRUE(hub.ready());
+  const fs::path dir = tmp_.path() / "local";
+  CommandResult r = r1serve(&hub, {"pull", kRepo, "--local-dir", dir.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, dir.string() + "\n");
+  for (const char* f : {"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json", "model.safetensors"}) {
+    EXPECT_FALSE(fs::is_symlink(dir / f)) << f;
+    EXPECT_EQ(read_file((dir / f).string()), read_file(stories_file(f))) << f;
+  }
+  for (auto& e : fs::directory_iterator(dir)) EXPECT_NE(e.path().extension(), ".incomplete") << e.path();
+  EXPECT_FALSE(fs::exists(repo_dir())) << "--local-dir wrote into the cache";
+  // A second pull finds every file in place: only the revision API is asked.
+  const size_t before = hub.requests().size();
+  CommandResult again = r1serve(&hub, {"pull", kRepo, "--local-dir", dir.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(hub.requests().size(), before + 1);
+  // And the folder is a model: run reads it.
+  CommandResult run =
+      run_command({R1SERVE_BIN, "run", "--model", dir.string(), "--prompt-ids", "1", "--max-tokens", "2"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
 TEST_F(Pull, FillsTheHubCacheLayoutAndASecondPullIsANoOp) {
   FakeHub hub(tmp_);
   ASSERT_TRUE(hub.ready());

@@ -1,6 +1,7 @@
 // `r1serve serve --model ORG/NAME` offline from a Hugging Face cache laid out as `hf download` leaves it
 // (built here with plain file operations from the shared stories260K files): the resolver finds the
-// snapshot, and the API serves the model under its Hub id.
+// snapshot, and the API serves the model under its Hub id; and a model imported into r1serve's store, under
+// its store name.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -46,6 +47,29 @@ TEST(ServeByName, AHubIdFromTheCacheIsServedUnderItsNameOffline) {
   HttpResult done = http_request(server.port(), "POST", "/v1/completions",
                                  R"({"model": "test-org/stories260K", "prompt": "Once upon a time",
                                      "max_tokens": 8, "temperature": 0})",
+                                 {"Content-Type: application/json"});
+  EXPECT_EQ(done.status, 200) << done.body;
+  EXPECT_FALSE(nlohmann::json::parse(done.body)["choices"][0]["text"].get<std::string>().empty());
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}
+
+// A model imported into r1serve's store (packed q8) is served under its store name.
+TEST(ServeByName, AStoreNameIsServedUnderItsName) {
+  R1_REQUIRE_SHARED();
+  TempDir tmp;
+  CommandResult imp = run_r1serve({"import", shared_path("models/stories260K-hf"), "--name", "tiny:q8",
+                                   "--dtype", "q8", "--store", tmp.file("store")});
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  ::setenv("R1SERVE_HOME", tmp.file("store").c_str(), 1);
+  ServerProcess server({"--model", "tiny:q8", "--kv-cache-memory", "64MiB", "--threads", "1"});
+  ::unsetenv("R1SERVE_HOME");
+  ASSERT_TRUE(server.healthy()) << server.log();
+  HttpResult models = http_request(server.port(), "GET", "/v1/models");
+  ASSERT_EQ(models.status, 200) << models.body;
+  EXPECT_EQ(nlohmann::json::parse(models.body)["data"][0]["id"], "tiny:q8") << models.body;
+  HttpResult done = http_request(server.port(), "POST", "/v1/completions",
+                                 R"({"model": "tiny:q8", "prompt": "Once upon a time", "max_tokens": 8,
+                                     "temperature": 0})",
                                  {"Content-Type: application/json"});
   EXPECT_EQ(done.status, 200) << done.body;
   EXPECT_FALSE(nlohmann::json::parse(done.body)["choices"][0]["text"].get<std::string>().empty());
