@@ -21,7 +21,10 @@ void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the model over the OpenAI API (chat, completions, responses, metrics)");
-  cmd->add_option("--model", o->model_dir, "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")->envname("HF_MODEL_ID")->required();
+  cmd->add_option("--model", o->model_dir,
+                  "Hugging Face model folder, or Hub id ORG/NAME[@REV] (docs/MODELS.md)")
+      ->envname("HF_MODEL_ID")
+      ->required();
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
@@ -63,6 +66,13 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--reasoning-parser", o->reasoning_parser,
                   "deepseek_r1 (split <think> into reasoning_content), none, or auto (on for R1 templates)")
+      ->capture_default_str();
+  cmd->add_option(
+         "--max-reasoning-tokens", o->max_reasoning_tokens,
+         "Default reasoning budget (R1 templates): after N thinking tokens </think> is forced and the "
+         "answer starts; 0 = answer without thinking, -1 = no budget (structured output then gets "
+         "half of max_tokens). A request's max_reasoning_tokens overrides it")
+      ->check(CLI::Range(int64_t(-1), int64_t(INT32_MAX)))
       ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
                   "Jinja chat template file (replaces tokenizer_config's)");

@@ -9,6 +9,7 @@
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
 #include "server/api/openai/responses_api.h"
+#include "server/api/openai/structured_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -235,6 +236,7 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
   refuse_unknown_fields(body, chat ? kChatFields : kCompletionFields, /*shared=*/true);
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
+  keep_schema_order(r.format, req.body);
   HttpRequest logged = req;
   logged.body.clear();
   run_openai_completion(

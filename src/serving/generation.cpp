@@ -131,6 +131,7 @@ void Generation::start(std::vector<Prompt> prompts) {
       er.stop_token_ids = p_.stop_token_ids;
       er.ignore_eos = p_.ignore_eos;
       er.logprobs = p_.logprobs;
+      if (p_.constraint) er.constraint = p_.constraint->make();
       size_t idx = c->index;
       m_->engine->add(std::move(er), [self, idx](const RequestOutput& o) { self->on_output(idx, o); });
       ++added;

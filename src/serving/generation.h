@@ -16,6 +16,7 @@
 
 #include "engine/engine.h"
 #include "serving/served_model.h"
+#include "serving/structured_output.h"
 
 namespace r1::serving {
 
@@ -41,9 +42,10 @@ struct GenerateParams {
   std::vector<int32_t> stop_token_ids;
   bool ignore_eos = false;
   bool skip_special_tokens = true;
-  int logprobs = -1;       // -1: none; 0: the sampled token's; N: also the top N
-  bool echo = false;       // the prompt text (and its tokens, without logprobs) come first
-  bool reasoning = false;  // split R1's <think> … </think> (output starts inside it)
+  int logprobs = -1;                         // -1: none; 0: the sampled token's; N: also the top N
+  bool echo = false;                         // the prompt text (and its tokens, without logprobs) come first
+  bool reasoning = false;                    // split R1's <think> … </think> (output starts inside it)
+  std::optional<ConstraintSpec> constraint;  // structured output / reasoning budget, one state per choice
 };
 
 // Text released for one choice. The deltas of a choice concatenate to its result.

@@ -108,6 +108,13 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   ec.validate();
   m->engine = std::make_unique<Engine>(*m->model, *m->pool, ec);
 
+  m->structured =
+      std::make_unique<StructuredOutputs>(*m->tokenizer, m->engine->eos_ids(), m->engine->vocab_size());
+  if (o.max_reasoning_tokens < -1)
+    fail("--max-reasoning-tokens {}: expected -1 (no budget), 0 (no thinking) or a token count",
+         o.max_reasoning_tokens);
+  if (o.max_reasoning_tokens >= 0) m->max_reasoning_tokens = o.max_reasoning_tokens;
+
   const size_t mml = m->engine->max_model_len();
   if (o.max_total_tokens > mml)
     fail("--max-total-tokens {} is more than max_model_len {} (raise --max-model-len or --kv-cache-memory)",

@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engine/generator.h"
 #include "serving/serving_options.h"
+#include "serving/structured_output.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -34,6 +35,8 @@ struct ServedModel {
   bool reasoning = false;                             // deepseek_r1 split on chat responses
   size_t max_input_tokens = 0, max_total_tokens = 0;  // resolved limits (never above max_model_len)
   int64_t created = 0;                                // unix time the model became ready (/v1/models)
+  std::unique_ptr<StructuredOutputs> structured;      // grammars over this model's vocabulary
+  std::optional<int64_t> max_reasoning_tokens;        // the server's default reasoning budget
 
   // Loads everything and starts the engine; logs the KV budget, max_model_len, dtype and threads.
   // Throws r1::Error naming the file or flag at fault.

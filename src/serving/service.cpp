@@ -55,6 +55,10 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                               : std::nullopt);
   }
 
+  // The grammar before admission: a schema the engine cannot enforce is the client's error, named.
+  std::shared_ptr<const structured::CompiledGrammar> grammar;
+  if (req.format) grammar = m->structured->compile(*req.format);
+
   // Admission: one slot per generation, held until the engine has finished all its choices.
   if (in_flight_->fetch_add(1) >= max_concurrent_) {
     in_flight_->fetch_sub(1);
@@ -112,6 +116,11 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
   } else {
     req.params.max_tokens = m->max_total_tokens - longest;  // as much as fits (vLLM's default)
   }
+
+  const bool thinking = req.params.reasoning;  // the chat output starts inside <think>
+  req.params.constraint = m->structured->constraint(
+      std::move(grammar), thinking,
+      req.max_reasoning_tokens ? req.max_reasoning_tokens : m->max_reasoning_tokens, req.params.max_tokens);
 
   auto g = std::make_shared<Generation>(m, stats_, id, std::move(req.params), std::move(observer), slot);
   g->start(std::move(prompts));

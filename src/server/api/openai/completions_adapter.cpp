@@ -7,13 +7,26 @@ namespace r1::server {
 
 using nlohmann::json;
 
-const std::initializer_list<const char*> kChatFields = {
-    "messages",           "max_tokens",   "max_completion_tokens",
-    "logprobs",           "top_logprobs", "add_generation_prompt",
-    "response_format",    "tools",        "tool_choice",
-    "parallel_tool_calls"};
-const std::initializer_list<const char*> kCompletionFields = {"prompt", "max_tokens", "logprobs", "echo",
-                                                              "suffix"};
+const std::initializer_list<const char*> kChatFields = {"messages",
+                                                        "max_tokens",
+                                                        "max_completion_tokens",
+                                                        "logprobs",
+                                                        "top_logprobs",
+                                                        "add_generation_prompt",
+                                                        "response_format",
+                                                        "tools",
+                                                        "tool_choice",
+                                                        "parallel_tool_calls",
+                                                        "structured_outputs",
+                                                        "guided_json",
+                                                        "guided_regex",
+                                                        "guided_choice",
+                                                        "guided_grammar",
+                                                        "max_reasoning_tokens"};
+const std::initializer_list<const char*> kCompletionFields = {
+    "prompt",       "max_tokens",      "logprobs",           "echo",
+    "suffix",       "response_format", "structured_outputs", "guided_json",
+    "guided_regex", "guided_choice",   "guided_grammar"};
 
 serving::GenerateRequest to_generate_request(const ApiRequest& r) {
   serving::GenerateRequest g;
@@ -30,6 +43,8 @@ serving::GenerateRequest to_generate_request(const ApiRequest& r) {
     g.max_tokens_field = "max_completion_tokens";
   }
   g.max_tokens = r.max_tokens;
+  g.format = r.format;
+  g.max_reasoning_tokens = r.max_reasoning_tokens;
   serving::GenerateParams& p = g.params;
   p.sampling = r.sampling;
   p.n = r.n;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "server/api/openai/structured_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -208,15 +209,8 @@ void refuse_unsupported(const json& body, const char* field_name, const std::str
 }
 
 void refuse_structured_output(const json& body) {
-  // Until structured output and tool calling land, a client that relies on them must hear so instead of
-  // getting free text back. The no-op forms (text format, no tools) are honoured.
-  if (const json* rf = field(body, "response_format")) {
-    if (!rf->is_object() || rf->value("type", "") != "text")
-      bad_request(
-          "'response_format' is not supported by this server yet (only {\"type\": \"text\"}): the model "
-          "cannot be constrained to JSON",
-          "response_format");
-  }
+  // Until tool calling lands, a client that relies on it must hear so instead of getting free text back.
+  // The no-op forms (no tools) are honoured.
   if (const json* t = field(body, "tools")) {
     if (!t->is_array() || !t->empty())
       bad_request("'tools' is not supported by this server yet: the model cannot call tools", "tools");
@@ -309,6 +303,8 @@ ApiRequest parse_chat_request(const json& body, const SamplingDefaults& defaults
     r.messages.push_back(std::move(out));
   }
   refuse_structured_output(body);
+  r.format = parse_output_format(body);
+  r.max_reasoning_tokens = parse_max_reasoning_tokens(body);
   r.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
 
   auto mt = get_int(body, "max_completion_tokens", 1, INT32_MAX);
@@ -359,6 +355,7 @@ ApiRequest parse_completion_request(const json& body, const SamplingDefaults& de
     if (!s->is_string() || !s->get<std::string>().empty())
       bad_request("'suffix' is not supported by this model", "suffix");
   }
+  r.format = parse_output_format(body);
   r.echo = get_bool(body, "echo").value_or(false);
   r.max_tokens = get_int(body, "max_tokens", 0, INT32_MAX).value_or(16);  // OpenAI's completions default
   if (auto lp = get_int(body, "logprobs", 0, kMaxTopLogprobs)) {

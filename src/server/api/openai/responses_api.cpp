@@ -4,6 +4,7 @@
 
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
+#include "server/api/openai/structured_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -44,7 +45,8 @@ const std::initializer_list<const char*> kResponsesFields = {"model",
                                                              "max_tool_calls",
                                                              "logit_bias",
                                                              "top_logprobs",
-                                                             "background"};
+                                                             "background",
+                                                             "max_reasoning_tokens"};
 // The ones parse_shared_fields reads for us.
 const std::initializer_list<const char*> kSamplingFields = {"model",
                                                             "temperature",
@@ -71,6 +73,9 @@ struct ResponsesRequest {
   std::optional<int64_t> max_output_tokens;
   bool store = true, stream = false;
   json metadata = json::object();
+  json text_format = {{"type", "text"}};        // echoed in the Response object
+  std::optional<serving::OutputFormat> format;  // text.format, compiled by serving
+  std::optional<int64_t> max_reasoning_tokens;
   ApiRequest sampling;  // sampling fields, stream, user, logit_bias
 };
 
@@ -157,16 +162,16 @@ ResponsesRequest parse_responses_request(const json& body, const serving::Sampli
     r.metadata = *v;
   }
 
-  // What has no meaning here yet is refused, never ignored: structured output and tools come with their own
-  // issue, and R1 has no reasoning-effort control.
   if (const json* t = field(body, "text")) {
-    const json* f = t->is_object() ? field(*t, "format") : nullptr;
-    if (!t->is_object() || (f && (!f->is_object() || f->value("type", "") != "text")))
-      bad_request(
-          "'text.format' is not supported by this server yet (only {\"type\": \"text\"}): the model cannot "
-          "be constrained to JSON",
-          "text.format");
+    if (!t->is_object()) bad_request("'text' must be an object", "text");
+    if (const json* f = field(*t, "format")) {
+      r.format = parse_response_format(*f, "text.format", /*flattened=*/true);
+      r.text_format = *f;
+    }
   }
+  r.max_reasoning_tokens = parse_max_reasoning_tokens(body);
+  // What has no meaning here yet is refused, never ignored: tools come with their own issue, and R1 has no
+  // reasoning-effort control.
   refuse_structured_output(body);
   if (const json* v = field(body, "reasoning")) {
     if (!v->is_object() || field(*v, "effort") || field(*v, "summary"))
@@ -419,6 +424,7 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   json body = parse_json_body(req.body);
   auto model = service_.models().get();
   ResponsesRequest r = parse_responses_request(body, model->sampling_defaults);
+  keep_schema_order(r.format, req.body);
 
   json conversation = json::array();
   if (r.previous_id) {
@@ -440,6 +446,8 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   g.max_tokens_field = "max_output_tokens";
   g.max_tokens = r.max_output_tokens;
   g.params.sampling = r.sampling.sampling;
+  g.format = r.format;
+  g.max_reasoning_tokens = r.max_reasoning_tokens;
 
   ResponseHead head = make_head(Endpoint::responses, model->name);
   json base = {{"id", head.id},
@@ -460,7 +468,7 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
                {"service_tier", "default"},
                {"store", r.store},
                {"temperature", r.sampling.sampling.temperature},
-               {"text", {{"format", {{"type", "text"}}}}},
+               {"text", {{"format", r.text_format}}},
                {"tool_choice", "auto"},
                {"tools", json::array()},
                {"top_logprobs", 0},
