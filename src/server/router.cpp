@@ -10,6 +10,7 @@
 #include "server/api/openai/protocol.h"
 #include "server/api/openai/responses_api.h"
 #include "server/api/openai/structured_fields.h"
+#include "server/api/openai/tool_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -237,6 +238,7 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
   keep_schema_order(r.format, req.body);
+  if (chat) r.tool_request = parse_tool_fields(req.body, /*responses=*/false);
   HttpRequest logged = req;
   logged.body.clear();
   run_openai_completion(

@@ -36,6 +36,28 @@ std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, co
   }
 }
 
+namespace {
+// Tools: their list goes into the system prompt, the answer is parsed for calls, and required / a named
+// function constrain it to the call format (tool_calls.h).
+void use_tools(GenerateRequest& req) {
+  const ToolsRequest& t = *req.tools;
+  if (t.choice == ToolChoice::none || t.tools.empty()) return;
+  auto* chat = std::get_if<ChatInput>(&req.input);
+  if (!chat) invalid_request("tools are only for chat requests", t.tools_field);
+  chat->messages = add_tools_prompt(std::move(chat->messages), t.tools);
+  chat->tools = nullptr;  // described above, in R1's format; a template's own tool format would disagree
+  req.params.tool_calls = true;
+  if (t.choice == ToolChoice::automatic) return;
+  if (req.format)
+    invalid_request(
+        fmt::format("'{}' {} and '{}' both constrain the answer; set one", t.choice_field,
+                    t.choice == ToolChoice::required ? "required" : "naming a function", req.format->field),
+        req.format->field);
+  req.format =
+      OutputFormat{structured::GrammarKind::gbnf, tool_call_grammar(t, kJsonWhitespace), t.tools_field};
+}
+}  // namespace
+
 std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                                               std::shared_ptr<GenerationObserver> observer,
                                               const std::string& id) {
@@ -54,6 +76,8 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                               ? std::optional<std::string>("logit_bias")
                               : std::nullopt);
   }
+
+  if (req.tools) use_tools(req);
 
   // The grammar before admission: a schema the engine cannot enforce is the client's error, named.
   std::shared_ptr<const structured::CompiledGrammar> grammar;

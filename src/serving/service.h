@@ -36,6 +36,7 @@ struct GenerateRequest {
   std::optional<OutputFormat> format;  // structured output: the answer must match it
   // The reasoning budget (R1 templates); unset: the server's --max-reasoning-tokens.
   std::optional<int64_t> max_reasoning_tokens;
+  std::optional<ToolsRequest> tools;  // chat: functions the model may call (serving/tool_calls.h)
   // The adapter's names for the fields that errors point at.
   std::string input_field = "messages", max_tokens_field = "max_tokens";
 };

@@ -19,10 +19,8 @@ structured::GrammarCache& StructuredOutputs::cache() {
   std::lock_guard lock(mu_);
   if (!cache_) {
     auto vocab = structured::Vocabulary::from_tokenizer(tok_, eos_, vocab_size_);
-    // At most 2 whitespace characters between JSON tokens: room for ", " and ": " (or a newline and a space),
-    // while a small model cannot spend its max_tokens on blank space, as an unbounded run lets it.
     structured::JsonGrammarOptions json_opts;
-    json_opts.max_whitespace = 2;
+    json_opts.max_whitespace = kJsonWhitespace;
     cache_ = std::make_unique<structured::GrammarCache>(std::move(vocab), 256, json_opts);
   }
   return *cache_;

@@ -21,6 +21,10 @@ class Tokenizer;
 
 namespace r1::serving {
 
+// Whitespace allowed between JSON tokens in serving's grammars: room for ", " and ": " (or a newline and a
+// space), while a small model cannot spend its max_tokens on blank space, as an unbounded run lets it.
+constexpr uint32_t kJsonWhitespace = 2;
+
 // What the answer must match. `field` is the request field errors point at, in the adapter's vocabulary
 // (e.g. "response_format.json_schema.schema").
 struct OutputFormat {

@@ -1,6 +1,6 @@
-// Structured output end to end (issue 13): the real r1serve on loopback with stories260K, the R1 template and
-// a reasoning budget, driven by the real clients (structured_e2e.mjs beside this file) and by raw HTTP for
-// the errors and the server's default budget.
+// Structured output and tool calls end to end (issue 13): the real r1serve on loopback with stories260K, the
+// R1 template and a reasoning budget, driven by the real clients (structured_e2e.mjs beside this file) and by
+// raw HTTP for the errors and the server's default budget.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -23,9 +23,9 @@ std::vector<std::string> r1_args(std::vector<std::string> extra = {}) {
   return a;
 }
 
-void run_js(const ServerProcess& s, const std::string& scenario) {
-  CommandResult r = run_command(
-      {node_binary(), std::string(R1_E2E_DIR) + "/structured_e2e.mjs", scenario, s.base_url(), js_dir()});
+void run_js(const ServerProcess& s, const std::string& scenario, const char* script = "structured_e2e.mjs") {
+  CommandResult r =
+      run_command({node_binary(), std::string(R1_E2E_DIR) + "/" + script, scenario, s.base_url(), js_dir()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
 
@@ -90,6 +90,24 @@ TEST(StructuredE2E, UnsupportedSchemasAreA400NamingTheFieldAndKeyword) {
                    R"({"prompt": "x", "response_format": {"type": "json_object"}, "guided_regex": "a+"})");
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(json::parse(r.body)["error"]["param"], "guided_regex") << r.body;
+  EXPECT_EQ(s.terminate(), 0);
+}
+
+// Tool calls need room for the tool list in the prompt: a random-weight model with 4096 positions and
+// stories260K's tokenizer, served as "tiny".
+TEST(ToolsE2E, OpenAiResponsesAiSdkAndLangChainGetWellFormedCalls) {
+  R1_REQUIRE_SHARED();
+  R1_REQUIRE_JS();
+  ServerProcess s({"--model", shared_path("models/tiny-llama-tied"), "--tokenizer",
+                   shared_path("models/stories260K-hf"), "--served-model-name", "tiny", "--chat-template",
+                   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
+                   "--kv-cache-memory", "64MiB", "--max-model-len", "2048", "--threads", "1",
+                   "--max-reasoning-tokens", "4"});
+  ASSERT_TRUE(s.healthy());
+  run_js(s, "openai", "tools_e2e.mjs");
+  run_js(s, "responses", "tools_e2e.mjs");
+  run_js(s, "aisdk", "tools_e2e.mjs");
+  run_js(s, "langchain", "tools_e2e.mjs");
   EXPECT_EQ(s.terminate(), 0);
 }
 

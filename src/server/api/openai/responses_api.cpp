@@ -5,6 +5,7 @@
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
 #include "server/api/openai/structured_fields.h"
+#include "server/api/openai/tool_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -119,10 +120,38 @@ ResponsesRequest parse_responses_request(const json& body, const serving::Sampli
       // Reasoning items a client sends back (an earlier turn's output): R1's templates drop the thinking of
       // earlier turns, so they add nothing to the prompt.
       if (type == "reasoning") continue;
+      // An earlier turn's calls and their results: the chat form R1's template renders (consecutive calls
+      // are one assistant turn).
+      if (type == "function_call") {
+        for (const char* k : {"call_id", "name", "arguments"})
+          if (!item.contains(k) || !item[k].is_string())
+            bad_request(fmt::format("'{}.{}' is required (a string)", name, k), name + "." + k);
+        json call = {{"id", item["call_id"]},
+                     {"type", "function"},
+                     {"function", {{"name", item["name"]}, {"arguments", item["arguments"]}}}};
+        if (!r.new_messages.empty() && r.new_messages.back().contains("tool_calls"))
+          r.new_messages.back()["tool_calls"].push_back(std::move(call));
+        else
+          r.new_messages.push_back(
+              {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({std::move(call)})}});
+        continue;
+      }
+      if (type == "function_call_output") {
+        if (!item.contains("call_id") || !item["call_id"].is_string())
+          bad_request(fmt::format("'{}.call_id' is required (a string)", name), name + ".call_id");
+        auto out = item.find("output");
+        if (out == item.end()) bad_request(fmt::format("'{}.output' is required", name), name + ".output");
+        r.new_messages.push_back({{"role", "tool"},
+                                  {"tool_call_id", item["call_id"]},
+                                  {"content", out->is_string() ? out->get<std::string>() : out->dump()}});
+        continue;
+      }
       if (type != "message")
-        bad_request(fmt::format("'{}': item type '{}' is not supported (message and reasoning items only)",
-                                name, type),
-                    name);
+        bad_request(
+            fmt::format("'{}': item type '{}' is not supported (message, reasoning, function_call and "
+                        "function_call_output items only)",
+                        name, type),
+            name);
       std::string role = item.value("role", "");
       if (role != "user" && role != "assistant" && role != "system" && role != "developer")
         bad_request(fmt::format("'{}.role' must be user, assistant, system or developer", name),
@@ -232,6 +261,8 @@ class ResponseWriter final : public serving::GenerationObserver {
   void on_delta(const serving::ChoiceDelta& d) override {
     reasoning_ += d.reasoning;
     content_ += d.content;
+    const size_t first_call = calls_.size();
+    for (const auto& c : d.tool_calls) calls_.push_back({c, -1});
     if (!stream_) return;
     if (!d.reasoning.empty()) {
       open_reasoning();
@@ -246,6 +277,10 @@ class ResponseWriter final : public serving::GenerationObserver {
                                           {"content_index", 0},
                                           {"delta", d.content},
                                           {"logprobs", json::array()}});
+    }
+    for (size_t i = first_call; i < calls_.size(); ++i) {
+      close_reasoning();
+      stream_call(i);
     }
   }
 
@@ -265,17 +300,30 @@ class ResponseWriter final : public serving::GenerationObserver {
     json output = json::array();
     if (!reasoning_.empty()) output.push_back(reasoning_item(incomplete && content_.empty()));
     // The answer: always when the model got past its thinking, never for output cut inside it.
-    if (!content_.empty() || !reasoning_enabled_ || (!incomplete && !r.error))
-      output.push_back(message_item(incomplete));
+    // An answer that is only tool calls has no message item, as OpenAI's.
+    const bool message =
+        !content_.empty() || (calls_.empty() && (!reasoning_enabled_ || (!incomplete && !r.error)));
+    if (message) output.push_back(message_item(incomplete));
+    for (size_t i = 0; i < calls_.size(); ++i) output.push_back(call_item(i, true));
     resp["output"] = output;
     // Stored before the client can see the answer: its next request may name this one at once.
     if (keep_ && !r.error) {
-      conversation_.push_back({{"role", "assistant"}, {"content", content_}});
+      json turn = {{"role", "assistant"}, {"content", content_}};
+      if (!calls_.empty()) {
+        if (content_.empty()) turn["content"] = nullptr;
+        turn["tool_calls"] = json::array();
+        for (const auto& c : calls_)
+          turn["tool_calls"].push_back(
+              {{"id", c.call.id},
+               {"type", "function"},
+               {"function", {{"name", c.call.name}, {"arguments", c.call.arguments}}}});
+      }
+      conversation_.push_back(std::move(turn));
       store_->put(resp["id"], {resp, conversation_});
     }
     if (stream_) {
       close_reasoning();
-      if (output.size() > (reasoning_.empty() ? 0u : 1u)) open_message();
+      if (message) open_message();
       close_message(incomplete);
       const char* kind = r.error      ? "response.failed"
                          : incomplete ? "response.incomplete"
@@ -319,6 +367,29 @@ class ResponseWriter final : public serving::GenerationObserver {
             {"role", "assistant"},
             {"status", incomplete ? "incomplete" : "completed"},
             {"content", json::array({text_part(content_)})}};
+  }
+  // A function_call output item; its id is fc_ + the call id's hex.
+  json call_item(size_t i, bool done) const {
+    const serving::ToolCall& c = calls_[i].call;
+    return {{"id", "fc_" + c.id.substr(5)},
+            {"type", "function_call"},
+            {"call_id", c.id},
+            {"name", c.name},
+            {"arguments", done ? c.arguments : ""},
+            {"status", done ? "completed" : "in_progress"}};
+  }
+  // A whole call, streamed as it arrives: added, its arguments in one delta, done.
+  void stream_call(size_t i) {
+    const int index = calls_[i].output_index = next_index_++;
+    const std::string id = "fc_" + calls_[i].call.id.substr(5);
+    emit("response.output_item.added", {{"output_index", index}, {"item", call_item(i, false)}});
+    emit("response.function_call_arguments.delta",
+         {{"item_id", id}, {"output_index", index}, {"delta", calls_[i].call.arguments}});
+    emit("response.function_call_arguments.done", {{"item_id", id},
+                                                   {"output_index", index},
+                                                   {"name", calls_[i].call.name},
+                                                   {"arguments", calls_[i].call.arguments}});
+    emit("response.output_item.done", {{"output_index", index}, {"item", call_item(i, true)}});
   }
   void open_reasoning() {
     if (rs_index_ >= 0) return;
@@ -378,6 +449,11 @@ class ResponseWriter final : public serving::GenerationObserver {
   json conversation_;
   OnGenerationFinished on_finished_;
   std::string rs_id_, msg_id_, reasoning_, content_;
+  struct Call {
+    serving::ToolCall call;
+    int output_index;
+  };
+  std::vector<Call> calls_;
   int rs_index_ = -1, msg_index_ = -1, next_index_ = 0;
   bool rs_closed_ = false;
   uint64_t seq_ = 0;
@@ -425,6 +501,7 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   auto model = service_.models().get();
   ResponsesRequest r = parse_responses_request(body, model->sampling_defaults);
   keep_schema_order(r.format, req.body);
+  std::optional<serving::ToolsRequest> tools = parse_tool_fields(req.body, /*responses=*/true);
 
   json conversation = json::array();
   if (r.previous_id) {
@@ -448,35 +525,38 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   g.params.sampling = r.sampling.sampling;
   g.format = r.format;
   g.max_reasoning_tokens = r.max_reasoning_tokens;
+  g.tools = tools;
 
   ResponseHead head = make_head(Endpoint::responses, model->name);
-  json base = {{"id", head.id},
-               {"object", "response"},
-               {"created_at", head.created},
-               {"status", "in_progress"},
-               {"background", false},
-               {"error", nullptr},
-               {"incomplete_details", nullptr},
-               {"instructions", r.instructions ? json(*r.instructions) : json(nullptr)},
-               {"max_output_tokens", r.max_output_tokens ? json(*r.max_output_tokens) : json(nullptr)},
-               {"max_tool_calls", nullptr},
-               {"model", model->name},
-               {"output", json::array()},
-               {"parallel_tool_calls", true},
-               {"previous_response_id", r.previous_id ? json(*r.previous_id) : json(nullptr)},
-               {"reasoning", {{"effort", nullptr}, {"summary", nullptr}}},
-               {"service_tier", "default"},
-               {"store", r.store},
-               {"temperature", r.sampling.sampling.temperature},
-               {"text", {{"format", r.text_format}}},
-               {"tool_choice", "auto"},
-               {"tools", json::array()},
-               {"top_logprobs", 0},
-               {"top_p", r.sampling.sampling.top_p},
-               {"truncation", "disabled"},
-               {"usage", nullptr},
-               {"user", r.sampling.user.empty() ? json(nullptr) : json(r.sampling.user)},
-               {"metadata", r.metadata}};
+  json base = {
+      {"id", head.id},
+      {"object", "response"},
+      {"created_at", head.created},
+      {"status", "in_progress"},
+      {"background", false},
+      {"error", nullptr},
+      {"incomplete_details", nullptr},
+      {"instructions", r.instructions ? json(*r.instructions) : json(nullptr)},
+      {"max_output_tokens", r.max_output_tokens ? json(*r.max_output_tokens) : json(nullptr)},
+      {"max_tool_calls", nullptr},
+      {"model", model->name},
+      {"output", json::array()},
+      {"parallel_tool_calls", tools ? tools->parallel : true},
+      {"previous_response_id", r.previous_id ? json(*r.previous_id) : json(nullptr)},
+      {"reasoning", {{"effort", nullptr}, {"summary", nullptr}}},
+      {"service_tier", "default"},
+      {"store", r.store},
+      {"temperature", r.sampling.sampling.temperature},
+      {"text", {{"format", r.text_format}}},
+      {"tool_choice",
+       body.contains("tool_choice") && !body["tool_choice"].is_null() ? body["tool_choice"] : json("auto")},
+      {"tools", body.contains("tools") && body["tools"].is_array() ? body["tools"] : json::array()},
+      {"top_logprobs", 0},
+      {"top_p", r.sampling.sampling.top_p},
+      {"truncation", "disabled"},
+      {"usage", nullptr},
+      {"user", r.sampling.user.empty() ? json(nullptr) : json(r.sampling.user)},
+      {"metadata", r.metadata}};
   auto writer = std::make_shared<ResponseWriter>(std::move(base), r.stream, model->reasoning, res, store_,
                                                  r.store, std::move(conversation), std::move(on_finished));
   auto gen = service_.generate(std::move(g), writer, head.id);
