@@ -238,7 +238,8 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
   keep_schema_order(r.format, req.body);
-  if (chat) r.tool_request = parse_tool_fields(req.body, /*responses=*/false);
+  if (chat && (body.contains("tools") || body.contains("tool_choice")))
+    r.tool_request = parse_tool_fields(req.body, /*responses=*/false);
   HttpRequest logged = req;
   logged.body.clear();
   run_openai_completion(

@@ -501,7 +501,8 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   auto model = service_.models().get();
   ResponsesRequest r = parse_responses_request(body, model->sampling_defaults);
   keep_schema_order(r.format, req.body);
-  std::optional<serving::ToolsRequest> tools = parse_tool_fields(req.body, /*responses=*/true);
+  std::optional<serving::ToolsRequest> tools;
+  if (body.contains("tools") || body.contains("tool_choice")) tools = parse_tool_fields(req.body, true);
 
   json conversation = json::array();
   if (r.previous_id) {
