@@ -78,6 +78,20 @@ TEST(StructuredFields, VllmStructuredOutputsAndGuidedFields) {
             "guided_regex");
 }
 
+TEST(StructuredFields, SchemaKeysKeepTheBodysOrder) {
+  const std::string raw =
+      R"({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema":
+      {"type": "object", "properties": {"zeta": {"type": "integer"}, "alpha": {"type": "string"}}}}}})";
+  auto f = parse_output_format(json::parse(raw));  // nlohmann::json sorts keys: alpha before zeta
+  keep_schema_order(f, raw);
+  ASSERT_TRUE(f);
+  EXPECT_LT(f->text.find("zeta"), f->text.find("alpha")) << f->text;
+  const std::string guided = R"({"guided_json": "{\"properties\": {\"b\": {}, \"a\": {}}}"})";
+  auto g = parse_output_format(json::parse(guided));
+  keep_schema_order(g, guided);
+  EXPECT_LT(g->text.find("\"b\""), g->text.find("\"a\"")) << g->text;
+}
+
 TEST(StructuredFields, MaxReasoningTokens) {
   EXPECT_FALSE(parse_max_reasoning_tokens(json::object()));
   EXPECT_EQ(parse_max_reasoning_tokens({{"max_reasoning_tokens", 0}}), 0);
