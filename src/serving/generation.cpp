@@ -82,7 +82,7 @@ void Generation::start(std::vector<Prompt> prompts) {
       }
       c->stop = std::make_unique<StopMatcher>(p_.stop);
       if (p_.reasoning) c->reasoning.emplace(true);
-      if (p_.tool_calls) c->tools.emplace();
+      if (p_.tool_calls) c->tools.emplace(p_.tool_format);
       if (p_.echo) {
         c->first.content = prompts[p].text;
         // Prompt tokens are listed without log-probabilities (the engine computes none for the prompt).

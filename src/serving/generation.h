@@ -47,7 +47,8 @@ struct GenerateParams {
   bool echo = false;                         // the prompt text (and its tokens, without logprobs) come first
   bool reasoning = false;                    // split R1's <think> … </think> (output starts inside it)
   std::optional<ConstraintSpec> constraint;  // structured output / reasoning budget, one state per choice
-  bool tool_calls = false;                   // parse R1's tool-call blocks out of the content
+  bool tool_calls = false;                   // parse tool calls out of the content
+  ToolFormat tool_format = ToolFormat::deepseek_r1;
 };
 
 // Text released for one choice. The deltas of a choice concatenate to its result.

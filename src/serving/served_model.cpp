@@ -27,6 +27,20 @@ bool template_opens_think(const ChatTemplate& t, const json& special_tokens) {
   }
 }
 
+bool template_renders_tools(const ChatTemplate& t, const json& special_tokens) {
+  json ctx = special_tokens;
+  ctx["messages"] = json::array({{{"role", "user"}, {"content", "Hi"}}});
+  ctx["add_generation_prompt"] = true;
+  try {
+    const std::string without = t.render(ctx);
+    ctx["tools"] = json::array(
+        {{{"type", "function"}, {"function", {{"name", "probe_tool"}, {"parameters", json::object()}}}}});
+    return t.render(ctx) != without;
+  } catch (const r1::Error&) {
+    return false;
+  }
+}
+
 namespace {
 std::string read_text(const std::string& path, const char* flag) {
   std::ifstream f(path, std::ios::binary);
@@ -89,6 +103,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
     m->reasoning = true;
   else if (o.reasoning_parser == "auto")
     m->reasoning = m->chat_template && template_opens_think(*m->chat_template, m->special_tokens);
+  m->renders_tools = m->chat_template && template_renders_tools(*m->chat_template, m->special_tokens);
 
   m->model = load_model(o.model_dir, precision, format);
   const GenerationConfig& g = m->model->package.generation_config();

@@ -37,16 +37,24 @@ std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, co
 }
 
 namespace {
-// Tools: their list goes into the system prompt, the answer is parsed for calls, and required / a named
-// function constrain it to the call format (tool_calls.h).
-void use_tools(GenerateRequest& req) {
-  const ToolsRequest& t = *req.tools;
+// Tools: their list goes into the prompt (the template's own rendering where it has one, else R1's format in
+// the system prompt), the answer is parsed for calls, and required / a named function constrain it to the
+// call format (tool_calls.h).
+void use_tools(GenerateRequest& req, const ServedModel& m) {
+  ToolsRequest& t = *req.tools;
   if (t.choice == ToolChoice::none || t.tools.empty()) return;
   auto* chat = std::get_if<ChatInput>(&req.input);
   if (!chat) invalid_request("tools are only for chat requests", t.tools_field);
-  chat->messages = add_tools_prompt(std::move(chat->messages), t.tools);
-  chat->tools = nullptr;  // described above, in R1's format; a template's own tool format would disagree
+  if (m.renders_tools) {
+    t.format = ToolFormat::hermes;
+    chat->tools = tools_json(t.tools);
+  } else {
+    t.format = ToolFormat::deepseek_r1;
+    chat->messages = add_tools_prompt(std::move(chat->messages), t.tools);
+    chat->tools = nullptr;
+  }
   req.params.tool_calls = true;
+  req.params.tool_format = t.format;
   if (t.choice == ToolChoice::automatic) return;
   if (req.format)
     invalid_request(
@@ -77,7 +85,7 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                               : std::nullopt);
   }
 
-  if (req.tools) use_tools(req);
+  if (req.tools) use_tools(req, *m);
 
   // The grammar before admission: a schema the engine cannot enforce is the client's error, named.
   std::shared_ptr<const structured::CompiledGrammar> grammar;

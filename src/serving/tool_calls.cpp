@@ -22,6 +22,8 @@ constexpr std::string_view kCallEnd = "<｜tool▁call▁end｜>";
 constexpr std::string_view kSep = "<｜tool▁sep｜>";
 constexpr std::string_view kJsonOpen = "```json\n";
 constexpr std::string_view kJsonClose = "\n```";
+constexpr std::string_view kHermesBegin = "<tool_call>";
+constexpr std::string_view kHermesEnd = "</tool_call>";
 
 std::string new_call_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -58,7 +60,36 @@ ToolCall parse_call(std::string_view s) {
   return c;
 }
 
+// One Hermes call: {"name": NAME, "arguments": {...}} (possibly after a <tool_call> marker).
+ToolCall parse_hermes_call(std::string_view s) {
+  ToolCall c;
+  c.id = new_call_id();
+  const size_t b = s.find('{'), e = s.rfind('}');
+  const auto j = b == std::string_view::npos || e == std::string_view::npos || e < b
+                     ? ordered_json()
+                     : ordered_json::parse(s.substr(b, e - b + 1), nullptr, false);
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) {
+    c.arguments = trim(s);  // not a call the model finished writing well: kept, unparsed
+    return c;
+  }
+  c.name = j["name"].get<std::string>();
+  const auto& args = j.contains("arguments") ? j["arguments"] : ordered_json::object();
+  c.arguments = args.is_string() ? args.get<std::string>() : args.dump();
+  return c;
+}
+
 }  // namespace
+
+json tools_json(const std::vector<ToolDef>& tools) {
+  json out = json::array();
+  for (const ToolDef& t : tools) {
+    json f = {{"name", t.name}};
+    if (!t.description.empty()) f["description"] = t.description;
+    f["parameters"] = json::parse(t.parameters.dump());
+    out.push_back({{"type", "function"}, {"function", std::move(f)}});
+  }
+  return out;
+}
 
 std::string tools_prompt(const std::vector<ToolDef>& tools) {
   ordered_json list = ordered_json::array();
@@ -104,20 +135,31 @@ std::string tool_call_grammar(const ToolsRequest& req, uint32_t max_whitespace) 
       invalid_request(fmt::format("'{}' (function {}): {}", field, t.name, e.what()), field);
     }
     const uint32_t args_rule = g.import(args);
-    calls.push_back(
-        st::seq({st::literal(fmt::format("{}{}\n{}", kSep, t.name, kJsonOpen)), st::ref(args_rule)}));
+    if (req.format == ToolFormat::hermes)
+      calls.push_back(
+          st::seq({st::literal(fmt::format("\"{}\", \"arguments\": ", t.name)), st::ref(args_rule)}));
+    else
+      calls.push_back(
+          st::seq({st::literal(fmt::format("{}{}\n{}", kSep, t.name, kJsonOpen)), st::ref(args_rule)}));
   }
   if (calls.empty())
     invalid_request(fmt::format("'{}' names function '{}', which is not in '{}'", req.choice_field, req.named,
                                 req.tools_field),
                     req.choice_field);
   const uint32_t call = g.fresh_rule("call");
-  g.define(call, st::seq({st::literal(std::string(kCallBegin) + "function"), st::alt(std::move(calls)),
-                          st::literal(std::string(kJsonClose) + std::string(kCallEnd))}));
-  st::ExprPtr more = st::repeat(st::seq({st::literal("\n"), st::ref(call)}), 0,
-                                req.parallel ? kMaxParallelToolCalls - 1 : 0, false);
-  g.define(root, st::seq({st::literal(std::string(kBlockBegin)), st::ref(call), more,
-                          st::literal(std::string(kBlockEnd))}));
+  const uint32_t extra = req.parallel ? kMaxParallelToolCalls - 1 : 0;
+  if (req.format == ToolFormat::hermes) {
+    g.define(call, st::seq({st::literal(std::string(kHermesBegin) + "\n{\"name\": "),
+                            st::alt(std::move(calls)), st::literal("}\n" + std::string(kHermesEnd))}));
+    g.define(root, st::seq({st::ref(call),
+                            st::repeat(st::seq({st::literal("\n"), st::ref(call)}), 0, extra, false)}));
+  } else {
+    g.define(call, st::seq({st::literal(std::string(kCallBegin) + "function"), st::alt(std::move(calls)),
+                            st::literal(std::string(kJsonClose) + std::string(kCallEnd))}));
+    st::ExprPtr more = st::repeat(st::seq({st::literal("\n"), st::ref(call)}), 0, extra, false);
+    g.define(root, st::seq({st::literal(std::string(kBlockBegin)), st::ref(call), more,
+                            st::literal(std::string(kBlockEnd))}));
+  }
   g.set_root(root);
   return g.to_gbnf();
 }
@@ -125,16 +167,17 @@ std::string tool_call_grammar(const ToolsRequest& req, uint32_t max_whitespace) 
 ToolCallParser::Delta ToolCallParser::push(std::string_view text) {
   Delta d;
   buf_ += text;
+  const std::string_view begin = format_ == ToolFormat::hermes ? kHermesBegin : kBlockBegin;
   if (!in_block_) {
-    size_t at = buf_.find(kBlockBegin);
+    size_t at = buf_.find(begin);
     if (at == std::string::npos) {
-      size_t keep = partial_suffix(buf_, kBlockBegin);
+      size_t keep = partial_suffix(buf_, begin);
       d.content = buf_.substr(0, buf_.size() - keep);
       buf_.erase(0, buf_.size() - keep);
       return d;
     }
     d.content = buf_.substr(0, at);
-    buf_.erase(0, at + kBlockBegin.size());
+    buf_.erase(0, at + begin.size());
     in_block_ = true;
   }
   parse_calls(d);
@@ -142,9 +185,11 @@ ToolCallParser::Delta ToolCallParser::push(std::string_view text) {
 }
 
 void ToolCallParser::parse_calls(Delta& d) {
+  // Hermes calls have no enclosing block: once the first <tool_call> opened, calls follow until the end.
+  const bool hermes = format_ == ToolFormat::hermes;
   while (in_block_) {
-    size_t end = buf_.find(kCallEnd);
-    size_t block_end = buf_.find(kBlockEnd);
+    size_t end = buf_.find(hermes ? kHermesEnd : kCallEnd);
+    size_t block_end = hermes ? std::string::npos : buf_.find(kBlockEnd);
     if (block_end != std::string::npos && (end == std::string::npos || block_end < end)) {
       // The block is closed: anything after it is content again.
       in_block_ = false;
@@ -157,19 +202,27 @@ void ToolCallParser::parse_calls(Delta& d) {
     }
     if (end == std::string::npos) return;
     std::string_view call(buf_.data(), end);
-    if (size_t b = call.find(kCallBegin); b != std::string_view::npos)
-      call.remove_prefix(b + kCallBegin.size());
-    d.calls.push_back(parse_call(call));
+    if (hermes) {
+      d.calls.push_back(parse_hermes_call(call));
+      buf_.erase(0, end + kHermesEnd.size());
+    } else {
+      if (size_t b = call.find(kCallBegin); b != std::string_view::npos)
+        call.remove_prefix(b + kCallBegin.size());
+      d.calls.push_back(parse_call(call));
+      buf_.erase(0, end + kCallEnd.size());
+    }
     ++calls_;
-    buf_.erase(0, end + kCallEnd.size());
   }
 }
 
 ToolCallParser::Delta ToolCallParser::flush() {
   Delta d;
-  if (in_block_ && !buf_.empty()) {
+  const std::string_view begin = format_ == ToolFormat::hermes ? kHermesBegin : kBlockBegin;
+  if (in_block_ && calls_ && trim(buf_).empty()) {
+    // The newline between / after Hermes calls.
+  } else if (in_block_ && !buf_.empty()) {
     // Cut inside the block: what could not be parsed is returned as text rather than lost.
-    d.content = calls_ ? buf_ : std::string(kBlockBegin) + buf_;
+    d.content = calls_ ? buf_ : std::string(begin) + buf_;
   } else {
     d.content = buf_;
   }

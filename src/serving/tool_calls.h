@@ -6,7 +6,8 @@
 //   (\n<｜tool▁call▁begin｜>…<｜tool▁call▁end｜>)*<｜tool▁calls▁end｜>
 // which ToolCallParser turns into calls. In the distills these markers are ordinary text (no added tokens),
 // so a grammar can write them: tool_choice required / a named function constrain the answer to that format
-// with each call's arguments matching its function's parameters schema.
+// with each call's arguments matching its function's parameters schema. Templates that render `tools`
+// themselves (Qwen2.5's) get Hermes' <tool_call> format instead (ToolFormat).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,11 +26,17 @@ struct ToolDef {
 
 enum class ToolChoice { none, automatic, required, named };
 
+// How calls are written: DeepSeek-R1's block (above; the tools go into the system prompt), or Hermes'
+// <tool_call>\n{"name": NAME, "arguments": ARGS}\n</tool_call> for chat templates that render `tools`
+// themselves (Qwen2.5's), which then describe the tools and the format.
+enum class ToolFormat { deepseek_r1, hermes };
+
 struct ToolsRequest {
   std::vector<ToolDef> tools;
   ToolChoice choice = ToolChoice::automatic;
   std::string named;     // ToolChoice::named: the function
   bool parallel = true;  // parallel_tool_calls: more than one call per answer
+  ToolFormat format = ToolFormat::deepseek_r1;
   // The adapter's names of the fields errors point at.
   std::string tools_field = "tools", choice_field = "tool_choice";
 };
@@ -52,10 +59,14 @@ nlohmann::json add_tools_prompt(nlohmann::json messages, const std::vector<ToolD
 // parameters_field for a schema the grammar engine cannot enforce.
 std::string tool_call_grammar(const ToolsRequest& req, uint32_t max_whitespace);
 
+// The tools as OpenAI's chat `tools` array, for templates that render them.
+nlohmann::json tools_json(const std::vector<ToolDef>& tools);
+
 // Splits a model's answer into content and tool calls, streaming: push() releases content as soon as it
 // cannot be the start of a call block, and each call once its end marker arrives.
 class ToolCallParser {
  public:
+  explicit ToolCallParser(ToolFormat format = ToolFormat::deepseek_r1) : format_(format) {}
   struct Delta {
     std::string content;
     std::vector<ToolCall> calls;
@@ -69,6 +80,7 @@ class ToolCallParser {
  private:
   void parse_calls(Delta& d);
 
+  ToolFormat format_;
   std::string buf_;
   bool in_block_ = false;
   size_t calls_ = 0;

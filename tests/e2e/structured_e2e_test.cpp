@@ -94,21 +94,40 @@ TEST(StructuredE2E, UnsupportedSchemasAreA400NamingTheFieldAndKeyword) {
 }
 
 // Tool calls need room for the tool list in the prompt: a random-weight model with 4096 positions and
-// stories260K's tokenizer, served as "tiny".
+// stories260K's tokenizer, served as "tiny". With R1's template the tools go into the system prompt in R1's
+// format; with Qwen2.5's, which renders `tools` itself, its Hermes <tool_call> format is used.
+std::vector<std::string> tiny_args(const char* chat_template) {
+  return {"--model",
+          shared_path("models/tiny-llama-tied"),
+          "--tokenizer",
+          shared_path("models/stories260K-hf"),
+          "--served-model-name",
+          "tiny",
+          "--chat-template",
+          shared_path(std::string("chat-templates/") + chat_template),
+          "--kv-cache-memory",
+          "64MiB",
+          "--max-model-len",
+          "2048",
+          "--threads",
+          "1",
+          "--max-reasoning-tokens",
+          "4"};
+}
+
 TEST(ToolsE2E, OpenAiResponsesAiSdkAndLangChainGetWellFormedCalls) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s({"--model", shared_path("models/tiny-llama-tied"), "--tokenizer",
-                   shared_path("models/stories260K-hf"), "--served-model-name", "tiny", "--chat-template",
-                   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-                   "--kv-cache-memory", "64MiB", "--max-model-len", "2048", "--threads", "1",
-                   "--max-reasoning-tokens", "4"});
-  ASSERT_TRUE(s.healthy());
-  run_js(s, "openai", "tools_e2e.mjs");
-  run_js(s, "responses", "tools_e2e.mjs");
-  run_js(s, "aisdk", "tools_e2e.mjs");
-  run_js(s, "langchain", "tools_e2e.mjs");
-  EXPECT_EQ(s.terminate(), 0);
+  for (const char* t : {"deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", "Qwen-Qwen2.5-7B-Instruct.jinja"}) {
+    SCOPED_TRACE(t);
+    ServerProcess s(tiny_args(t));
+    ASSERT_TRUE(s.healthy());
+    run_js(s, "openai", "tools_e2e.mjs");
+    run_js(s, "responses", "tools_e2e.mjs");
+    run_js(s, "aisdk", "tools_e2e.mjs");
+    run_js(s, "langchain", "tools_e2e.mjs");
+    EXPECT_EQ(s.terminate(), 0);
+  }
 }
 
 }  // namespace

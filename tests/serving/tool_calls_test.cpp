@@ -111,6 +111,36 @@ TEST(ToolCallGrammar, RequiredAcceptsWellFormedCallsOnly) {
   EXPECT_TRUE(m.can_end());
 }
 
+TEST(ToolCallParser, HermesCallsAsQwenTemplatesWriteThem) {
+  const std::string text =
+      "Sure.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 3}}\n"
+      "</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>";
+  for (size_t split : {1, 3, 1000}) {
+    ToolCallParser p(ToolFormat::hermes);
+    ToolCallParser::Delta all;
+    for (size_t i = 0; i < text.size(); i += split) {
+      auto d = p.push(text.substr(i, split));
+      all.content += d.content;
+      for (auto& c : d.calls) all.calls.push_back(c);
+    }
+    all.content += p.flush().content;
+    EXPECT_EQ(all.content, "Sure.\n") << split;
+    ASSERT_EQ(all.calls.size(), 2u) << split;
+    EXPECT_EQ(all.calls[0].name, "get_weather");
+    EXPECT_EQ(all.calls[0].arguments, R"({"city":"Paris","days":3})");
+    EXPECT_EQ(all.calls[1].name, "get_time");
+  }
+}
+
+TEST(ToolCallGrammar, HermesFormat) {
+  ToolsRequest r = weather_and_time();
+  r.format = ToolFormat::hermes;
+  auto m = matcher_for(tool_call_grammar(r, 2));
+  EXPECT_FALSE(m.can_accept_text("<tool_call>\n{\"name\": \"get_wind\""));
+  ASSERT_TRUE(m.accept_text("<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>"));
+  EXPECT_TRUE(m.can_end());
+}
+
 TEST(ToolCallGrammar, AnUnenforceableSchemaNamesTheTool) {
   ToolsRequest r = weather_and_time();
   r.tools[1].parameters = ordered_json::parse(R"({"type": "object", "patternProperties": {"a": {}}})");
