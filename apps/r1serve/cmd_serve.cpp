@@ -68,6 +68,13 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--reasoning-parser", o->reasoning_parser,
                   "deepseek_r1 (split <think> into reasoning_content), none, or auto (on for R1 templates)")
       ->capture_default_str();
+  cmd->add_option(
+         "--max-reasoning-tokens", o->max_reasoning_tokens,
+         "Default reasoning budget (R1 templates): after N thinking tokens </think> is forced and the "
+         "answer starts; 0 = answer without thinking, -1 = no budget (structured output then gets "
+         "half of max_tokens). A request's max_reasoning_tokens overrides it")
+      ->check(CLI::Range(int64_t(-1), int64_t(INT32_MAX)))
+      ->capture_default_str();
   cmd->add_option("--chat-template", o->chat_template,
                   "Jinja chat template file (replaces tokenizer_config's)");
   cmd->add_option("--drain-timeout", o->drain_timeout_s,

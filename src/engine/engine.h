@@ -25,11 +25,10 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include "core/dtype.h"
 #include <unordered_set>
 #include <vector>
 
+#include "core/dtype.h"
 #include "engine/model_executor.h"
 #include "engine/sampler.h"
 #include "engine/token_constraint.h"
@@ -49,7 +48,8 @@ struct EngineConfig {
       2048;  // tokens per forward pass (decodes + prefill chunks); TGI MAX_BATCH_PREFILL_TOKENS
   size_t max_model_len = 0;  // 0 = derive: min(max_position_embeddings, tokens the KV budget holds)
   bool enable_prefix_caching = true;
-  DType kv_cache_dtype = DType::F32;  // element type of cached K/V: f32 (exact), f16 or bf16 (half the memory)
+  DType kv_cache_dtype =
+      DType::F32;  // element type of cached K/V: f32 (exact), f16 or bf16 (half the memory)
 
   // Throws r1::Error naming the field when a value is out of range.
   void validate() const;
@@ -162,6 +162,8 @@ class Engine {
   size_t kv_capacity_tokens() const { return n_blocks_ * cfg_.block_size; }
   size_t kv_cache_bytes() const { return kv_bytes_; }
   size_t vocab_size() const { return vocab_; }
+  // The model's EOS ids (generation_config.json, else config.json), which end a request.
+  const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
   const EngineConfig& config() const { return cfg_; }
 
  private:

@@ -9,6 +9,8 @@
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
 #include "server/api/openai/responses_api.h"
+#include "server/api/openai/structured_fields.h"
+#include "server/api/openai/tool_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -235,6 +237,9 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
   refuse_unknown_fields(body, chat ? kChatFields : kCompletionFields, /*shared=*/true);
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
+  keep_schema_order(r.format, req.body);
+  if (chat && (body.contains("tools") || body.contains("tool_choice")))
+    r.tool_request = parse_tool_fields(req.body, /*responses=*/false);
   HttpRequest logged = req;
   logged.body.clear();
   run_openai_completion(

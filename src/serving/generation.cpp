@@ -26,6 +26,7 @@ struct Generation::Choice {
   std::unique_ptr<IncrementalDetokenizer> detok;
   std::unique_ptr<StopMatcher> stop;
   std::optional<ReasoningParser> reasoning;
+  std::optional<ToolCallParser> tools;
   ChoiceResult result;  // everything released so far
   ChoiceDelta first;    // echo: the prompt, sent right after on_started
   bool done = false, engine_done = false, got_first = false;
@@ -81,6 +82,7 @@ void Generation::start(std::vector<Prompt> prompts) {
       }
       c->stop = std::make_unique<StopMatcher>(p_.stop);
       if (p_.reasoning) c->reasoning.emplace(true);
+      if (p_.tool_calls) c->tools.emplace(p_.tool_format);
       if (p_.echo) {
         c->first.content = prompts[p].text;
         // Prompt tokens are listed without log-probabilities (the engine computes none for the prompt).
@@ -131,6 +133,7 @@ void Generation::start(std::vector<Prompt> prompts) {
       er.stop_token_ids = p_.stop_token_ids;
       er.ignore_eos = p_.ignore_eos;
       er.logprobs = p_.logprobs;
+      if (p_.constraint) er.constraint = p_.constraint->make();
       size_t idx = c->index;
       m_->engine->add(std::move(er), [self, idx](const RequestOutput& o) { self->on_output(idx, o); });
       ++added;
@@ -165,11 +168,21 @@ bool Generation::take_text(Choice& c, const std::string& piece, ChoiceDelta& d) 
   if (c.reasoning) {
     ReasoningParser::Delta rd = c.reasoning->push(r.text);
     d.reasoning += rd.reasoning;
-    d.content += rd.content;
+    take_content(c, rd.content, d);
   } else {
-    d.content += r.text;
+    take_content(c, r.text, d);
   }
   return r.stopped;
+}
+
+void Generation::take_content(Choice& c, const std::string& text, ChoiceDelta& d) {
+  if (!c.tools) {
+    d.content += text;
+    return;
+  }
+  ToolCallParser::Delta td = c.tools->push(text);
+  d.content += td.content;
+  for (auto& call : td.calls) d.tool_calls.push_back(std::move(call));
 }
 
 void Generation::on_output(size_t idx, const RequestOutput& o) {
@@ -213,9 +226,9 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
         if (c.reasoning) {
           ReasoningParser::Delta rd = c.reasoning->push(rest);
           d.reasoning += rd.reasoning;
-          d.content += rd.content;
+          take_content(c, rd.content, d);
         } else {
-          d.content += rest;
+          take_content(c, rest, d);
         }
       }
       FinishReason fr = o.finish_reason.value_or(FinishReason::stop);
@@ -226,12 +239,19 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
       // Output cut before </think> is all reasoning.
       ReasoningParser::Delta f = c.reasoning->flush();
       d.reasoning += f.reasoning;
-      d.content += f.content;
+      take_content(c, f.content, d);
+    }
+    if (d.finish_reason && c.tools) {
+      d.content += c.tools->flush().content;
+      // An answer that called tools ends with "tool_calls", as OpenAI's do.
+      if (c.tools->any() && *d.finish_reason == "stop") d.finish_reason = "tool_calls";
     }
     c.result.reasoning += d.reasoning;
     c.result.content += d.content;
+    for (const auto& call : d.tool_calls) c.result.tool_calls.push_back(call);
     for (const auto& e : d.logprobs) c.result.logprobs.push_back(e);
-    const bool empty = d.reasoning.empty() && d.content.empty() && d.logprobs.empty() && !d.finish_reason;
+    const bool empty = d.reasoning.empty() && d.content.empty() && d.tool_calls.empty() &&
+                       d.logprobs.empty() && !d.finish_reason;
     if (!cancelled_ && !empty) obs_->on_delta(d);
     if (d.finish_reason) finish_choice(c, *d.finish_reason);
   }
@@ -242,10 +262,10 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
     ++engine_finished_;
     StatsSink::Finished f;
     const std::string& r = c.result.finish_reason;
-    f.reason = r == "stop"     ? FinishReason::stop
-               : r == "length" ? FinishReason::length
-               : r == "error"  ? FinishReason::error
-                               : FinishReason::abort;
+    f.reason = r == "stop" || r == "tool_calls" ? FinishReason::stop
+               : r == "length"                  ? FinishReason::length
+               : r == "error"                   ? FinishReason::error
+                                                : FinishReason::abort;
     f.prompt_tokens = o.prompt_tokens;
     f.completion_tokens = c.result.completion_tokens;
     f.max_tokens = p_.max_tokens;

@@ -16,6 +16,8 @@
 
 #include "engine/engine.h"
 #include "serving/served_model.h"
+#include "serving/structured_output.h"
+#include "serving/tool_calls.h"
 
 namespace r1::serving {
 
@@ -41,22 +43,28 @@ struct GenerateParams {
   std::vector<int32_t> stop_token_ids;
   bool ignore_eos = false;
   bool skip_special_tokens = true;
-  int logprobs = -1;       // -1: none; 0: the sampled token's; N: also the top N
-  bool echo = false;       // the prompt text (and its tokens, without logprobs) come first
-  bool reasoning = false;  // split R1's <think> … </think> (output starts inside it)
+  int logprobs = -1;                         // -1: none; 0: the sampled token's; N: also the top N
+  bool echo = false;                         // the prompt text (and its tokens, without logprobs) come first
+  bool reasoning = false;                    // split R1's <think> … </think> (output starts inside it)
+  std::optional<ConstraintSpec> constraint;  // structured output / reasoning budget, one state per choice
+  bool tool_calls = false;                   // parse tool calls out of the content
+  ToolFormat tool_format = ToolFormat::deepseek_r1;
 };
 
 // Text released for one choice. The deltas of a choice concatenate to its result.
 struct ChoiceDelta {
   size_t index = 0;
   std::string reasoning, content;
+  std::vector<ToolCall> tool_calls;  // whole calls, each once, in order
   std::vector<LogprobEntry> logprobs;
-  std::optional<std::string> finish_reason;  // "stop" | "length" | "abort" | "error", on the last delta
+  // "stop" | "length" | "tool_calls" | "abort" | "error", on the last delta
+  std::optional<std::string> finish_reason;
 };
 
 struct ChoiceResult {
   size_t index = 0;
   std::string reasoning, content;
+  std::vector<ToolCall> tool_calls;
   std::vector<LogprobEntry> logprobs;
   std::string finish_reason;
   size_t completion_tokens = 0;
@@ -126,6 +134,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
   void on_output(size_t idx, const RequestOutput& o);
   // Text released by the detokenizer → stop matcher → reasoning split / content; true when a stop string hit.
   bool take_text(Choice& c, const std::string& piece, ChoiceDelta& d);
+  // Answer text (after the reasoning split) → content and tool calls.
+  void take_content(Choice& c, const std::string& text, ChoiceDelta& d);
   LogprobEntry logprob_entry(const TokenLogprob& lp) const;
   std::string token_text(int32_t id) const;
   void finish_choice(Choice& c, const std::string& reason);

@@ -29,6 +29,20 @@ bool template_opens_think(const ChatTemplate& t, const json& special_tokens) {
   }
 }
 
+bool template_renders_tools(const ChatTemplate& t, const json& special_tokens) {
+  json ctx = special_tokens;
+  ctx["messages"] = json::array({{{"role", "user"}, {"content", "Hi"}}});
+  ctx["add_generation_prompt"] = true;
+  try {
+    const std::string without = t.render(ctx);
+    ctx["tools"] = json::array(
+        {{{"type", "function"}, {"function", {{"name", "probe_tool"}, {"parameters", json::object()}}}}});
+    return t.render(ctx) != without;
+  } catch (const r1::Error&) {
+    return false;
+  }
+}
+
 namespace {
 std::string read_text(const std::string& path, const char* flag) {
   std::ifstream f(path, std::ios::binary);
@@ -97,6 +111,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
     m->reasoning = true;
   else if (o.reasoning_parser == "auto")
     m->reasoning = m->chat_template && template_opens_think(*m->chat_template, m->special_tokens);
+  m->renders_tools = m->chat_template && template_renders_tools(*m->chat_template, m->special_tokens);
 
   m->model = packed_load.valid() ? packed_load.get() : load_model(o.model_dir, precision, format);
   const GenerationConfig& g = m->model->package.generation_config();
@@ -115,6 +130,13 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   ec.max_model_len = o.max_model_len;
   ec.validate();
   m->engine = std::make_unique<Engine>(*m->model, *m->pool, ec);
+
+  m->structured =
+      std::make_unique<StructuredOutputs>(*m->tokenizer, m->engine->eos_ids(), m->engine->vocab_size());
+  if (o.max_reasoning_tokens < -1)
+    fail("--max-reasoning-tokens {}: expected -1 (no budget), 0 (no thinking) or a token count",
+         o.max_reasoning_tokens);
+  if (o.max_reasoning_tokens >= 0) m->max_reasoning_tokens = o.max_reasoning_tokens;
 
   const size_t mml = m->engine->max_model_len();
   if (o.max_total_tokens > mml)

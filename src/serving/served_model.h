@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "engine/generator.h"
 #include "serving/serving_options.h"
+#include "serving/structured_output.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -32,8 +33,11 @@ struct ServedModel {
   std::unique_ptr<Engine> engine;
   SamplingDefaults sampling_defaults;
   bool reasoning = false;                             // deepseek_r1 split on chat responses
+  bool renders_tools = false;                         // the chat template lists `tools` itself (Qwen2.5)
   size_t max_input_tokens = 0, max_total_tokens = 0;  // resolved limits (never above max_model_len)
   int64_t created = 0;                                // unix time the model became ready (/v1/models)
+  std::unique_ptr<StructuredOutputs> structured;      // grammars over this model's vocabulary
+  std::optional<int64_t> max_reasoning_tokens;        // the server's default reasoning budget
 
   // Loads everything and starts the engine; logs the KV budget, max_model_len, dtype and threads.
   // Throws r1::Error naming the file or flag at fault.
@@ -42,5 +46,7 @@ struct ServedModel {
 
 // Whether a chat template is an R1-distill one: its generation prompt ends inside <think>.
 bool template_opens_think(const ChatTemplate& t, const nlohmann::json& special_tokens);
+// Whether a chat template renders a `tools` list (its prompt changes when one is given).
+bool template_renders_tools(const ChatTemplate& t, const nlohmann::json& special_tokens);
 
 }  // namespace r1::serving

@@ -36,6 +36,36 @@ std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, co
   }
 }
 
+namespace {
+// Tools: their list goes into the prompt (the template's own rendering where it has one, else R1's format in
+// the system prompt), the answer is parsed for calls, and required / a named function constrain it to the
+// call format (tool_calls.h).
+void use_tools(GenerateRequest& req, const ServedModel& m) {
+  ToolsRequest& t = *req.tools;
+  if (t.choice == ToolChoice::none || t.tools.empty()) return;
+  auto* chat = std::get_if<ChatInput>(&req.input);
+  if (!chat) invalid_request("tools are only for chat requests", t.tools_field);
+  if (m.renders_tools) {
+    t.format = ToolFormat::hermes;
+    chat->tools = tools_json(t.tools);
+  } else {
+    t.format = ToolFormat::deepseek_r1;
+    chat->messages = add_tools_prompt(std::move(chat->messages), t.tools);
+    chat->tools = nullptr;
+  }
+  req.params.tool_calls = true;
+  req.params.tool_format = t.format;
+  if (t.choice == ToolChoice::automatic) return;
+  if (req.format)
+    invalid_request(
+        fmt::format("'{}' {} and '{}' both constrain the answer; set one", t.choice_field,
+                    t.choice == ToolChoice::required ? "required" : "naming a function", req.format->field),
+        req.format->field);
+  req.format =
+      OutputFormat{structured::GrammarKind::gbnf, tool_call_grammar(t, kJsonWhitespace), t.tools_field};
+}
+}  // namespace
+
 std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                                               std::shared_ptr<GenerationObserver> observer,
                                               const std::string& id) {
@@ -54,6 +84,12 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                               ? std::optional<std::string>("logit_bias")
                               : std::nullopt);
   }
+
+  if (req.tools) use_tools(req, *m);
+
+  // The grammar before admission: a schema the engine cannot enforce is the client's error, named.
+  std::shared_ptr<const structured::CompiledGrammar> grammar;
+  if (req.format) grammar = m->structured->compile(*req.format);
 
   // Admission: one slot per generation, held until the engine has finished all its choices.
   if (in_flight_->fetch_add(1) >= max_concurrent_) {
@@ -112,6 +148,11 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
   } else {
     req.params.max_tokens = m->max_total_tokens - longest;  // as much as fits (vLLM's default)
   }
+
+  const bool thinking = req.params.reasoning;  // the chat output starts inside <think>
+  req.params.constraint = m->structured->constraint(
+      std::move(grammar), thinking,
+      req.max_reasoning_tokens ? req.max_reasoning_tokens : m->max_reasoning_tokens, req.params.max_tokens);
 
   auto g = std::make_shared<Generation>(m, stats_, id, std::move(req.params), std::move(observer), slot);
   g->start(std::move(prompts));

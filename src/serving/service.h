@@ -31,8 +31,12 @@ struct TextInput {
 struct GenerateRequest {
   std::optional<std::string> model;  // unset: the default model
   std::variant<ChatInput, std::vector<TextInput>> input;
-  std::optional<int64_t> max_tokens;  // unset: as many as fit (vLLM's default)
-  GenerateParams params;              // params.max_tokens and params.reasoning are set by the service
+  std::optional<int64_t> max_tokens;   // unset: as many as fit (vLLM's default)
+  GenerateParams params;               // params.max_tokens, .reasoning and .constraint are set by the service
+  std::optional<OutputFormat> format;  // structured output: the answer must match it
+  // The reasoning budget (R1 templates); unset: the server's --max-reasoning-tokens.
+  std::optional<int64_t> max_reasoning_tokens;
+  std::optional<ToolsRequest> tools;  // chat: functions the model may call (serving/tool_calls.h)
   // The adapter's names for the fields that errors point at.
   std::string input_field = "messages", max_tokens_field = "max_tokens";
 };

@@ -2,6 +2,7 @@
 // What the serving layer is told: which model to load and how, and the request limits it enforces. The
 // server's own options (address, auth, CORS, ...) extend this in server/serve_options.h.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace r1::serving {
@@ -23,6 +24,7 @@ struct ServingOptions {
   int threads = 0;                        // 0 = all cores
   std::string reasoning_parser = "auto";  // auto | deepseek_r1 | none
   std::string chat_template;              // a Jinja file replacing the tokenizer_config.json one
+  int64_t max_reasoning_tokens = -1;  // default reasoning budget (R1 templates); -1 = none, 0 = no thinking
 };
 
 }  // namespace r1::serving

@@ -210,6 +210,26 @@ void Grammar::define(uint32_t rule, ExprPtr body) {
   bodies_[rule] = std::move(body);
 }
 
+namespace {
+// `e` with every rule reference mapped through `map` (subtrees without references are shared, not copied).
+ExprPtr remap(const ExprPtr& e, const std::vector<uint32_t>& map) {
+  if (!e) return e;
+  if (e->kind == Expr::Kind::ref) return ref(map[e->rule]);
+  if (e->items.empty()) return e;
+  auto copy = std::make_shared<Expr>(*e);
+  for (auto& item : copy->items) item = remap(item, map);
+  return copy;
+}
+}  // namespace
+
+uint32_t Grammar::import(const Grammar& from) {
+  std::vector<uint32_t> map(from.size());
+  for (size_t i = 0; i < from.size(); ++i) map[i] = fresh_rule(from.name(uint32_t(i)));
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from.defined(uint32_t(i))) define(map[i], remap(from.body(uint32_t(i)), map));
+  return map[from.root()];
+}
+
 std::string Grammar::to_gbnf() const {
   std::string out;
   for (size_t i = 0; i < names_.size(); ++i) {

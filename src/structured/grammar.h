@@ -66,6 +66,10 @@ class Grammar {
   const std::string& name(uint32_t rule) const { return names_[rule]; }
   size_t size() const { return names_.size(); }
 
+  // Copies every rule of `from` into this grammar, renamed where a name is taken (so several grammars — one
+  // JSON schema per tool — combine into one). Returns the index `from`'s root has here.
+  uint32_t import(const Grammar& from);
+
   uint32_t root() const { return root_; }
   void set_root(uint32_t rule) { root_ = rule; }
 

@@ -216,18 +216,12 @@ TEST(Protocol, LogitBiasIsOpenAisMapOfTokenIdsToBiases) {
   EXPECT_EQ(err(json::array({1})), "logit_bias");
 }
 
-TEST(Protocol, StructuredOutputAndToolsAreRefusedByNameUntilBuilt) {
+TEST(Protocol, DeprecatedFunctionFieldsAreRefusedByName) {
   auto check = [](const json& b) { refuse_structured_output(b); };
-  EXPECT_EQ(refused(check, {{"response_format", {{"type", "text"}}}}), "none");
-  EXPECT_EQ(refused(check, {{"response_format", {{"type", "json_object"}}}}), "response_format");
-  EXPECT_EQ(refused(check, {{"response_format", {{"type", "json_schema"}, {"json_schema", json::object()}}}}),
-            "response_format");
-  EXPECT_EQ(refused(check, {{"tools", json::array()}}), "none");
-  EXPECT_EQ(refused(check, {{"tools", json::array({{{"type", "function"}}})}}), "tools");
-  EXPECT_EQ(refused(check, {{"tool_choice", "none"}}), "none");
-  EXPECT_EQ(refused(check, {{"tool_choice", "required"}}), "tool_choice");
+  EXPECT_EQ(refused(check, {{"response_format", {{"type", "json_object"}}}}), "none");
+  EXPECT_EQ(refused(check, {{"tools", json::array({{{"type", "function"}}})}}), "none");
   EXPECT_EQ(refused(check, {{"function_call", "auto"}}), "function_call");
-  EXPECT_EQ(refused(check, {{"tools", nullptr}, {"response_format", nullptr}}), "none");
+  EXPECT_EQ(refused(check, {{"functions", json::array()}}), "functions");
 }
 
 TEST(Protocol, UnknownFieldsAreRefusedByName) {

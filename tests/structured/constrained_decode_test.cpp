@@ -157,7 +157,7 @@ bool bit(const std::vector<uint32_t>& m, int32_t id) {
 TEST(StructuredConstraint, ReasoningIsFreeUntilThinkEndThenTheGrammarApplies) {
   ThinkVocab tv;
   auto g = test::compile(json_schema_grammar(json::parse(R"({"type": "integer"})")), tv.v);
-  StructuredConstraint c(g, {.starts_in_reasoning = true, .think_end_id = tv.think_end});
+  StructuredConstraint c(g, {.starts_in_reasoning = true, .think_end_ids = {tv.think_end}});
   std::vector<uint32_t> mask(tv.v->mask_words());
   EXPECT_TRUE(c.fill_mask(mask));
   EXPECT_TRUE(bit(mask, 'x'));
@@ -183,7 +183,7 @@ TEST(StructuredConstraint, ReasoningBudgetForcesThinkEnd) {
   auto g = test::compile(json_schema_grammar(json::parse(R"({"type": "boolean"})")), tv.v);
   std::vector<uint32_t> mask(tv.v->mask_words());
   StructuredConstraint c(
-      g, {.starts_in_reasoning = true, .think_end_id = tv.think_end, .max_reasoning_tokens = 2});
+      g, {.starts_in_reasoning = true, .think_end_ids = {tv.think_end}, .max_reasoning_tokens = 2});
   EXPECT_TRUE(c.accept('a'));
   EXPECT_TRUE(c.accept('b'));
   c.fill_mask(mask);
@@ -193,12 +193,51 @@ TEST(StructuredConstraint, ReasoningBudgetForcesThinkEnd) {
   EXPECT_EQ(c.reasoning_tokens(), 2);
   // Budget 0: answer without thinking.
   StructuredConstraint now(
-      g, {.starts_in_reasoning = true, .think_end_id = tv.think_end, .max_reasoning_tokens = 0});
+      g, {.starts_in_reasoning = true, .think_end_ids = {tv.think_end}, .max_reasoning_tokens = 0});
   now.fill_mask(mask);
   EXPECT_TRUE(bit(mask, tv.think_end));
   EXPECT_FALSE(bit(mask, 'a'));
-  const ReasoningOptions bad{.starts_in_reasoning = true, .think_end_id = -1};
+  const ReasoningOptions bad{.starts_in_reasoning = true, .think_end_ids = {-1}};
   EXPECT_THROW(StructuredConstraint(g, bad), Error);
+}
+
+// A vocabulary without a </think> token: the tokens of "</think>" as text end the thinking, sampled by the
+// model or forced by the budget (which completes a prefix the model began).
+TEST(StructuredConstraint, MultiTokenThinkEndAndBudgetWithoutGrammar) {
+  ThinkVocab tv;
+  const std::vector<int32_t> end = {'<', '/', 't'};
+  auto g = test::compile(json_schema_grammar(json::parse(R"({"type": "integer"})")), tv.v);
+  StructuredConstraint c(g, {.starts_in_reasoning = true, .think_end_ids = end});
+  for (int32_t t : {'<', 'x', '<', '/', 't'}) EXPECT_TRUE(c.accept(t));
+  EXPECT_FALSE(c.in_reasoning());
+  EXPECT_TRUE(c.accept('4'));
+
+  std::vector<uint32_t> mask(tv.v->mask_words());
+  StructuredConstraint forced(g,
+                              {.starts_in_reasoning = true, .think_end_ids = end, .max_reasoning_tokens = 2});
+  EXPECT_TRUE(forced.accept('a'));
+  EXPECT_TRUE(forced.accept('<'));  // the model began </think> itself; the budget completes it
+  forced.fill_mask(mask);
+  EXPECT_TRUE(bit(mask, '/'));
+  EXPECT_FALSE(bit(mask, '<'));
+  EXPECT_FALSE(forced.accept('<'));
+  EXPECT_TRUE(forced.accept('/'));
+  EXPECT_TRUE(forced.accept('t'));
+  EXPECT_FALSE(forced.in_reasoning());
+  EXPECT_EQ(forced.reasoning_tokens(), 2);
+
+  // No grammar: free before the budget (no mask), forced at it, free again after.
+  StructuredConstraint budget(
+      nullptr, {.starts_in_reasoning = true, .think_end_ids = end, .max_reasoning_tokens = 1}, tv.v->size());
+  EXPECT_FALSE(budget.fill_mask(mask));
+  EXPECT_TRUE(budget.accept(tv.eos));
+  EXPECT_TRUE(budget.fill_mask(mask));
+  EXPECT_TRUE(bit(mask, '<'));
+  EXPECT_FALSE(bit(mask, 'a'));
+  for (int32_t t : end) EXPECT_TRUE(budget.accept(t));
+  EXPECT_FALSE(budget.fill_mask(mask));
+  EXPECT_TRUE(budget.accept('z'));
+  EXPECT_FALSE(budget.finished());
 }
 
 }  // namespace

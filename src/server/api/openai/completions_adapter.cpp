@@ -7,13 +7,26 @@ namespace r1::server {
 
 using nlohmann::json;
 
-const std::initializer_list<const char*> kChatFields = {
-    "messages",           "max_tokens",   "max_completion_tokens",
-    "logprobs",           "top_logprobs", "add_generation_prompt",
-    "response_format",    "tools",        "tool_choice",
-    "parallel_tool_calls"};
-const std::initializer_list<const char*> kCompletionFields = {"prompt", "max_tokens", "logprobs", "echo",
-                                                              "suffix"};
+const std::initializer_list<const char*> kChatFields = {"messages",
+                                                        "max_tokens",
+                                                        "max_completion_tokens",
+                                                        "logprobs",
+                                                        "top_logprobs",
+                                                        "add_generation_prompt",
+                                                        "response_format",
+                                                        "tools",
+                                                        "tool_choice",
+                                                        "parallel_tool_calls",
+                                                        "structured_outputs",
+                                                        "guided_json",
+                                                        "guided_regex",
+                                                        "guided_choice",
+                                                        "guided_grammar",
+                                                        "max_reasoning_tokens"};
+const std::initializer_list<const char*> kCompletionFields = {
+    "prompt",       "max_tokens",      "logprobs",           "echo",
+    "suffix",       "response_format", "structured_outputs", "guided_json",
+    "guided_regex", "guided_choice",   "guided_grammar"};
 
 serving::GenerateRequest to_generate_request(const ApiRequest& r) {
   serving::GenerateRequest g;
@@ -30,6 +43,9 @@ serving::GenerateRequest to_generate_request(const ApiRequest& r) {
     g.max_tokens_field = "max_completion_tokens";
   }
   g.max_tokens = r.max_tokens;
+  g.format = r.format;
+  g.max_reasoning_tokens = r.max_reasoning_tokens;
+  g.tools = r.tool_request;
   serving::GenerateParams& p = g.params;
   p.sampling = r.sampling;
   p.n = r.n;
@@ -79,6 +95,11 @@ class CompletionWriter final : public serving::GenerationObserver {
       json delta = json::object();
       if (!d.reasoning.empty()) delta["reasoning_content"] = delta["reasoning"] = d.reasoning;
       if (!d.content.empty()) delta["content"] = d.content;
+      if (!d.tool_calls.empty()) {
+        if (calls_sent_.size() <= d.index) calls_sent_.resize(d.index + 1, 0);
+        delta["tool_calls"] = chat_tool_calls(d.tool_calls, true, calls_sent_[d.index]);
+        calls_sent_[d.index] += d.tool_calls.size();
+      }
       res_->write(sse_event(
           chat_chunk(head_, int(d.index), std::move(delta), lp, d.finish_reason, req_.include_usage)));
     } else {
@@ -112,7 +133,8 @@ class CompletionWriter final : public serving::GenerationObserver {
         json lp = req_.logprobs ? chat_logprobs(c.logprobs) : json(nullptr);
         std::optional<std::string> reasoning;
         if (reasoning_) reasoning = c.reasoning;
-        choices.push_back(chat_choice(int(c.index), c.content, reasoning, reasoning_, lp, c.finish_reason));
+        choices.push_back(chat_choice(int(c.index), c.content, reasoning, reasoning_, lp, c.finish_reason,
+                                      chat_tool_calls(c.tool_calls)));
       } else {
         json lp = req_.logprobs ? completion_logprobs(c.logprobs, 0, req_.top_logprobs > 0) : json(nullptr);
         choices.push_back(completion_choice(int(c.index), c.content, lp, c.finish_reason));
@@ -133,7 +155,8 @@ class CompletionWriter final : public serving::GenerationObserver {
   ResponseHead head_;
   bool reasoning_;
   OnGenerationFinished on_finished_;
-  std::vector<size_t> offsets_;  // completions text_offset of each choice's next token
+  std::vector<size_t> offsets_;     // completions text_offset of each choice's next token
+  std::vector<size_t> calls_sent_;  // chat: tool calls streamed so far, per choice
   int status_ = 200;
 };
 

@@ -90,14 +90,28 @@ json completion_logprobs(const std::vector<LogprobEntry>& entries, size_t offset
           {"text_offset", std::move(offsets)}};
 }
 
+json chat_tool_calls(const std::vector<serving::ToolCall>& calls, bool streamed, size_t first_index) {
+  json out = json::array();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    json c = {{"id", calls[i].id},
+              {"type", "function"},
+              {"function", {{"name", calls[i].name}, {"arguments", calls[i].arguments}}}};
+    if (streamed) c["index"] = first_index + i;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 json chat_choice(int index, const std::string& content, const std::optional<std::string>& reasoning,
-                 bool reasoning_enabled, const json& logprobs, const std::string& finish_reason) {
+                 bool reasoning_enabled, const json& logprobs, const std::string& finish_reason,
+                 const json& tool_calls) {
   // With the reasoning split on, an answer cut inside the reasoning has no content at all: null, as vLLM
-  // sends.
+  // sends; so has an answer that is only tool calls, as OpenAI sends.
+  const bool no_content = content.empty() && (reasoning_enabled || !tool_calls.empty());
   json msg = {{"role", "assistant"},
-              {"content", reasoning_enabled && content.empty() ? json(nullptr) : json(content)},
+              {"content", no_content ? json(nullptr) : json(content)},
               {"refusal", nullptr},
-              {"tool_calls", json::array()}};
+              {"tool_calls", tool_calls}};
   if (reasoning_enabled) {
     json r = reasoning ? json(*reasoning) : json(nullptr);
     msg["reasoning_content"] = r;

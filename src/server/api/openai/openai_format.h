@@ -42,10 +42,16 @@ nlohmann::json chat_logprobs(const std::vector<LogprobEntry>& entries);
 // `offset0` (the length of the text before these tokens in the choice's text).
 nlohmann::json completion_logprobs(const std::vector<LogprobEntry>& entries, size_t offset0, bool with_top);
 
-// A whole chat completion choice / completions choice.
+// Chat tool calls: [{id, type: "function", function: {name, arguments}}]; streamed deltas also carry each
+// call's `index` within its choice, counting from `first_index`.
+nlohmann::json chat_tool_calls(const std::vector<serving::ToolCall>& calls, bool streamed = false,
+                               size_t first_index = 0);
+
+// A whole chat completion choice / completions choice. `tool_calls`: a chat_tool_calls array.
 nlohmann::json chat_choice(int index, const std::string& content, const std::optional<std::string>& reasoning,
                            bool reasoning_enabled, const nlohmann::json& logprobs,
-                           const std::string& finish_reason);
+                           const std::string& finish_reason,
+                           const nlohmann::json& tool_calls = nlohmann::json::array());
 nlohmann::json completion_choice(int index, const std::string& text, const nlohmann::json& logprobs,
                                  const std::string& finish_reason);
 // The whole response: chat.completion / text_completion.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "server/api/openai/structured_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -208,26 +209,9 @@ void refuse_unsupported(const json& body, const char* field_name, const std::str
 }
 
 void refuse_structured_output(const json& body) {
-  // Until structured output and tool calling land, a client that relies on them must hear so instead of
-  // getting free text back. The no-op forms (text format, no tools) are honoured.
-  if (const json* rf = field(body, "response_format")) {
-    if (!rf->is_object() || rf->value("type", "") != "text")
-      bad_request(
-          "'response_format' is not supported by this server yet (only {\"type\": \"text\"}): the model "
-          "cannot be constrained to JSON",
-          "response_format");
-  }
-  if (const json* t = field(body, "tools")) {
-    if (!t->is_array() || !t->empty())
-      bad_request("'tools' is not supported by this server yet: the model cannot call tools", "tools");
-  }
-  if (const json* tc = field(body, "tool_choice")) {
-    if (!(tc->is_string() && (*tc == "none" || *tc == "auto")))
-      bad_request("'tool_choice' is not supported by this server yet: the model cannot call tools",
-                  "tool_choice");
-  }
+  // The deprecated function-calling fields: clients that send them expect calls back in a form not built.
   for (const char* f : {"functions", "function_call"})
-    refuse_unsupported(body, f, "the model cannot call functions");
+    refuse_unsupported(body, f, "use 'tools' and 'tool_choice'");
 }
 
 const std::initializer_list<const char*> kSharedFields = {"model",
@@ -300,15 +284,34 @@ ApiRequest parse_chat_request(const json& body, const SamplingDefaults& defaults
     json out = m;  // keeps tool_calls, name, tool_call_id for the template
     if (*role == "developer") out["role"] = "system";
     auto content = m.find("content");
+    const bool calls = *role == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array() &&
+                       !m["tool_calls"].empty();
     if (content == m.end() || content->is_null()) {
       if (*role != "assistant") bad_request(name + ".content is required", name + ".content");
       out["content"] = "";
     } else {
       out["content"] = message_text(*content, i);
     }
+    if (calls) {
+      // R1's template renders an assistant turn's tool calls only when its content is null.
+      if (out["content"] == "") out["content"] = nullptr;
+      for (size_t k = 0; k < m["tool_calls"].size(); ++k) {
+        json& tc = out["tool_calls"][k];
+        const std::string tc_name = fmt::format("{}.tool_calls[{}]", name, k);
+        if (!tc.is_object() || !tc.contains("function") || !tc["function"].is_object() ||
+            !tc["function"].contains("name") || !tc["function"]["name"].is_string())
+          bad_request(tc_name + ".function.name is required", tc_name);
+        if (!tc.contains("type")) tc["type"] = "function";
+        json& args = tc["function"]["arguments"];
+        if (args.is_null()) args = "{}";
+        if (!args.is_string()) args = args.dump();  // some clients send the object itself
+      }
+    }
     r.messages.push_back(std::move(out));
   }
   refuse_structured_output(body);
+  r.format = parse_output_format(body);
+  r.max_reasoning_tokens = parse_max_reasoning_tokens(body);
   r.add_generation_prompt = get_bool(body, "add_generation_prompt").value_or(true);
 
   auto mt = get_int(body, "max_completion_tokens", 1, INT32_MAX);
@@ -359,6 +362,7 @@ ApiRequest parse_completion_request(const json& body, const SamplingDefaults& de
     if (!s->is_string() || !s->get<std::string>().empty())
       bad_request("'suffix' is not supported by this model", "suffix");
   }
+  r.format = parse_output_format(body);
   r.echo = get_bool(body, "echo").value_or(false);
   r.max_tokens = get_int(body, "max_tokens", 0, INT32_MAX).value_or(16);  // OpenAI's completions default
   if (auto lp = get_int(body, "logprobs", 0, kMaxTopLogprobs)) {

@@ -10,6 +10,8 @@
 
 #include "engine/sampler.h"
 #include "serving/served_model.h"
+#include "serving/structured_output.h"
+#include "serving/tool_calls.h"
 
 namespace r1::server {
 
@@ -44,6 +46,9 @@ struct ApiRequest {
   bool echo = false;      // completions: prompt text before the completion
   int n = 1;
   std::string user;
+  std::optional<serving::OutputFormat> format;        // structured output (structured_fields.h)
+  std::optional<int64_t> max_reasoning_tokens;        // chat: the reasoning budget
+  std::optional<serving::ToolsRequest> tool_request;  // chat: tools / tool_choice (tool_fields.h)
 };
 
 // Limits on what a request may ask for.
@@ -53,8 +58,8 @@ constexpr int kMaxTopLogprobs = 20;
 // Parses the body text; a non-object or malformed JSON is a 400.
 nlohmann::json parse_json_body(const std::string& body);
 
-// 400 naming the first of response_format (other than {"type": "text"}), tools (non-empty), tool_choice
-// (other than "none"/"auto"), functions, function_call that the body sets: nothing builds them yet.
+// 400 naming functions or function_call (the deprecated forms of tools and tool_choice) when the body sets
+// them.
 void refuse_structured_output(const nlohmann::json& body);
 // The fields parse_shared_fields (and so chat and completions) reads.
 extern const std::initializer_list<const char*> kSharedFields;

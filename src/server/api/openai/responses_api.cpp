@@ -4,6 +4,9 @@
 
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
+#include "server/api/openai/response_writer.h"
+#include "server/api/openai/structured_fields.h"
+#include "server/api/openai/tool_fields.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -44,7 +47,8 @@ const std::initializer_list<const char*> kResponsesFields = {"model",
                                                              "max_tool_calls",
                                                              "logit_bias",
                                                              "top_logprobs",
-                                                             "background"};
+                                                             "background",
+                                                             "max_reasoning_tokens"};
 // The ones parse_shared_fields reads for us.
 const std::initializer_list<const char*> kSamplingFields = {"model",
                                                             "temperature",
@@ -71,6 +75,9 @@ struct ResponsesRequest {
   std::optional<int64_t> max_output_tokens;
   bool store = true, stream = false;
   json metadata = json::object();
+  json text_format = {{"type", "text"}};        // echoed in the Response object
+  std::optional<serving::OutputFormat> format;  // text.format, compiled by serving
+  std::optional<int64_t> max_reasoning_tokens;
   ApiRequest sampling;  // sampling fields, stream, user, logit_bias
 };
 
@@ -114,10 +121,38 @@ ResponsesRequest parse_responses_request(const json& body, const serving::Sampli
       // Reasoning items a client sends back (an earlier turn's output): R1's templates drop the thinking of
       // earlier turns, so they add nothing to the prompt.
       if (type == "reasoning") continue;
+      // An earlier turn's calls and their results: the chat form R1's template renders (consecutive calls
+      // are one assistant turn).
+      if (type == "function_call") {
+        for (const char* k : {"call_id", "name", "arguments"})
+          if (!item.contains(k) || !item[k].is_string())
+            bad_request(fmt::format("'{}.{}' is required (a string)", name, k), name + "." + k);
+        json call = {{"id", item["call_id"]},
+                     {"type", "function"},
+                     {"function", {{"name", item["name"]}, {"arguments", item["arguments"]}}}};
+        if (!r.new_messages.empty() && r.new_messages.back().contains("tool_calls"))
+          r.new_messages.back()["tool_calls"].push_back(std::move(call));
+        else
+          r.new_messages.push_back(
+              {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({std::move(call)})}});
+        continue;
+      }
+      if (type == "function_call_output") {
+        if (!item.contains("call_id") || !item["call_id"].is_string())
+          bad_request(fmt::format("'{}.call_id' is required (a string)", name), name + ".call_id");
+        auto out = item.find("output");
+        if (out == item.end()) bad_request(fmt::format("'{}.output' is required", name), name + ".output");
+        r.new_messages.push_back({{"role", "tool"},
+                                  {"tool_call_id", item["call_id"]},
+                                  {"content", out->is_string() ? out->get<std::string>() : out->dump()}});
+        continue;
+      }
       if (type != "message")
-        bad_request(fmt::format("'{}': item type '{}' is not supported (message and reasoning items only)",
-                                name, type),
-                    name);
+        bad_request(
+            fmt::format("'{}': item type '{}' is not supported (message, reasoning, function_call and "
+                        "function_call_output items only)",
+                        name, type),
+            name);
       std::string role = item.value("role", "");
       if (role != "user" && role != "assistant" && role != "system" && role != "developer")
         bad_request(fmt::format("'{}.role' must be user, assistant, system or developer", name),
@@ -157,16 +192,16 @@ ResponsesRequest parse_responses_request(const json& body, const serving::Sampli
     r.metadata = *v;
   }
 
-  // What has no meaning here yet is refused, never ignored: structured output and tools come with their own
-  // issue, and R1 has no reasoning-effort control.
   if (const json* t = field(body, "text")) {
-    const json* f = t->is_object() ? field(*t, "format") : nullptr;
-    if (!t->is_object() || (f && (!f->is_object() || f->value("type", "") != "text")))
-      bad_request(
-          "'text.format' is not supported by this server yet (only {\"type\": \"text\"}): the model cannot "
-          "be constrained to JSON",
-          "text.format");
+    if (!t->is_object()) bad_request("'text' must be an object", "text");
+    if (const json* f = field(*t, "format")) {
+      r.format = parse_response_format(*f, "text.format", /*flattened=*/true);
+      r.text_format = *f;
+    }
   }
+  r.max_reasoning_tokens = parse_max_reasoning_tokens(body);
+  // What has no meaning here yet is refused, never ignored: tools come with their own issue, and R1 has no
+  // reasoning-effort control.
   refuse_structured_output(body);
   if (const json* v = field(body, "reasoning")) {
     if (!v->is_object() || field(*v, "effort") || field(*v, "summary"))
@@ -187,197 +222,6 @@ ResponsesRequest parse_responses_request(const json& body, const serving::Sampli
       bad_request("'service_tier' must be \"auto\" or \"default\"", "service_tier");
   return r;
 }
-
-json usage_of(const serving::GenerateResult& r) {
-  return {{"input_tokens", r.prompt_tokens},
-          {"input_tokens_details", {{"cached_tokens", r.cached_tokens}}},
-          {"output_tokens", r.completion_tokens},
-          {"output_tokens_details", {{"reasoning_tokens", r.reasoning_tokens}}},
-          {"total_tokens", r.prompt_tokens + r.completion_tokens}};
-}
-
-// Streams (or collects) one response. Item ids are fixed up front; sequence numbers count every event.
-class ResponseWriter final : public serving::GenerationObserver {
- public:
-  ResponseWriter(json base, bool stream, bool reasoning_enabled, std::shared_ptr<HttpResponder> res,
-                 std::shared_ptr<ResponseStore> store, bool keep, json conversation,
-                 OnGenerationFinished on_finished)
-      : base_(std::move(base)),
-        stream_(stream),
-        reasoning_enabled_(reasoning_enabled),
-        res_(std::move(res)),
-        store_(std::move(store)),
-        keep_(keep),
-        conversation_(std::move(conversation)),
-        on_finished_(std::move(on_finished)) {
-    std::string hex = base_["id"].get<std::string>().substr(5);  // after "resp_"
-    rs_id_ = "rs_" + hex;
-    msg_id_ = "msg_" + hex;
-  }
-
-  void on_started() override {
-    if (!stream_) return;
-    res_->begin_stream(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
-    json r = base_;
-    r["status"] = "in_progress";
-    emit("response.created", {{"response", r}});
-    emit("response.in_progress", {{"response", r}});
-  }
-
-  void on_delta(const serving::ChoiceDelta& d) override {
-    reasoning_ += d.reasoning;
-    content_ += d.content;
-    if (!stream_) return;
-    if (!d.reasoning.empty()) {
-      open_reasoning();
-      emit("response.reasoning_text.delta",
-           {{"item_id", rs_id_}, {"output_index", rs_index_}, {"content_index", 0}, {"delta", d.reasoning}});
-    }
-    if (!d.content.empty()) {
-      close_reasoning();
-      open_message();
-      emit("response.output_text.delta", {{"item_id", msg_id_},
-                                          {"output_index", msg_index_},
-                                          {"content_index", 0},
-                                          {"delta", d.content},
-                                          {"logprobs", json::array()}});
-    }
-  }
-
-  void on_complete(const serving::GenerateResult& r) override {
-    json resp = base_;
-    if (r.error) {
-      resp["status"] = "failed";
-      resp["error"] = {{"code", "server_error"}, {"message", *r.error}};
-    } else if (!r.choices.empty() && r.choices[0].finish_reason == "length") {
-      resp["status"] = "incomplete";
-      resp["incomplete_details"] = {{"reason", "max_output_tokens"}};
-    } else {
-      resp["status"] = "completed";
-    }
-    const bool incomplete = resp["status"] != "completed";
-    resp["usage"] = usage_of(r);
-    json output = json::array();
-    if (!reasoning_.empty()) output.push_back(reasoning_item(incomplete && content_.empty()));
-    // The answer: always when the model got past its thinking, never for output cut inside it.
-    if (!content_.empty() || !reasoning_enabled_ || (!incomplete && !r.error))
-      output.push_back(message_item(incomplete));
-    resp["output"] = output;
-    // Stored before the client can see the answer: its next request may name this one at once.
-    if (keep_ && !r.error) {
-      conversation_.push_back({{"role", "assistant"}, {"content", content_}});
-      store_->put(resp["id"], {resp, conversation_});
-    }
-    if (stream_) {
-      close_reasoning();
-      if (output.size() > (reasoning_.empty() ? 0u : 1u)) open_message();
-      close_message(incomplete);
-      const char* kind = r.error      ? "response.failed"
-                         : incomplete ? "response.incomplete"
-                                      : "response.completed";
-      emit(kind, {{"response", resp}});
-      res_->end_stream();
-    } else if (r.error) {
-      status_ = 500;
-      ApiError e(500, *r.error, "internal_server_error");
-      res_->send(500, "application/json", dump_json(e.to_json()));
-    } else {
-      res_->send(200, "application/json", dump_json(resp));
-    }
-  }
-
-  void on_finished(const serving::GenerationSummary& s) override {
-    if (on_finished_) on_finished_(base_["id"], status_, s);
-  }
-
- private:
-  void emit(const char* type, json ev) {
-    ev["type"] = type;
-    ev["sequence_number"] = seq_++;
-    res_->write(fmt::format("event: {}\ndata: {}\n\n", type, dump_json(ev)));
-  }
-  json reasoning_item(bool incomplete) const {
-    return {{"id", rs_id_},
-            {"type", "reasoning"},
-            {"summary", json::array()},
-            {"content", json::array({{{"type", "reasoning_text"}, {"text", reasoning_}}})},
-            {"encrypted_content", nullptr},
-            {"status", incomplete ? "incomplete" : "completed"}};
-  }
-  json text_part(const std::string& text) const {
-    return {
-        {"type", "output_text"}, {"text", text}, {"annotations", json::array()}, {"logprobs", json::array()}};
-  }
-  json message_item(bool incomplete) const {
-    return {{"id", msg_id_},
-            {"type", "message"},
-            {"role", "assistant"},
-            {"status", incomplete ? "incomplete" : "completed"},
-            {"content", json::array({text_part(content_)})}};
-  }
-  void open_reasoning() {
-    if (rs_index_ >= 0) return;
-    rs_index_ = next_index_++;
-    emit("response.output_item.added",
-         {{"output_index", rs_index_},
-          {"item",
-           {{"id", rs_id_}, {"type", "reasoning"}, {"summary", json::array()}, {"status", "in_progress"}}}});
-    emit("response.content_part.added", {{"item_id", rs_id_},
-                                         {"output_index", rs_index_},
-                                         {"content_index", 0},
-                                         {"part", {{"type", "reasoning_text"}, {"text", ""}}}});
-  }
-  void close_reasoning() {
-    if (rs_index_ < 0 || rs_closed_) return;
-    rs_closed_ = true;
-    emit("response.reasoning_text.done",
-         {{"item_id", rs_id_}, {"output_index", rs_index_}, {"content_index", 0}, {"text", reasoning_}});
-    emit("response.content_part.done", {{"item_id", rs_id_},
-                                        {"output_index", rs_index_},
-                                        {"content_index", 0},
-                                        {"part", {{"type", "reasoning_text"}, {"text", reasoning_}}}});
-    emit("response.output_item.done", {{"output_index", rs_index_}, {"item", reasoning_item(false)}});
-  }
-  void open_message() {
-    if (msg_index_ >= 0) return;
-    msg_index_ = next_index_++;
-    emit("response.output_item.added", {{"output_index", msg_index_},
-                                        {"item",
-                                         {{"id", msg_id_},
-                                          {"type", "message"},
-                                          {"role", "assistant"},
-                                          {"status", "in_progress"},
-                                          {"content", json::array()}}}});
-    emit("response.content_part.added",
-         {{"item_id", msg_id_}, {"output_index", msg_index_}, {"content_index", 0}, {"part", text_part("")}});
-  }
-  void close_message(bool incomplete) {
-    if (msg_index_ < 0) return;
-    emit("response.output_text.done", {{"item_id", msg_id_},
-                                       {"output_index", msg_index_},
-                                       {"content_index", 0},
-                                       {"text", content_},
-                                       {"logprobs", json::array()}});
-    emit("response.content_part.done", {{"item_id", msg_id_},
-                                        {"output_index", msg_index_},
-                                        {"content_index", 0},
-                                        {"part", text_part(content_)}});
-    emit("response.output_item.done", {{"output_index", msg_index_}, {"item", message_item(incomplete)}});
-  }
-
-  json base_;
-  bool stream_, reasoning_enabled_;
-  std::shared_ptr<HttpResponder> res_;
-  std::shared_ptr<ResponseStore> store_;
-  bool keep_;
-  json conversation_;
-  OnGenerationFinished on_finished_;
-  std::string rs_id_, msg_id_, reasoning_, content_;
-  int rs_index_ = -1, msg_index_ = -1, next_index_ = 0;
-  bool rs_closed_ = false;
-  uint64_t seq_ = 0;
-  int status_ = 200;
-};
 
 }  // namespace
 
@@ -419,6 +263,9 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   json body = parse_json_body(req.body);
   auto model = service_.models().get();
   ResponsesRequest r = parse_responses_request(body, model->sampling_defaults);
+  keep_schema_order(r.format, req.body);
+  std::optional<serving::ToolsRequest> tools;
+  if (body.contains("tools") || body.contains("tool_choice")) tools = parse_tool_fields(req.body, true);
 
   json conversation = json::array();
   if (r.previous_id) {
@@ -440,37 +287,42 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   g.max_tokens_field = "max_output_tokens";
   g.max_tokens = r.max_output_tokens;
   g.params.sampling = r.sampling.sampling;
+  g.format = r.format;
+  g.max_reasoning_tokens = r.max_reasoning_tokens;
+  g.tools = tools;
 
   ResponseHead head = make_head(Endpoint::responses, model->name);
-  json base = {{"id", head.id},
-               {"object", "response"},
-               {"created_at", head.created},
-               {"status", "in_progress"},
-               {"background", false},
-               {"error", nullptr},
-               {"incomplete_details", nullptr},
-               {"instructions", r.instructions ? json(*r.instructions) : json(nullptr)},
-               {"max_output_tokens", r.max_output_tokens ? json(*r.max_output_tokens) : json(nullptr)},
-               {"max_tool_calls", nullptr},
-               {"model", model->name},
-               {"output", json::array()},
-               {"parallel_tool_calls", true},
-               {"previous_response_id", r.previous_id ? json(*r.previous_id) : json(nullptr)},
-               {"reasoning", {{"effort", nullptr}, {"summary", nullptr}}},
-               {"service_tier", "default"},
-               {"store", r.store},
-               {"temperature", r.sampling.sampling.temperature},
-               {"text", {{"format", {{"type", "text"}}}}},
-               {"tool_choice", "auto"},
-               {"tools", json::array()},
-               {"top_logprobs", 0},
-               {"top_p", r.sampling.sampling.top_p},
-               {"truncation", "disabled"},
-               {"usage", nullptr},
-               {"user", r.sampling.user.empty() ? json(nullptr) : json(r.sampling.user)},
-               {"metadata", r.metadata}};
-  auto writer = std::make_shared<ResponseWriter>(std::move(base), r.stream, model->reasoning, res, store_,
-                                                 r.store, std::move(conversation), std::move(on_finished));
+  json base = {
+      {"id", head.id},
+      {"object", "response"},
+      {"created_at", head.created},
+      {"status", "in_progress"},
+      {"background", false},
+      {"error", nullptr},
+      {"incomplete_details", nullptr},
+      {"instructions", r.instructions ? json(*r.instructions) : json(nullptr)},
+      {"max_output_tokens", r.max_output_tokens ? json(*r.max_output_tokens) : json(nullptr)},
+      {"max_tool_calls", nullptr},
+      {"model", model->name},
+      {"output", json::array()},
+      {"parallel_tool_calls", tools ? tools->parallel : true},
+      {"previous_response_id", r.previous_id ? json(*r.previous_id) : json(nullptr)},
+      {"reasoning", {{"effort", nullptr}, {"summary", nullptr}}},
+      {"service_tier", "default"},
+      {"store", r.store},
+      {"temperature", r.sampling.sampling.temperature},
+      {"text", {{"format", r.text_format}}},
+      {"tool_choice",
+       body.contains("tool_choice") && !body["tool_choice"].is_null() ? body["tool_choice"] : json("auto")},
+      {"tools", body.contains("tools") && body["tools"].is_array() ? body["tools"] : json::array()},
+      {"top_logprobs", 0},
+      {"top_p", r.sampling.sampling.top_p},
+      {"truncation", "disabled"},
+      {"usage", nullptr},
+      {"user", r.sampling.user.empty() ? json(nullptr) : json(r.sampling.user)},
+      {"metadata", r.metadata}};
+  auto writer = make_response_writer(std::move(base), r.stream, model->reasoning, res, store_, r.store,
+                                     std::move(conversation), std::move(on_finished));
   auto gen = service_.generate(std::move(g), writer, head.id);
   std::weak_ptr<serving::Generation> weak = gen;
   res->on_disconnect([weak] {
