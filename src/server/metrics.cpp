@@ -15,6 +15,10 @@ const std::vector<double> kLatencyBuckets = {0.3,  0.5,   0.8,   1.0,   1.5,   2
                                              5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
                                              60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
 
+// Model loads take from a fraction of a second (a tiny model) to minutes (70B from a cold disk).
+const std::vector<double> kLoadBuckets = {0.05, 0.1,  0.25, 0.5,  1.0,   2.5,   5.0,
+                                          10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0};
+
 // The per-request token-count histograms before max_model_len is known.
 constexpr size_t kDefaultMaxModelLen = 2048;
 
@@ -102,6 +106,7 @@ ServerMetrics::ServerMetrics(std::string model_name)
       generation_len_(buckets_1_2_5(kDefaultMaxModelLen)),
       max_generation_(buckets_1_2_5(kDefaultMaxModelLen)) {
   for (const char* r : {"stop", "length", "abort", "error"}) success_[r] = 0;
+  default_model_ = std::move(model_name);
 }
 
 void ServerMetrics::set_max_model_len(size_t max_model_len) {
@@ -141,23 +146,88 @@ uint64_t ServerMetrics::finished_count(FinishReason r) const {
   return it == success_.end() ? 0 : it->second;
 }
 
-std::string ServerMetrics::render(const EngineStats& s) const {
+void ServerMetrics::model_loaded(const std::string& model, double seconds, bool ok) {
+  std::lock_guard lock(mu_);
+  ++loads_[model][ok ? "ok" : "error"];
+  auto& h = load_seconds_[model];
+  if (!h) h = std::make_unique<Histogram>(kLoadBuckets);
+  h->observe(seconds);
+}
+
+void ServerMetrics::model_unloaded(const std::string& model, const char* reason) {
+  std::lock_guard lock(mu_);
+  ++unloads_[model][reason];
+}
+
+void ServerMetrics::load_waited(const std::string& model, double seconds, bool served) {
+  std::lock_guard lock(mu_);
+  ++waits_[model][served ? "served" : "not_ready"];
+  auto& h = wait_seconds_[model];
+  if (!h) h = std::make_unique<Histogram>(kLoadBuckets);
+  h->observe(seconds);
+}
+
+std::string ServerMetrics::render(const std::vector<ModelEngineStats>& engines_in,
+                                  const std::vector<serving::ModelStatus>& models) const {
   std::string out;
   const std::string& l = labels_;
-  header(out, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
-  out += fmt::format("vllm:num_requests_running{{{}}} {}\n", l, s.running);
-  header(out, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.");
-  out += fmt::format("vllm:num_requests_waiting{{{}}} {}\n", l, s.waiting);
-  header(out, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.");
-  out += fmt::format("vllm:kv_cache_usage_perc{{{}}} {}\n", l, num(s.kv_usage));
-  header(out, "vllm:prefix_cache_queries_total", "counter",
-         "Prefix cache queries, in terms of number of queried tokens.");
-  out += fmt::format("vllm:prefix_cache_queries_total{{{}}} {}\n", l, s.prefix_cache_queries);
-  header(out, "vllm:prefix_cache_hits_total", "counter",
-         "Prefix cache hits, in terms of number of cached tokens.");
-  out += fmt::format("vllm:prefix_cache_hits_total{{{}}} {}\n", l, s.prefix_cache_hits);
-  header(out, "vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.");
-  out += fmt::format("vllm:num_preemptions_total{{{}}} {}\n", l, s.preemptions);
+  std::vector<ModelEngineStats> engines = engines_in;
+  if (engines.empty()) engines.push_back({default_model_, EngineStats{}});
+  auto gauge = [&](const char* name, const char* type, const char* help, auto value) {
+    header(out, name, type, help);
+    for (const auto& e : engines)
+      out += fmt::format("{}{{model_name=\"{}\"}} {}\n", name, prom_label_value(e.model), value(e.stats));
+  };
+  gauge("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
+        [](const EngineStats& s) { return num(double(s.running)); });
+  gauge("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.",
+        [](const EngineStats& s) { return num(double(s.waiting)); });
+  gauge("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.",
+        [](const EngineStats& s) { return num(s.kv_usage); });
+  gauge("vllm:prefix_cache_queries_total", "counter",
+        "Prefix cache queries, in terms of number of queried tokens.",
+        [](const EngineStats& s) { return num(double(s.prefix_cache_queries)); });
+  gauge("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.",
+        [](const EngineStats& s) { return num(double(s.prefix_cache_hits)); });
+  gauge("vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.",
+        [](const EngineStats& s) { return num(double(s.preemptions)); });
+
+  // Model lifecycle (r1serve's own series).
+  size_t n_loaded = 0;
+  for (const auto& m : models) n_loaded += m.state == serving::ModelState::loaded;
+  header(out, "r1serve_models_loaded", "gauge", "Models loaded now.");
+  out += fmt::format("r1serve_models_loaded {}\n", n_loaded);
+  header(out, "r1serve_model_loaded", "gauge", "1 while the model is loaded, else 0.");
+  for (const auto& m : models)
+    out += fmt::format("r1serve_model_loaded{{model_name=\"{}\"}} {}\n", prom_label_value(m.name),
+                       m.state == serving::ModelState::loaded ? 1 : 0);
+  header(out, "r1serve_model_memory_bytes", "gauge",
+         "Bytes of weights and KV cache of a loaded model (0 when not).");
+  for (const auto& m : models)
+    out += fmt::format("r1serve_model_memory_bytes{{model_name=\"{}\"}} {}\n", prom_label_value(m.name),
+                       m.state == serving::ModelState::loaded ? m.bytes : 0);
+  {
+    std::lock_guard lock(mu_);
+    auto counters = [&](const char* name, const char* help, const char* label,
+                        const std::map<std::string, std::map<std::string, uint64_t>>& by_model) {
+      header(out, name, "counter", help);
+      for (const auto& [model, by] : by_model)
+        for (const auto& [k, n] : by)
+          out += fmt::format("{}{{model_name=\"{}\",{}=\"{}\"}} {}\n", name, prom_label_value(model), label,
+                             k, n);
+    };
+    counters("r1serve_model_loads_total", "Model loads, by outcome (ok, error).", "outcome", loads_);
+    counters("r1serve_model_unloads_total", "Model unloads, by reason (idle, evicted).", "reason", unloads_);
+    counters("r1serve_load_wait_requests_total",
+             "Requests that found their model not loaded, by outcome (served after the load, not_ready).",
+             "outcome", waits_);
+    header(out, "r1serve_model_load_seconds", "histogram", "Seconds a model load took.");
+    for (const auto& [model, h] : load_seconds_)
+      h->render(out, "r1serve_model_load_seconds", fmt::format("model_name=\"{}\"", prom_label_value(model)));
+    header(out, "r1serve_load_wait_seconds", "histogram", "Seconds a request waited for its model to load.");
+    for (const auto& [model, h] : wait_seconds_)
+      h->render(out, "r1serve_load_wait_seconds", fmt::format("model_name=\"{}\"", prom_label_value(model)));
+  }
   {
     std::lock_guard lock(mu_);
     header(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");

@@ -6,12 +6,14 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
 #include "serving/generation.h"
+#include "serving/model_registry.h"
 
 namespace r1::server {
 
@@ -37,7 +39,13 @@ class Histogram {
 // vLLM's 1-2-5 series up to `max`: 1, 2, 5, 10, 20, 50, ... (its token-count histograms' buckets).
 std::vector<double> buckets_1_2_5(size_t max);
 
-class ServerMetrics final : public serving::StatsSink {
+// The engine gauges of one loaded model.
+struct ModelEngineStats {
+  std::string model;
+  EngineStats stats;
+};
+
+class ServerMetrics final : public serving::StatsSink, public serving::LifecycleSink {
  public:
   explicit ServerMetrics(std::string model_name);
   // The token-count histograms' buckets follow max_model_len, as vLLM's do: call once the model is known.
@@ -49,8 +57,15 @@ class ServerMetrics final : public serving::StatsSink {
   void inter_token(double seconds) override { itl_.observe(seconds); }
   void tokens(size_t prompt, size_t generated) override;
 
-  // The whole exposition (text format 0.0.4).
-  std::string render(const EngineStats& engine) const;
+  // Model lifecycle (serving/model_registry.h): loads, unloads, requests that waited for a load.
+  void model_loaded(const std::string& model, double seconds, bool ok) override;
+  void model_unloaded(const std::string& model, const char* reason) override;
+  void load_waited(const std::string& model, double seconds, bool served) override;
+
+  // The whole exposition (text format 0.0.4): vLLM's series (engine gauges per loaded model; none loaded:
+  // zeros under the default model's name) and r1serve's model-lifecycle series for `models`.
+  std::string render(const std::vector<ModelEngineStats>& engines,
+                     const std::vector<serving::ModelStatus>& models) const;
 
   uint64_t finished_count(FinishReason r) const;
 
@@ -61,6 +76,10 @@ class ServerMetrics final : public serving::StatsSink {
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> success_;  // by finished_reason
   uint64_t prompt_tokens_ = 0, generation_tokens_ = 0;
+  // Lifecycle, by model name.
+  std::map<std::string, std::map<std::string, uint64_t>> loads_, unloads_, waits_;  // by outcome / reason
+  std::map<std::string, std::unique_ptr<Histogram>> load_seconds_, wait_seconds_;
+  std::string default_model_;
 };
 
 // Escapes a label value (backslash, quote, newline).

@@ -1,7 +1,7 @@
 #pragma once
 // Everything loaded for one served model: weights, tokenizer, chat template, the engine, and what the
 // protocols need to know about them (name, sampling defaults, whether R1's reasoning split is on). Built on a
-// background thread while the server's /health says 503.
+// background thread by the ModelRegistry, and freed by it when the model is unloaded.
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +34,7 @@ struct ServedModel {
   bool reasoning = false;                             // deepseek_r1 split on chat responses
   size_t max_input_tokens = 0, max_total_tokens = 0;  // resolved limits (never above max_model_len)
   int64_t created = 0;                                // unix time the model became ready (/v1/models)
+  size_t bytes = 0;                                   // weights + KV cache (the memory budget counts it)
 
   // Loads everything and starts the engine; logs the KV budget, max_model_len, dtype and threads.
   // Throws r1::Error naming the file or flag at fault.

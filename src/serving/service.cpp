@@ -18,6 +18,12 @@ struct Slot {
 Service::Service(std::string model_name, size_t max_concurrent_requests, StatsSink* stats)
     : models_(std::move(model_name)), max_concurrent_(max_concurrent_requests), stats_(stats) {}
 
+Service::Service(std::vector<ModelSpec> models, RegistryOptions options, size_t max_concurrent_requests,
+                 StatsSink* stats, LifecycleSink* lifecycle)
+    : models_(std::move(models), options, {}, lifecycle),
+      max_concurrent_(max_concurrent_requests),
+      stats_(stats) {}
+
 std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, const std::string& field) {
   if (!m.chat_template)
     invalid_request(
