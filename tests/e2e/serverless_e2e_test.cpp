@@ -120,7 +120,12 @@ TEST_F(Serverless, IdleUnloadReturnsTheMemoryAndTheReloadAnswersTheSame) {
   HttpResult first = http_request(port, "POST", "/v1/completions", completion("tiny"));
   ASSERT_EQ(first.status, 200) << first.body << s.log();
   std::string text = json::parse(first.body)["choices"][0]["text"];
+  // The generation gives its lease back just after the response has gone: then the idle clock runs.
   json card = model_card(port, "tiny");
+  for (int i = 0; i < 100 && card["in_flight"] != 0; ++i) {
+    std::this_thread::sleep_for(5ms);
+    card = model_card(port, "tiny");
+  }
   EXPECT_EQ(card["state"], "loaded") << card;
   EXPECT_TRUE(card["size_measured"].get<bool>());
   EXPECT_GT(card["size"].get<size_t>(), 13u << 20) << card;  // weights + 32 MiB of KV
@@ -139,12 +144,17 @@ TEST_F(Serverless, IdleUnloadReturnsTheMemoryAndTheReloadAnswersTheSame) {
   HttpResult again = http_request(port, "POST", "/v1/completions", completion("tiny"));
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(json::parse(again.body)["choices"][0]["text"], text);  // the reload answers as the first load did
+  // A second cycle: glibc raises its mmap threshold after the first large free, so the second load's buffers
+  // may come from the heap; the unload still gives them back (malloc_trim).
+  ASSERT_TRUE(wait_state(port, "tiny", "unloaded")) << s.log();
+  const long after2 = s.rss_kib();
+  std::printf("RSS after the second idle unload: %ld KiB\n", after2);
+  EXPECT_LT(after2 - before, 4 * 1024);
   EXPECT_EQ(metric(port, "r1serve_model_loads_total{model_name=\"tiny\",outcome=\"ok\"}"), 2);
-  EXPECT_EQ(metric(port, "r1serve_model_unloads_total{model_name=\"tiny\",reason=\"idle\"}"), 1);
   EXPECT_EQ(metric(port, "r1serve_model_load_seconds_count{model_name=\"tiny\"}"), 2);
   EXPECT_EQ(metric(port, "r1serve_load_wait_requests_total{model_name=\"tiny\",outcome=\"served\"}"), 2);
-  EXPECT_EQ(metric(port, "r1serve_models_loaded"), 1);
-  EXPECT_GT(metric(port, "r1serve_model_memory_bytes{model_name=\"tiny\"}"), 0);
+  EXPECT_EQ(metric(port, "r1serve_models_loaded"), 0);
+  EXPECT_EQ(metric(port, "r1serve_model_unloads_total{model_name=\"tiny\",reason=\"idle\"}"), 2);
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
@@ -279,6 +289,15 @@ TEST_F(Serverless, KeepAliveFieldAndBadValues) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(json::parse(bad.body)["error"]["param"], "keep_alive") << bad.body;
   EXPECT_EQ(http_request(s.port(), "GET", "/v1/models/nope").status, 404);
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+TEST_F(Serverless, KeepAliveEnvironmentIsTheDefaultIdleTime) {
+  ::setenv("R1SERVE_KEEP_ALIVE", "7m", 1);
+  ServerProcess s(two_models(tiny(), {}));
+  ::unsetenv("R1SERVE_KEEP_ALIVE");
+  ASSERT_TRUE(s.healthy()) << s.log();
+  EXPECT_EQ(model_card(s.port(), "tiny")["keep_alive"], "7m");
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
