@@ -85,6 +85,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     size_t max_model_len = 0;
     int64_t created = 0;
     std::optional<std::string> last_error;
+    // Why the budget keeps its waiters from loading it (retried whenever a model goes idle).
+    std::optional<ServingError> budget_refusal;
     std::vector<Waiter> waiters;
   };
 
@@ -258,21 +260,14 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
       if (sink) sink->model_unloaded(e->spec.name, reason);
     }
     return_memory_to_os();
-    std::vector<std::pair<Waiter, ServingError>> refused;
-    {
-      std::lock_guard lock(mu);
-      for (auto& [e, m] : models) {
-        e->state = ModelState::unloaded;
-        spdlog::info("model `{}` unloaded ({})", e->spec.name, reason);
-        if (!e->waiters.empty() && !stopping)
-          if (auto err = start_load(*e)) {
-            for (auto& w : e->waiters) refused.emplace_back(std::move(w), *err);
-            e->waiters.clear();
-          }
-      }
-      cv.notify_all();
+    std::lock_guard lock(mu);
+    for (auto& [e, m] : models) {
+      e->state = ModelState::unloaded;
+      spdlog::info("model `{}` unloaded ({})", e->spec.name, reason);
+      // Asked for while it was going: load it again (or wait, under the budget, for room).
+      if (!e->waiters.empty() && !stopping) e->budget_refusal = start_load(*e);
     }
-    for (auto& [w, err] : refused) w.ready(nullptr, std::make_exception_ptr(err));
+    cv.notify_all();
   }
 
   void load(Entry& e) {
@@ -349,10 +344,15 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
       };
       std::vector<TimedOut> timed_out;
       Evicted idle;
+      for (auto& e : entries)
+        if (e->state == ModelState::unloaded && !e->waiters.empty() && e->budget_refusal)
+          e->budget_refusal = start_load(*e);  // a lease came back since: maybe something is idle now
       for (auto& e : entries) {
         for (size_t i = 0; i < e->waiters.size();) {
           if (e->waiters[i].deadline <= now) {
-            timed_out.push_back({e->spec.name, std::move(e->waiters[i]), not_ready(*e)});
+            timed_out.push_back(
+                {e->spec.name, std::move(e->waiters[i]),
+                 e->state == ModelState::unloaded && e->budget_refusal ? *e->budget_refusal : not_ready(*e)});
             e->waiters.erase(e->waiters.begin() + long(i));
           } else {
             next = std::min(next, e->waiters[i].deadline);
@@ -501,8 +501,11 @@ void ModelRegistry::when_ready(const std::optional<std::string>& name,
     } else {
       if (!c.started || c.stopping) throw not_started();
       auto now = Clock::now();
-      if (e->state == ModelState::unloaded)
-        if (auto err = c.start_load(*e)) throw *err;
+      if (e->state == ModelState::unloaded) {
+        e->budget_refusal = c.start_load(*e);
+        // With no wait, the budget's refusal is the answer; else the request waits for a model to go idle.
+        if (e->budget_refusal && c.opt.load_wait.count() <= 0) throw *e->budget_refusal;
+      }
       if (c.opt.load_wait.count() <= 0) throw c.not_ready(*e);
       e->waiters.push_back({now, now + c.opt.load_wait, std::move(ready)});
       c.cv.notify_all();

@@ -243,7 +243,7 @@ TEST(ModelRegistry, MaxLoadedModelsEvictsTheLeastRecentlyUsedIdleOne) {
   FakeLoader f;
   RegistryOptions o;
   o.max_loaded_models = 2;
-  o.load_wait = 5s;
+  o.load_wait = 300ms;
   ModelRegistry r({spec("a"), spec("b"), spec("c")}, o, f.fn());
   r.start();
   for (const char* n : {"a", "b"}) {
@@ -262,21 +262,48 @@ TEST(ModelRegistry, MaxLoadedModelsEvictsTheLeastRecentlyUsedIdleOne) {
   ASSERT_TRUE(c.wait() && c.lease) << (c.error ? c.error->what() : "");
   EXPECT_EQ(state(r, "b"), ModelState::unloaded);
   EXPECT_EQ(state(r, "a"), ModelState::loaded);
-  // Both loaded models busy: a third is refused, saying why.
+  // Both loaded models busy: a third waits for one to go idle, up to --load-wait, then is refused saying why.
   Answer a;
   r.when_ready("a", std::nullopt, a.ready());
   ASSERT_TRUE(a.wait() && a.lease);
+  Answer refused;
+  r.when_ready("b", std::nullopt, refused.ready());
+  ASSERT_TRUE(refused.wait());
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->kind(), ErrorKind::unavailable);
+  EXPECT_EQ(refused.error->code(), "model_budget_exceeded");
+  std::string w = refused.error->what();
+  EXPECT_NE(w.find("--max-loaded-models 2"), std::string::npos) << w;
+  EXPECT_NE(w.find("`a` (1 in flight)"), std::string::npos) << w;
+  EXPECT_EQ(state(r, "b"), ModelState::unloaded);
+  // The same wait ends well when a model goes idle in time: c is evicted and b loads.
+  Answer waits;
+  r.when_ready("b", std::nullopt, waits.ready());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(state(r, "b"), ModelState::unloaded);
+  c.lease.reset();
+  ASSERT_TRUE(waits.wait());
+  ASSERT_TRUE(waits.lease) << (waits.error ? waits.error->what() : "");
+  EXPECT_EQ(state(r, "c"), ModelState::unloaded);
+  EXPECT_EQ(state(r, "a"), ModelState::loaded);
+}
+
+TEST(ModelRegistry, BudgetRefusalIsImmediateWithLoadWaitZero) {
+  FakeLoader f;
+  RegistryOptions o;
+  o.max_loaded_models = 1;
+  o.load_wait = 0ms;
+  ModelRegistry r({spec("a"), spec("b")}, o, f.fn());
+  r.start();
+  EXPECT_THROW(r.get("a"), ServingError);  // starts the load
+  ASSERT_TRUE(eventually([&] { return state(r, "a") == ModelState::loaded; }));
+  auto lease = r.get("a");
   try {
     r.when_ready("b", std::nullopt, [](auto, auto) { ADD_FAILURE(); });
     FAIL() << "no refusal";
   } catch (const ServingError& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::unavailable);
     EXPECT_EQ(e.code(), "model_budget_exceeded");
-    std::string w = e.what();
-    EXPECT_NE(w.find("--max-loaded-models 2"), std::string::npos) << w;
-    EXPECT_NE(w.find("`a` (1 in flight)"), std::string::npos) << w;
   }
-  EXPECT_EQ(state(r, "b"), ModelState::unloaded);
 }
 
 TEST(ModelRegistry, MemoryBudgetEvictsByMeasuredSize) {
