@@ -93,7 +93,7 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_);
 }
 
-ServerMetrics::ServerMetrics(std::string model_name)
+RequestMetrics::RequestMetrics(std::string model_name, size_t max_model_len)
     : labels_(fmt::format("model_name=\"{}\"", prom_label_value(model_name))),
       ttft_(kTtftBuckets),
       itl_(kItlBuckets),
@@ -102,19 +102,18 @@ ServerMetrics::ServerMetrics(std::string model_name)
       prefill_(kLatencyBuckets),
       decode_(kLatencyBuckets),
       tpot_(kItlBuckets),
-      prompt_len_(buckets_1_2_5(kDefaultMaxModelLen)),
-      generation_len_(buckets_1_2_5(kDefaultMaxModelLen)),
-      max_generation_(buckets_1_2_5(kDefaultMaxModelLen)) {
+      prompt_len_(buckets_1_2_5(max_model_len)),
+      generation_len_(buckets_1_2_5(max_model_len)),
+      max_generation_(buckets_1_2_5(max_model_len)) {
   for (const char* r : {"stop", "length", "abort", "error"}) success_[r] = 0;
-  default_model_ = std::move(model_name);
 }
 
-void ServerMetrics::set_max_model_len(size_t max_model_len) {
+void RequestMetrics::set_max_model_len(size_t max_model_len) {
   for (Histogram* h : {&prompt_len_, &generation_len_, &max_generation_})
     h->reset(buckets_1_2_5(max_model_len));
 }
 
-void ServerMetrics::request_finished(const Finished& f) {
+void RequestMetrics::request_finished(const Finished& f) {
   {
     std::lock_guard lock(mu_);
     ++success_[to_string(f.reason)];
@@ -134,16 +133,37 @@ void ServerMetrics::request_finished(const Finished& f) {
                                                              : 0.0);
 }
 
-void ServerMetrics::tokens(size_t prompt, size_t generated) {
+void RequestMetrics::tokens(size_t prompt, size_t generated) {
   std::lock_guard lock(mu_);
   prompt_tokens_ += prompt;
   generation_tokens_ += generated;
 }
 
-uint64_t ServerMetrics::finished_count(FinishReason r) const {
+uint64_t RequestMetrics::finished_count(FinishReason r) const {
   std::lock_guard lock(mu_);
   auto it = success_.find(to_string(r));
   return it == success_.end() ? 0 : it->second;
+}
+
+ServerMetrics::ServerMetrics(std::string model_name) : default_model_(std::move(model_name)) {
+  auto m = std::make_unique<RequestMetrics>(default_model_, kDefaultMaxModelLen);
+  default_ = m.get();
+  requests_[default_model_] = std::move(m);
+}
+
+void ServerMetrics::set_max_model_len(size_t max_model_len) {
+  default_->set_max_model_len(max_model_len);
+}
+
+serving::StatsSink* ServerMetrics::for_model(const std::string& model, size_t max_model_len) {
+  std::lock_guard lock(mu_);
+  auto& m = requests_[model];
+  if (!m) {
+    m = std::make_unique<RequestMetrics>(model, max_model_len);
+  } else if (m.get() == default_ && default_->generation_len_.count() == 0) {
+    default_->set_max_model_len(max_model_len);  // its buckets were a guess until now
+  }
+  return m.get();
 }
 
 void ServerMetrics::model_loaded(const std::string& model, double seconds, bool ok) {
@@ -170,7 +190,6 @@ void ServerMetrics::load_waited(const std::string& model, double seconds, bool s
 std::string ServerMetrics::render(const std::vector<ModelEngineStats>& engines_in,
                                   const std::vector<serving::ModelStatus>& models) const {
   std::string out;
-  const std::string& l = labels_;
   std::vector<ModelEngineStats> engines = engines_in;
   if (engines.empty()) engines.push_back({default_model_, EngineStats{}});
   auto gauge = [&](const char* name, const char* type, const char* help, auto value) {
@@ -228,40 +247,57 @@ std::string ServerMetrics::render(const std::vector<ModelEngineStats>& engines_i
     for (const auto& [model, h] : wait_seconds_)
       h->render(out, "r1serve_load_wait_seconds", fmt::format("model_name=\"{}\"", prom_label_value(model)));
   }
-  {
-    std::lock_guard lock(mu_);
-    header(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");
-    out += fmt::format("vllm:prompt_tokens_total{{{}}} {}\n", l, prompt_tokens_);
-    header(out, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.");
-    out += fmt::format("vllm:generation_tokens_total{{{}}} {}\n", l, generation_tokens_);
-    header(out, "vllm:request_success_total", "counter", "Count of successfully processed requests.");
-    for (const auto& [reason, n] : success_)
-      out += fmt::format("vllm:request_success_total{{{},finished_reason=\"{}\"}} {}\n", l, reason, n);
+  // Request-level series, one per model that has a RequestMetrics.
+  std::lock_guard lock(mu_);
+  std::vector<const RequestMetrics*> reqs;
+  for (const auto& [name, m] : requests_) reqs.push_back(m.get());
+  header(out, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.");
+  for (const RequestMetrics* m : reqs) {
+    std::lock_guard ml(m->mu_);
+    out += fmt::format("vllm:prompt_tokens_total{{{}}} {}\n", m->labels_, m->prompt_tokens_);
+  }
+  header(out, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.");
+  for (const RequestMetrics* m : reqs) {
+    std::lock_guard ml(m->mu_);
+    out += fmt::format("vllm:generation_tokens_total{{{}}} {}\n", m->labels_, m->generation_tokens_);
+  }
+  header(out, "vllm:request_success_total", "counter", "Count of successfully processed requests.");
+  for (const RequestMetrics* m : reqs) {
+    std::lock_guard ml(m->mu_);
+    for (const auto& [reason, n] : m->success_)
+      out +=
+          fmt::format("vllm:request_success_total{{{},finished_reason=\"{}\"}} {}\n", m->labels_, reason, n);
   }
   // The histograms, in vLLM's order.
   struct Series {
-    const Histogram* h;
+    Histogram RequestMetrics::*h;
     const char* name;
     const char* help;
   };
   const Series histograms[] = {
-      {&ttft_, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds."},
-      {&itl_, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds."},
-      {&e2e_, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds."},
-      {&queue_, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request."},
-      {&prefill_, "vllm:request_prefill_time_seconds",
+      {&RequestMetrics::ttft_, "vllm:time_to_first_token_seconds",
+       "Histogram of time to first token in seconds."},
+      {&RequestMetrics::itl_, "vllm:inter_token_latency_seconds",
+       "Histogram of inter-token latency in seconds."},
+      {&RequestMetrics::e2e_, "vllm:e2e_request_latency_seconds",
+       "Histogram of e2e request latency in seconds."},
+      {&RequestMetrics::queue_, "vllm:request_queue_time_seconds",
+       "Histogram of time spent in WAITING phase for request."},
+      {&RequestMetrics::prefill_, "vllm:request_prefill_time_seconds",
        "Histogram of time spent in PREFILL phase for request."},
-      {&decode_, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request."},
-      {&tpot_, "vllm:request_time_per_output_token_seconds",
+      {&RequestMetrics::decode_, "vllm:request_decode_time_seconds",
+       "Histogram of time spent in DECODE phase for request."},
+      {&RequestMetrics::tpot_, "vllm:request_time_per_output_token_seconds",
        "Histogram of time_per_output_token_seconds per request."},
-      {&prompt_len_, "vllm:request_prompt_tokens", "Number of prefill tokens processed."},
-      {&generation_len_, "vllm:request_generation_tokens", "Number of generation tokens processed."},
-      {&max_generation_, "vllm:request_max_num_generation_tokens",
+      {&RequestMetrics::prompt_len_, "vllm:request_prompt_tokens", "Number of prefill tokens processed."},
+      {&RequestMetrics::generation_len_, "vllm:request_generation_tokens",
+       "Number of generation tokens processed."},
+      {&RequestMetrics::max_generation_, "vllm:request_max_num_generation_tokens",
        "Histogram of maximum number of requested generation tokens."},
   };
   for (const Series& x : histograms) {
     header(out, x.name, "histogram", x.help);
-    x.h->render(out, x.name, l);
+    for (const RequestMetrics* m : reqs) (m->*x.h).render(out, x.name, m->labels_);
   }
   return out;
 }

@@ -119,7 +119,8 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
     req.params.max_tokens = m->max_total_tokens - longest;  // as much as fits (vLLM's default)
   }
 
-  auto g = std::make_shared<Generation>(m, stats_, id, std::move(req.params), std::move(observer), slot);
+  StatsSink* stats = stats_ ? stats_->for_model(m->name, m->engine->max_model_len()) : nullptr;
+  auto g = std::make_shared<Generation>(m, stats, id, std::move(req.params), std::move(observer), slot);
   g->start(std::move(prompts));
   return g;
 }

@@ -245,6 +245,15 @@ TEST_F(Serverless, ABudgetOfOneModelAlternatesWithoutErrors) {
   EXPECT_EQ(metric(s.port(), "r1serve_model_unloads_total{model_name=\"stories\",reason=\"evicted\"}"), 3);
   EXPECT_EQ(metric(s.port(), "r1serve_model_unloads_total{model_name=\"tiny\",reason=\"evicted\"}"), 2);
   EXPECT_EQ(metric(s.port(), "r1serve_models_loaded"), 1);
+  // vLLM's request series are labelled with the model that served the request.
+  for (const char* m : {"stories", "tiny"}) {
+    EXPECT_EQ(metric(s.port(), std::string("vllm:request_success_total{model_name=\"") + m +
+                                   "\",finished_reason=\"length\"}"),
+              3)
+        << m;
+    EXPECT_EQ(metric(s.port(), std::string("vllm:generation_tokens_total{model_name=\"") + m + "\"}"), 24)
+        << m;
+  }
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
