@@ -2,6 +2,7 @@
 // environment variables where TGI has one, so a TGI deployment's environment works unchanged.
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -11,6 +12,7 @@
 #include "server/serve.h"
 #include "serving/keep_alive.h"
 #include "serving/model_spec.h"
+#include "store/hub_config.h"
 
 namespace r1::app {
 
@@ -21,6 +23,21 @@ std::string normalize_dtype(std::string d) {
   if (d == "bfloat16") return "bf16";
   if (d == "float32") return "f32";
   return d;
+}
+
+// The Hub ids the Hugging Face cache holds a `main` snapshot of (the store src/store offers today), sorted.
+std::vector<std::string> cached_hub_models() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& d : std::filesystem::directory_iterator(store::hub_config_from_env().cache_dir, ec)) {
+    std::string folder = d.path().filename().string();
+    size_t sep = folder.find("--", 8);
+    if (!folder.starts_with("models--") || sep == std::string::npos) continue;
+    if (!std::filesystem::exists(d.path() / "refs" / "main", ec)) continue;
+    ids.push_back(folder.substr(8, sep - 8) + "/" + folder.substr(sep + 2));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 void register_serve(CLI::App& app, Action& action) {
@@ -35,8 +52,12 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--model", *model_args,
                   "Model folder or Hub id ORG/NAME[@REV] (docs/MODELS.md); repeatable as "
                   "NAME=SOURCE[,KEY=VALUE...] to serve several, with per-model overrides (docs/API.md)")
-      ->envname("HF_MODEL_ID")
-      ->required();
+      ->envname("HF_MODEL_ID");
+  auto from_store = std::make_shared<bool>(false);
+  cmd->add_flag(
+      "--models-from-store", *from_store,
+      "Also serve every model of the Hugging Face cache (HF_HUB_CACHE) that has a snapshot of main, "
+      "named by its Hub id, loaded on demand");
   cmd->add_option("--preload", *preload, "Load this model (a --model NAME) at start; repeatable");
   cmd->add_option("--idle-unload", *idle_unload,
                   "Unload a model idle this long: 300, 90s, 5m, 1h; 0 = as soon as idle; -1 or never = keep")
@@ -114,13 +135,22 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--allow-credentials", o->cors.allow_credentials,
                 "CORS: let pages of allowed origins send cookies / credentials");
-  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget] {
+  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
     o->dtype = normalize_dtype(o->dtype);
-    action = [o, model_args, preload, idle_unload, load_wait, memory_budget] {
+    action = [o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
       o->lifecycle.idle_unload = serving::parse_keep_alive(*idle_unload, "--idle-unload");
       o->lifecycle.load_wait = serving::Millis(int64_t(*load_wait * 1000));
       if (!memory_budget->empty())
         o->lifecycle.memory_budget = parse_byte_size(*memory_budget, "--memory-budget");
+      const size_t given = model_args->size();
+      if (*from_store)
+        for (const std::string& id : cached_hub_models()) model_args->push_back(id);
+      if (model_args->empty() && *from_store)
+        fail(
+            "--models-from-store: the Hugging Face cache {} holds no model with a snapshot of main, and no "
+            "--model was given",
+            store::hub_config_from_env().cache_dir.string());
+      if (model_args->empty()) fail("--model is required (a folder, a Hub id, or NAME=SOURCE)");
       if (model_args->size() > 1 && !o->served_model_name.empty())
         fail("--served-model-name names one model; with several, name each as --model NAME=SOURCE");
       for (const std::string& a : *model_args) {
@@ -137,7 +167,7 @@ void register_serve(CLI::App& app, Action& action) {
         spec.options.served_model_name = spec.name;
         for (const auto& [k, v] : arg.overrides) serving::apply_model_override(spec, k, v);
         // One model alone is loaded at start, as r1serve always did; several load on demand.
-        spec.preload = model_args->size() == 1;
+        spec.preload = model_args->size() == 1 && given == 1;
         o->models.push_back(std::move(spec));
       }
       for (const std::string& p : *preload) {

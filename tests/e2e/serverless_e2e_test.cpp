@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -310,6 +311,27 @@ TEST_F(Serverless, KeepAliveEnvironmentIsTheDefaultIdleTime) {
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
+TEST_F(Serverless, ModelsFromTheHuggingFaceCacheLoadOnDemand) {
+  // A cache laid out as huggingface_hub writes it: refs/main names the snapshot.
+  const std::string repo = tmp_.file("hub/models--test--tiny");
+  std::filesystem::create_directories(repo + "/refs");
+  std::ofstream(repo + "/refs/main") << "0123456789abcdef0123456789abcdef01234567";
+  write_tiny(repo + "/snapshots/0123456789abcdef0123456789abcdef01234567");
+  ::setenv("HF_HUB_CACHE", tmp_.file("hub").c_str(), 1);
+  ::setenv("HF_HUB_OFFLINE", "1", 1);
+  ServerProcess s(
+      {"--models-from-store", "--tokenizer", stories(), "--kv-cache-memory", "32MiB", "--threads", "1"});
+  ::unsetenv("HF_HUB_CACHE");
+  ::unsetenv("HF_HUB_OFFLINE");
+  ASSERT_TRUE(s.healthy()) << s.log();
+  json card = model_card(s.port(), "test/tiny");
+  EXPECT_EQ(card["state"], "unloaded") << card;
+  HttpResult r = http_request(s.port(), "POST", "/v1/completions", completion("test/tiny"));
+  EXPECT_EQ(r.status, 200) << r.body << s.log();
+  EXPECT_EQ(model_card(s.port(), "test/tiny")["state"], "loaded");
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
 TEST_F(Serverless, OpenAiClientSeesModelNotReadyAndItsRetriesSucceed) {
   R1_REQUIRE_JS();
   ServerProcess s(two_models(tiny(), {"--load-wait", "0"}));
@@ -318,6 +340,38 @@ TEST_F(Serverless, OpenAiClientSeesModelNotReadyAndItsRetriesSucceed) {
                                  js_dir(), "stories", "tiny"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
   EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+}  // namespace
+}  // namespace r1::test
+
+namespace r1::test {
+namespace {
+
+// Start-up refuses bad lifecycle flags with a message naming the flag (exit 1, nothing served).
+TEST(ServerlessCli, BadFlagsAreNamed) {
+  R1_REQUIRE_SHARED();
+  const std::string st = "stories=" + shared_path("models/stories260K-hf");
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"serve", "--port", "0"}, "--model is required"},
+      {{"serve", "--model", st, "--idle-unload", "soon"}, "--idle-unload 'soon'"},
+      {{"serve", "--model", st, "--preload", "other"}, "--preload other: no --model has that name"},
+      {{"serve", "--model", st, "--model", st}, "the name `stories` is given twice"},
+      {{"serve", "--model", st + ",colour=red"}, "unknown per-model option 'colour'"},
+      {{"serve", "--model", st, "--memory-budget", "lots"}, "--memory-budget"},
+      {{"serve", "--model", st, "--model", "b=" + shared_path("models/stories260K-hf"), "--served-model-name",
+        "x"},
+       "--served-model-name names one model"},
+  };
+  for (const Case& c : cases) {
+    CommandResult r = run_r1serve(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.says << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
