@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "engine/engine.h"
+#include "serving/model_budget.h"
 #include "serving/serving_error.h"
 
 namespace r1::serving {
@@ -171,54 +172,19 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
   // Under mu: the idle models (least recently used first) to unload so that `e`, of `need` bytes, fits the
   // budgets beside the other loaded and loading models; or the refusal that says why it cannot.
   std::variant<std::vector<Entry*>, ServingError> choose_victims(const Entry& e, size_t need) {
-    if (opt.memory_budget && need > opt.memory_budget)
-      return ServingError(ErrorKind::unavailable,
-                          fmt::format("The model `{}` needs about {}, more than --memory-budget {} allows "
-                                      "even with every other model unloaded.",
-                                      e.spec.name, mb(need), mb(opt.memory_budget)),
-                          std::nullopt, "model_budget_exceeded");
-    size_t count = 0, bytes = 0;
-    std::vector<Entry*> idle;
-    std::string busy;
+    std::vector<ResidentModel> resident;
+    std::vector<Entry*> of;
     for (auto& x : entries) {
       if (x.get() == &e || (x->state != ModelState::loaded && x->state != ModelState::loading)) continue;
-      ++count;
-      bytes += x->bytes;
-      if (x->state == ModelState::loaded && x->active == 0 && !x->published)
-        idle.push_back(x.get());
-      else
-        busy += fmt::format("{}`{}` ({})", busy.empty() ? "" : ", ", x->spec.name,
-                            x->state == ModelState::loading ? std::string("loading")
-                            : x->published                  ? std::string("pinned")
-                                                            : fmt::format("{} in flight", x->active));
+      resident.push_back({x->spec.name, x->bytes, x->state == ModelState::loading, x->published != nullptr,
+                          x->active, x->last_used});
+      of.push_back(x.get());
     }
-    std::sort(idle.begin(), idle.end(), [](Entry* a, Entry* b) { return a->last_used < b->last_used; });
+    auto chosen =
+        serving::choose_victims({opt.max_loaded_models, opt.memory_budget}, resident, e.spec.name, need);
+    if (auto* err = std::get_if<ServingError>(&chosen)) return *err;
     std::vector<Entry*> victims;
-    auto over = [&] {
-      return (opt.max_loaded_models && count + 1 > opt.max_loaded_models) ||
-             (opt.memory_budget && bytes + need > opt.memory_budget);
-    };
-    while (over()) {
-      if (victims.size() == idle.size()) {
-        std::string limit =
-            opt.max_loaded_models && count + 1 > opt.max_loaded_models
-                ? fmt::format("--max-loaded-models {} is reached", opt.max_loaded_models)
-                : fmt::format("--memory-budget {} leaves {} free and it needs about {}",
-                              mb(opt.memory_budget),
-                              mb(opt.memory_budget > bytes ? opt.memory_budget - bytes : 0), mb(need));
-        ServingError err(ErrorKind::unavailable,
-                         fmt::format("Cannot load the model `{}` now: {} and no loaded model is idle ({}). "
-                                     "Retry when a request finishes.",
-                                     e.spec.name, limit, busy),
-                         std::nullopt, "model_budget_exceeded");
-        err.set_retry_after(1);
-        return err;
-      }
-      Entry* v = idle[victims.size()];
-      victims.push_back(v);
-      --count;
-      bytes -= std::min(bytes, v->bytes);
-    }
+    for (size_t i : std::get<std::vector<size_t>>(chosen)) victims.push_back(of[i]);
     return victims;
   }
 
@@ -227,6 +193,7 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     Evicted out;
     for (Entry* v : victims) {
       v->state = ModelState::unloading;
+      v->request_keep_alive.reset();  // a keep_alive lasts until the model's next unload
       out.emplace_back(v, std::move(v->model));
       spdlog::info("evicting idle model `{}` ({}) to make room for `{}`", v->spec.name, mb(v->bytes),
                    e.spec.name);
@@ -278,6 +245,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
       m = loader ? loader(e.spec) : ServedModel::load(e.spec.options);
     } catch (const std::exception& ex) {
       error = ex.what();
+    } catch (...) {
+      error = "an unknown error while loading";
     }
     double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (sink) sink->model_loaded(e.spec.name, seconds, m != nullptr);
@@ -402,6 +371,7 @@ ModelRegistry::ModelRegistry(std::vector<ModelSpec> specs, RegistryOptions optio
   for (auto& s : specs) {
     auto e = std::make_unique<Core::Entry>();
     e->preload_pending = s.preload;
+    e->bytes = estimate_bytes(s);
     e->spec = std::move(s);
     core_->entries.push_back(std::move(e));
   }
@@ -526,7 +496,7 @@ std::vector<ModelStatus> ModelRegistry::status() const {
     s.name = e->spec.name;
     s.dir = e->spec.options.model_dir;
     s.state = e->state;
-    s.bytes = e->measured ? e->bytes : estimate_bytes(e->spec);
+    s.bytes = e->bytes;  // measured, or the estimate made at start (no file system walk under the lock)
     s.bytes_measured = e->measured;
     s.keep_alive = c.keep_alive(*e);
     s.in_flight = e->active;
