@@ -437,6 +437,9 @@ ServingError unknown_model(const std::string& name, const std::string& names) {
                       fmt::format("The model `{}` does not exist. This server serves {}.", name, names),
                       "model", "model_not_found");
 }
+ServingError draining_error() {
+  return ServingError(ErrorKind::unavailable, "the server is shutting down", std::nullopt, "draining");
+}
 ServingError not_started() {
   ServingError e(ErrorKind::unavailable, "the model is still loading; retry when GET /health answers 200",
                  std::nullopt, "model_loading");
@@ -451,7 +454,8 @@ std::shared_ptr<ServedModel> ModelRegistry::get(const std::optional<std::string>
   Core::Entry* e = c.find(name);
   if (!e) throw unknown_model(*name, c.names());
   if (e->state == ModelState::loaded) return c.lease(*e);
-  if (!c.started || c.stopping) throw not_started();
+  if (c.stopping) throw draining_error();
+  if (!c.started) throw not_started();
   if (e->state == ModelState::unloaded)
     if (auto err = c.start_load(*e)) throw *err;
   throw c.not_ready(*e);
@@ -469,7 +473,8 @@ void ModelRegistry::when_ready(const std::optional<std::string>& name,
     if (e->state == ModelState::loaded) {
       lease = c.lease(*e);
     } else {
-      if (!c.started || c.stopping) throw not_started();
+      if (c.stopping) throw draining_error();
+      if (!c.started) throw not_started();
       auto now = Clock::now();
       if (e->state == ModelState::unloaded) {
         e->budget_refusal = c.start_load(*e);
@@ -537,12 +542,11 @@ void ModelRegistry::abort_all() {
     if (m->engine) m->engine->abort_all();
 }
 
-void ModelRegistry::shutdown() {
+void ModelRegistry::drain() {
   Core& c = *core_;
   std::vector<Core::Waiter> waiting;
   {
-    std::unique_lock lock(c.mu);
-    if (c.stopping && !c.housekeeper.joinable()) return;
+    std::lock_guard lock(c.mu);
     c.stopping = true;
     for (auto& e : c.entries) {
       for (auto& w : e->waiters) waiting.push_back(std::move(w));
@@ -550,9 +554,16 @@ void ModelRegistry::shutdown() {
     }
     c.cv.notify_all();
   }
-  for (auto& w : waiting)
-    w.ready(nullptr, std::make_exception_ptr(ServingError(
-                         ErrorKind::unavailable, "the server is shutting down", std::nullopt, "draining")));
+  for (auto& w : waiting) w.ready(nullptr, std::make_exception_ptr(draining_error()));
+}
+
+void ModelRegistry::shutdown() {
+  Core& c = *core_;
+  {
+    std::lock_guard lock(c.mu);
+    if (c.stopping && !c.housekeeper.joinable()) return;  // done before (or never started)
+  }
+  drain();
   if (c.housekeeper.joinable()) c.housekeeper.join();
   std::unique_lock lock(c.mu);
   c.cv.wait(lock, [&] { return c.loads_running == 0; });

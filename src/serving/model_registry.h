@@ -103,6 +103,8 @@ class ModelRegistry {
 
   // Aborts every request in every loaded engine (drain timeout).
   void abort_all();
+  // Answers every request waiting for a load with 503 draining, and makes later ones get it at once.
+  void drain();
   // Answers waiting requests (draining), waits for loads in progress, unloads every model.
   void shutdown();
 

@@ -362,3 +362,33 @@ TEST(ModelRegistry, PreloadHoldsStartingUntilLoaded) {
 
 }  // namespace
 }  // namespace r1::serving
+
+namespace r1::serving {
+namespace {
+
+TEST(ModelRegistry, DrainAnswersWaitersAndRefusesNewRequests) {
+  FakeLoader f;
+  f.hold = true;
+  RegistryOptions o;
+  o.load_wait = 5s;
+  ModelRegistry r({spec("a")}, o, f.fn());
+  r.start();
+  Answer a;
+  r.when_ready("a", std::nullopt, a.ready());
+  r.drain();
+  ASSERT_TRUE(a.wait(1s));
+  ASSERT_TRUE(a.error);
+  EXPECT_EQ(a.error->code(), "draining");
+  try {
+    r.when_ready("a", std::nullopt, [](auto, auto) { ADD_FAILURE(); });
+    FAIL();
+  } catch (const ServingError& e) {
+    EXPECT_EQ(e.code(), "draining");
+  }
+  f.release();  // the load in progress finishes; shutdown waits for it
+  r.shutdown();
+  EXPECT_EQ(state(r, "a"), ModelState::unloaded);
+}
+
+}  // namespace
+}  // namespace r1::serving
