@@ -479,7 +479,9 @@ void ModelRegistry::when_ready(const std::optional<std::string>& name,
       if (e->state == ModelState::unloaded) {
         e->budget_refusal = c.start_load(*e);
         // With no wait, the budget's refusal is the answer; else the request waits for a model to go idle.
-        if (e->budget_refusal && c.opt.load_wait.count() <= 0) throw *e->budget_refusal;
+        // (A model larger than the whole budget is refused at once too: no waiting makes room for it.)
+        if (e->budget_refusal && (c.opt.load_wait.count() <= 0 || !e->budget_refusal->retry_after()))
+          throw *e->budget_refusal;
       }
       if (c.opt.load_wait.count() <= 0) throw c.not_ready(*e);
       e->waiters.push_back({now, now + c.opt.load_wait, std::move(ready)});

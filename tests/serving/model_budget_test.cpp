@@ -50,6 +50,7 @@ TEST(ModelBudget, BusyLoadingAndPinnedModelsAreNeverEvicted) {
 TEST(ModelBudget, AModelLargerThanTheBudgetIsRefusedOutright) {
   auto v = choose_victims({0, 1'000'000}, {}, "huge", 2'000'000);
   ASSERT_TRUE(std::holds_alternative<ServingError>(v));
+  EXPECT_FALSE(std::get<ServingError>(v).retry_after());  // waiting cannot help
   std::string w = std::get<ServingError>(v).what();
   EXPECT_NE(w.find("`huge` needs about 2.0 MB, more than --memory-budget 1.0 MB"), std::string::npos) << w;
 }
