@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "bench/bench_run.h"
+#include "bench/cold_start.h"
 #include "bench/report_html.h"
 #include "bench/report_json.h"
 #include "bench/report_table.h"
@@ -32,7 +33,7 @@ struct BenchOptions {
   size_t max_in_flight = 256;
   std::vector<double> price_per_hour, price_in, price_out;
   std::string json_path, html_path;
-  bool interleave = false;
+  bool interleave = false, cold_start = false;
 };
 
 // Per-endpoint values: none, one for every endpoint, or one per endpoint in --endpoint order.
@@ -167,12 +168,23 @@ int bench(const BenchOptions& o) {
                 {"extra_body", spec.extra_body},
                 {"load", phase_names(load)},
                 {"interleave", o.interleave},
+                {"cold_start", o.cold_start},
                 {"duration_limit_s", o.duration_limit},
                 {"timeout_s", o.timeout},
                 {"max_in_flight", o.max_in_flight}};
 
-  Progress progress(n * requests_per_endpoint(load, prompts.size()));
-  if (o.interleave) {
+  Progress progress(o.cold_start ? n * prompts.size() * o.runs * 2
+                                 : n * requests_per_endpoint(load, prompts.size()));
+  if (o.cold_start) {
+    for (size_t i = 0; i < n; ++i) {
+      const Endpoint& e = run.endpoints[i];
+      for (PhaseResult& p : run_cold_start(e, prompts, load, spec, bench_start, progress, o.timeout)) {
+        run.summaries.push_back(summarize(p, e.name, e.model, pricing[i]));
+        progress.print(format_phase_line(run.summaries.back()));
+        run.phases.push_back(std::move(p));
+      }
+    }
+  } else if (o.interleave) {
     run.phases = run_interleaved(run.endpoints, prompts, load, spec, bench_start, progress);
     for (size_t i = 0; i < n; ++i) {
       run.summaries.push_back(
@@ -247,6 +259,11 @@ void register_bench(CLI::App& app, Action& action) {
   cmd->add_flag(
          "--interleave", o->interleave,
          "Sequential protocol with endpoints taking turns prompt by prompt (fairer on a shared machine)")
+      ->excludes(conc)
+      ->excludes(rate);
+  cmd->add_flag("--cold-start", o->cold_start,
+                "Per prompt and run: unload the model (keep_alive 0), then time the first request (TTFT "
+                "includes the load) beside a warm one; phases cold and warm (needs r1serve serve)")
       ->excludes(conc)
       ->excludes(rate);
   cmd->add_option("--json", o->json_path, "Write every raw sample and the summary as JSON");

@@ -1,10 +1,18 @@
 // r1serve serve: the OpenAI-compatible HTTP server (src/server over src/serving). Flags default to TGI's
 // environment variables where TGI has one, so a TGI deployment's environment works unchanged.
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "cli_util.h"
 #include "commands.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "model/model_package.h"
 #include "server/serve.h"
+#include "serving/keep_alive.h"
+#include "serving/model_spec.h"
+#include "store/hub_config.h"
 
 namespace r1::app {
 
@@ -17,15 +25,56 @@ std::string normalize_dtype(std::string d) {
   return d;
 }
 
+// The Hub ids the Hugging Face cache holds a `main` snapshot of (the store src/store offers today), sorted.
+std::vector<std::string> cached_hub_models() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (const auto& d : std::filesystem::directory_iterator(store::hub_config_from_env().cache_dir, ec)) {
+    std::string folder = d.path().filename().string();
+    size_t sep = folder.find("--", 8);
+    if (!folder.starts_with("models--") || sep == std::string::npos) continue;
+    if (!std::filesystem::exists(d.path() / "refs" / "main", ec)) continue;
+    ids.push_back(folder.substr(8, sep - 8) + "/" + folder.substr(sep + 2));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 void register_serve(CLI::App& app, Action& action) {
   auto o = std::make_shared<server::ServeOptions>();
+  auto model_args = std::make_shared<std::vector<std::string>>();
+  auto preload = std::make_shared<std::vector<std::string>>();
+  auto idle_unload = std::make_shared<std::string>("5m");
+  auto load_wait = std::make_shared<double>(60);
+  auto memory_budget = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "serve", "Serve the model over the OpenAI API (chat, completions, responses, metrics)");
-  cmd->add_option("--model", o->model_dir,
-                  "Hugging Face model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or "
-                  "s3://BUCKET/PREFIX/ (docs/MODELS.md)")
-      ->envname("HF_MODEL_ID")
-      ->required();
+  cmd->add_option("--model", *model_args,
+                  "Model folder, store name NAME[:TAG], Hub id ORG/NAME[@REV] or s3://BUCKET/PREFIX/ "
+                  "(docs/MODELS.md); repeatable as "
+                  "NAME=SOURCE[,KEY=VALUE...] to serve several, with per-model overrides (docs/API.md)")
+      ->envname("HF_MODEL_ID");
+  auto from_store = std::make_shared<bool>(false);
+  cmd->add_flag(
+      "--models-from-store", *from_store,
+      "Also serve every model of the Hugging Face cache (HF_HUB_CACHE) that has a snapshot of main, "
+      "named by its Hub id, loaded on demand");
+  cmd->add_option("--preload", *preload, "Load this model (a --model NAME) at start; repeatable");
+  cmd->add_option("--idle-unload", *idle_unload,
+                  "Unload a model idle this long: 300, 90s, 5m, 1h; 0 = as soon as idle; -1 or never = keep")
+      ->envname("R1SERVE_KEEP_ALIVE")
+      ->capture_default_str();
+  cmd->add_option(
+         "--load-wait", *load_wait,
+         "Seconds a request waits for its model to load before 503 model_not_ready (0 = answer at once)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option(
+         "--max-loaded-models", o->lifecycle.max_loaded_models,
+         "Models loaded at once; loading another evicts the least recently used idle one (0 = no limit)")
+      ->capture_default_str();
+  cmd->add_option("--memory-budget", *memory_budget,
+                  "Weights + KV cache of all loaded models, e.g. 8GiB; loading past it evicts idle models");
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
@@ -94,14 +143,47 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--allow-credentials", o->cors.allow_credentials,
                 "CORS: let pages of allowed origins send cookies / credentials");
-  cmd->callback([&action, o] {
+  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
     o->dtype = normalize_dtype(o->dtype);
-    action = [o] {
-      // Served by name under its Hub id (as vLLM does) or store name (as Ollama does), unless
-      // --served-model-name says otherwise.
-      store::ResolvedModel m = resolve_model_arg(o->model_dir);
-      o->model_dir = m.dir;
-      if (o->served_model_name.empty()) o->served_model_name = m.served_name();
+    action = [o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
+      o->lifecycle.idle_unload = serving::parse_keep_alive(*idle_unload, "--idle-unload");
+      o->lifecycle.load_wait = serving::Millis(int64_t(*load_wait * 1000));
+      if (!memory_budget->empty())
+        o->lifecycle.memory_budget = parse_byte_size(*memory_budget, "--memory-budget");
+      const size_t given = model_args->size();
+      if (*from_store)
+        for (const std::string& id : cached_hub_models()) model_args->push_back(id);
+      if (model_args->empty() && *from_store)
+        fail(
+            "--models-from-store: the Hugging Face cache {} holds no model with a snapshot of main, and no "
+            "--model was given",
+            store::hub_config_from_env().cache_dir.string());
+      if (model_args->empty()) fail("--model is required (a folder, a Hub id, or NAME=SOURCE)");
+      if (model_args->size() > 1 && !o->served_model_name.empty())
+        fail("--served-model-name names one model; with several, name each as --model NAME=SOURCE");
+      for (const std::string& a : *model_args) {
+        serving::ModelArg arg = serving::parse_model_arg(a);
+        serving::ModelSpec spec;
+        spec.options = *o;
+        // Served by name under its Hub id (as vLLM does) or store name (as Ollama does), unless NAME= or
+        // --served-model-name says otherwise.
+        store::ResolvedModel m = resolve_model_arg(arg.source);
+        spec.options.model_dir = m.dir;
+        spec.name = !arg.name.empty()               ? arg.name
+                    : !o->served_model_name.empty() ? o->served_model_name
+                    : !m.served_name().empty()      ? m.served_name()
+                                                    : package_name(m.dir);
+        spec.options.served_model_name = spec.name;
+        for (const auto& [k, v] : arg.overrides) serving::apply_model_override(spec, k, v);
+        // One model alone is loaded at start, as r1serve always did; several load on demand.
+        spec.preload = model_args->size() == 1 && given == 1;
+        o->models.push_back(std::move(spec));
+      }
+      for (const std::string& p : *preload) {
+        auto it = std::find_if(o->models.begin(), o->models.end(), [&](auto& s) { return s.name == p; });
+        if (it == o->models.end()) fail("--preload {}: no --model has that name", p);
+        it->preload = true;
+      }
       return server::run_server(*o);
     };
   });

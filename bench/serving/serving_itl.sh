@@ -34,8 +34,8 @@ for _ in $(seq 1 120); do curl -sf "localhost:$PORT/health" >/dev/null && break;
 # The engine loop's own split over a run, from /metrics: mean seconds of a pure decode step (no prompt chunk
 # joined it: comparable with perf's step) and of delivering its outputs.
 engine_totals() {
-  curl -s "localhost:$PORT/metrics" | awk '/^r1serve:engine_steps_total.*decode_only/ {n=$2}
-    /^r1serve:engine_step_seconds_total.*decode_only/ {s=$2} /^r1serve:engine_output_seconds_total.*decode_only/ {o=$2}
+  curl -s "localhost:$PORT/metrics" | awk '/^r1serve_engine_steps_total.*decode_only/ {n=$2}
+    /^r1serve_engine_step_seconds_total.*decode_only/ {s=$2} /^r1serve_engine_output_seconds_total.*decode_only/ {o=$2}
     END {print n, s, o}'
 }
 engine_split() {

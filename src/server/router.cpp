@@ -77,12 +77,107 @@ std::string request_id(const HttpRequest& req) {
   throw ApiError(405, fmt::format("{} takes {}", path, allowed), "invalid_request_error");
 }
 
+// Answers a failed request with OpenAI's error JSON; returns the status. Retry-After goes with 429 and 503
+// (the serving layer's estimate when it has one, e.g. how long the model's last load took).
+int answer_error(HttpResponder& res, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const serving::ServingError& e) {
+    ApiError a = to_api_error(e);
+    HeaderList h;
+    if (a.status() == 429 || a.status() == 503)
+      h.emplace_back("Retry-After", std::to_string(e.retry_after().value_or(1)));
+    res.send(a.status(), "application/json", dump_json(a.to_json()), h);
+    return a.status();
+  } catch (const ApiError& e) {
+    HeaderList h;
+    if (e.status() == 401) h.emplace_back("WWW-Authenticate", "Bearer");
+    if (e.status() == 429 || e.status() == 503) h.emplace_back("Retry-After", "1");
+    res.send(e.status(), "application/json", dump_json(e.to_json()), h);
+    return e.status();
+  } catch (const r1::Error& e) {
+    ApiError a(400, e.what(), "invalid_request_error");
+    send_json(res, 400, a.to_json());
+    return 400;
+  } catch (const std::exception& e) {
+    ApiError a(500, e.what(), "internal_server_error");
+    send_json(res, 500, a.to_json());
+    return 500;
+  }
+}
+
+// The model a JSON body names and its Ollama-style keep_alive (seconds or a duration; removed from the body,
+// since no OpenAI adapter knows it). A body that is not a JSON object names nothing: the adapter says why.
+struct ModelHint {
+  std::optional<std::string> model;
+  std::optional<std::optional<serving::Millis>> keep_alive;
+};
+ModelHint take_model_hint(HttpRequest& req) {
+  ModelHint h;
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return h;
+  if (auto it = body.find("model"); it != body.end() && it->is_string()) h.model = it->get<std::string>();
+  auto ka = body.find("keep_alive");
+  if (ka == body.end()) return h;
+  if (ka->is_number()) {
+    h.keep_alive = serving::keep_alive_from_seconds(ka->get<double>());
+  } else if (ka->is_string()) {
+    try {
+      h.keep_alive = serving::parse_keep_alive(ka->get<std::string>(), "'keep_alive'");
+    } catch (const r1::Error& e) {
+      bad_request(e.what(), "keep_alive");
+    }
+  } else if (!ka->is_null()) {
+    bad_request("'keep_alive' must be a number of seconds or a duration such as \"5m\"", "keep_alive");
+  }
+  body.erase("keep_alive");
+  req.body = body.dump();
+  return h;
+}
+
+std::optional<std::string> body_model(const json& body) {
+  if (auto it = body.find("model"); it != body.end() && it->is_string()) return it->get<std::string>();
+  return std::nullopt;
+}
+
+json model_card(const serving::ModelStatus& m) {
+  json card = {{"id", m.name},
+               {"object", "model"},
+               {"created", m.created},
+               {"owned_by", "r1serve"},
+               {"root", m.dir},
+               {"parent", nullptr},
+               {"max_model_len", m.max_model_len ? json(m.max_model_len) : json(nullptr)},
+               {"permission", json::array()},
+               {"state", serving::to_string(m.state)},
+               {"size", m.bytes},
+               {"size_measured", m.bytes_measured},
+               {"expires_at", m.expires_at ? json(*m.expires_at) : json(nullptr)},
+               {"keep_alive", serving::keep_alive_name(m.keep_alive)},
+               {"in_flight", m.in_flight}};
+  if (m.last_error) card["last_error"] = *m.last_error;
+  return card;
+}
+
+}  // namespace
+
+namespace {
+std::vector<serving::ModelSpec> model_specs(const ServeOptions& o, const std::string& name) {
+  if (!o.models.empty()) return o.models;
+  serving::ModelSpec one;
+  one.name = name;
+  one.options = o;
+  one.options.served_model_name = name;
+  one.preload = true;  // one --model SOURCE: loaded at start, as before
+  return {one};
+}
 }  // namespace
 
 Router::Router(const ServeOptions& options, std::string model_name)
     : opt_(options),
-      metrics_(model_name),
-      service_(model_name, options.max_concurrent_requests, &metrics_),
+      metrics_(options.models.empty() ? model_name : options.models.front().name),
+      service_(model_specs(options, model_name), options.lifecycle, options.max_concurrent_requests,
+               &metrics_, &metrics_),
       cors_(options.cors),
       responses_(std::make_unique<ResponsesApi>(service_)) {}
 
@@ -93,9 +188,8 @@ void Router::set_model(std::shared_ptr<serving::ServedModel> model) {
   service_.models().publish(std::move(model));
 }
 
-std::shared_ptr<serving::ServedModel> Router::model() const {
-  auto all = service_.models().loaded();
-  return all.empty() ? nullptr : all.front();
+void Router::start() {
+  service_.models().start();
 }
 
 void Router::set_draining() {
@@ -122,22 +216,8 @@ void Router::handle(const HttpRequest& req, std::shared_ptr<HttpResponder> raw_r
   try {
     route(req, path, res, rid);
     return;  // generation requests log when they finish; the others below
-  } catch (const serving::ServingError& e) {
-    ApiError a = to_api_error(e);
-    status = a.status();
-    HeaderList h;
-    if (a.status() == 429 || a.status() == 503) h.emplace_back("Retry-After", "1");
-    res->send(a.status(), "application/json", dump_json(a.to_json()), h);
-  } catch (const ApiError& e) {
-    status = e.status();
-    HeaderList h;
-    if (e.status() == 401) h.emplace_back("WWW-Authenticate", "Bearer");
-    if (e.status() == 429 || e.status() == 503) h.emplace_back("Retry-After", "1");
-    res->send(e.status(), "application/json", dump_json(e.to_json()), h);
-  } catch (const r1::Error& e) {
-    status = 400;
-    ApiError a(400, e.what(), "invalid_request_error");
-    send_json(*res, 400, a.to_json());
+  } catch (...) {
+    status = answer_error(*res, std::current_exception());
   }
   serving::GenerationSummary s;
   s.total_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -158,15 +238,21 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
     if (!get && !post) method_not_allowed(path, "GET");
     if (service_.draining())
       throw ApiError(503, "shutting down", "service_unavailable_error", std::nullopt, "draining");
-    service_.models().get();
+    // Only a --preload model's first load holds it back: with every model unloaded (scaled to zero) the
+    // server is alive and answers 200; readiness per model is in /v1/models.
+    if (service_.models().starting())
+      throw ApiError(503, "the model is still loading; retry when GET /health answers 200",
+                     "service_unavailable_error", std::nullopt, "model_loading");
     send_json(*res, 200, {{"status", "ok"}});
     return done(200);
   }
   if (path == "/metrics") {
     if (!get) method_not_allowed(path, "GET");
-    EngineStats st;
-    if (auto m = model()) st = m->engine->stats();
-    res->send(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(st));
+    std::vector<ModelEngineStats> engines;
+    for (const auto& m : service_.models().loaded())
+      if (m->engine) engines.push_back({m->name, m->engine->stats()});
+    res->send(200, "text/plain; version=0.0.4; charset=utf-8",
+              metrics_.render(engines, service_.models().status()));
     return done(200);
   }
   if (path == "/version") {
@@ -183,57 +269,94 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
   bool chat = path == "/v1/chat/completions";
   if (chat || path == "/v1/completions") {
     if (!post) method_not_allowed(path, "POST");
-    generate(req, res, chat, rid);
-    return;
+    return with_model(req, res, rid,
+                      [this, res, chat, rid](const HttpRequest& r) { generate(r, res, chat, rid); });
   }
   if (path == "/v1/responses" || path.starts_with("/v1/responses/")) {
-    auto on_finished = [rid, req](const std::string& id, int status, const serving::GenerationSummary& s) {
-      HttpRequest logged = req;
-      logged.body.clear();
-      access_log(rid, id, logged, status, s);
+    auto respond = [this, path, res, rid](const HttpRequest& r) {
+      auto on_finished = [rid, r](const std::string& id, int status, const serving::GenerationSummary& s) {
+        HttpRequest logged = r;
+        logged.body.clear();
+        access_log(rid, id, logged, status, s);
+      };
+      if (!responses_->handle(r, path, res, on_finished)) access_log(rid, rid, r, 200, {});
     };
-    if (responses_->handle(req, path, res, on_finished)) return;
+    if (path == "/v1/responses" && post) return with_model(req, res, rid, respond);
+    if (responses_->handle(
+            req, path, res,
+            [rid, req](const std::string& id, int status, const serving::GenerationSummary& s) {
+              HttpRequest logged = req;
+              logged.body.clear();
+              access_log(rid, id, logged, status, s);
+            }))
+      return;
     return done(200);
   }
   if (path == "/v1/models" || path.starts_with("/v1/models/")) {
     if (!get) method_not_allowed(path, "GET");
-    auto m = service_.models().get();
-    json card = {{"id", m->name},
-                 {"object", "model"},
-                 {"created", m->created},
-                 {"owned_by", "r1serve"},
-                 {"root", m->dir},
-                 {"parent", nullptr},
-                 {"max_model_len", m->engine->max_model_len()},
-                 {"permission", json::array()}};
     if (path == "/v1/models") {
-      send_json(*res, 200, {{"object", "list"}, {"data", json::array({card})}});
+      json data = json::array();
+      for (const auto& m : service_.models().status()) data.push_back(model_card(m));
+      send_json(*res, 200, {{"object", "list"}, {"data", data}});
     } else {
       std::string id = path.substr(std::string("/v1/models/").size());
-      if (id != m->name)
-        not_found(fmt::format("The model `{}` does not exist.", id), "model", "model_not_found");
-      send_json(*res, 200, card);
+      auto m = service_.models().status(id);
+      if (!m) not_found(fmt::format("The model `{}` does not exist.", id), "model", "model_not_found");
+      send_json(*res, 200, model_card(*m));
     }
     return done(200);
   }
   if (path == "/tokenize" || path == "/detokenize") {
     if (!post) method_not_allowed(path, "POST");
-    if (path == "/tokenize")
-      tokenize(req, *res);
-    else
-      detokenize(req, *res);
-    return done(200);
+    return with_model(req, res, rid, [this, path, res, rid](const HttpRequest& r) {
+      if (path == "/tokenize")
+        tokenize(r, *res);
+      else
+        detokenize(r, *res);
+      access_log(rid, rid, r, 200, {});
+    });
   }
   throw ApiError(404, fmt::format("no route for {} {}", req.method, req.path), "invalid_request_error",
                  std::nullopt, "not_found");
+}
+
+void Router::with_model(const HttpRequest& req, const std::shared_ptr<HttpResponder>& res,
+                        const std::string& rid, std::function<void(const HttpRequest&)> fn) {
+  if (service_.draining())
+    throw ApiError(503, "the server is shutting down", "service_unavailable_error", std::nullopt, "draining");
+  HttpRequest r = req;
+  ModelHint hint = take_model_hint(r);
+  const auto t0 = Clock::now();
+  service_.models().when_ready(hint.model, hint.keep_alive,
+                               [r, res, rid, t0, fn = std::move(fn)](
+                                   std::shared_ptr<serving::ServedModel> lease, std::exception_ptr err) {
+                                 // The lease keeps the model loaded until the request has its own (the
+                                 // generation's).
+                                 int status = 0;
+                                 if (!err) {
+                                   try {
+                                     fn(r);
+                                     return;
+                                   } catch (...) {
+                                     err = std::current_exception();
+                                   }
+                                 }
+                                 status = answer_error(*res, err);
+                                 serving::GenerationSummary s;
+                                 s.total_s = std::chrono::duration<double>(Clock::now() - t0).count();
+                                 HttpRequest logged = r;
+                                 logged.body.clear();
+                                 access_log(rid, rid, logged, status, s);
+                                 (void)lease;
+                               });
 }
 
 void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res, bool chat,
                       const std::string& rid) {
   if (service_.draining())
     throw ApiError(503, "the server is shutting down", "service_unavailable_error", std::nullopt, "draining");
-  auto m = service_.models().get();
   json body = parse_json_body(req.body);
+  auto m = service_.models().get(body_model(body));
   refuse_unknown_fields(body, chat ? kChatFields : kCompletionFields, /*shared=*/true);
   ApiRequest r = chat ? parse_chat_request(body, m->sampling_defaults)
                       : parse_completion_request(body, m->sampling_defaults);
@@ -250,8 +373,8 @@ void Router::generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res
 }
 
 void Router::tokenize(const HttpRequest& req, HttpResponder& res) {
-  auto m = service_.models().get();
   json body = parse_json_body(req.body);
+  auto m = service_.models().get(body_model(body));
   refuse_unknown_fields(body, {"model", "prompt", "messages", "add_special_tokens", "add_generation_prompt",
                                "return_token_strs"});
   if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
@@ -289,8 +412,8 @@ void Router::tokenize(const HttpRequest& req, HttpResponder& res) {
 }
 
 void Router::detokenize(const HttpRequest& req, HttpResponder& res) {
-  auto m = service_.models().get();
   json body = parse_json_body(req.body);
+  auto m = service_.models().get(body_model(body));
   refuse_unknown_fields(body, {"model", "tokens"});
   if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) bad_request("'model' must be a string", "model");

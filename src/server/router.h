@@ -4,6 +4,7 @@
 // error JSON with the right status; every request gets an x-request-id (the client's, or a fresh one), CORS
 // headers as configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on
 // a path is ignored.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,9 +23,12 @@ class Router {
   Router(const ServeOptions& options, std::string model_name);
   ~Router();
 
-  // Publishes the loaded model: generation requests are served from now on and /health says 200.
+  // Serves `model` (loaded elsewhere) as the default model: generation requests are served from now on and
+  // /health says 200.
   void set_model(std::shared_ptr<serving::ServedModel> model);
-  std::shared_ptr<serving::ServedModel> model() const;
+  // Starts the preloads and the idle-unload clock (serving/model_registry.h).
+  void start();
+  serving::ModelRegistry& models() { return service_.models(); }
   // New generation requests get 503 (shutting down); /health says 503.
   void set_draining();
 
@@ -36,6 +40,11 @@ class Router {
  private:
   void route(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
              const std::string& rid);
+  // Runs `fn` once the model the body names is loaded (at once when it is), or answers with the error:
+  // 503 model_not_ready after --load-wait, the load's failure, an unknown model. Reads (and drops)
+  // keep_alive.
+  void with_model(const HttpRequest& req, const std::shared_ptr<HttpResponder>& res, const std::string& rid,
+                  std::function<void(const HttpRequest&)> fn);
   void generate(const HttpRequest& req, std::shared_ptr<HttpResponder> res, bool chat,
                 const std::string& rid);
   void tokenize(const HttpRequest& req, HttpResponder& res);

@@ -11,6 +11,7 @@
 #include "model/model_package.h"
 #include "server/http_server.h"
 #include "server/router.h"
+#include "serving/keep_alive.h"
 #include "serving/served_model.h"
 
 namespace r1::server {
@@ -35,7 +36,9 @@ int run_server(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::string name = o.served_model_name.empty() ? package_name(o.model_dir) : o.served_model_name;
+  std::string name = !o.models.empty()             ? o.models.front().name
+                     : o.served_model_name.empty() ? package_name(o.model_dir)
+                                                   : o.served_model_name;
   Router router(o, name);
   HttpServerOptions ho;
   ho.host = o.host;
@@ -46,36 +49,33 @@ int run_server(const ServeOptions& o) {
     router.handle(req, std::move(res));
   });
   http.start();
+  serving::ModelRegistry& models = router.models();
+  std::string names, preloads;
+  for (const auto& m : models.status()) names += (names.empty() ? "`" : ", `") + m.name + "`";
   // Tests and scripts read the port from this line (with --port 0).
-  spdlog::info("listening on http://{}:{} — model `{}` loading", o.host, http.port(), name);
-
-  std::atomic<int> state{0};  // 0 loading, 1 ready, 2 failed
-  std::thread loader([&] {
-    try {
-      router.set_model(serving::ServedModel::load(o));
-      state = 1;
-      spdlog::info("ready: serving `{}` on http://{}:{}", name, o.host, http.port());
-    } catch (const std::exception& e) {
-      spdlog::error("cannot load the model: {}", e.what());
-      state = 2;
-    }
-  });
+  spdlog::info("listening on http://{}:{} — models {} (idle unload: {}, load wait: {} s)", o.host,
+               http.port(), names, serving::keep_alive_name(o.lifecycle.idle_unload),
+               double(o.lifecycle.load_wait.count()) / 1000);
+  router.start();
 
   int sig = 0;
-  while (!sig && state != 2) sig = wait_signal(set, 200);
-  if (state == 2) {
-    loader.join();
+  while (!sig && models.starting()) sig = wait_signal(set, 200);
+  if (auto err = models.preload_error()) {
+    spdlog::error("cannot load a --preload model: {}", *err);
     http.stop();
+    models.shutdown();
     return 1;
   }
+  if (!sig) spdlog::info("ready: serving {} on http://{}:{}", names, o.host, http.port());
+  while (!sig) sig = wait_signal(set, 200);
   spdlog::info("{} received: draining (no new requests; up to {} s for the {} in flight)", strsignal(sig),
                o.drain_timeout_s, http.pending_responses());
   router.set_draining();
   http.stop_accepting();
-  if (state == 0) {
-    // Still loading: nothing to drain, and loading cannot be interrupted.
+  if (models.loading()) {
+    // A load cannot be interrupted: answer what waits, and leave without it.
     http.stop();
-    spdlog::info("stopped before the model finished loading");
+    spdlog::info("stopped while a model was loading");
     spdlog::default_logger()->flush();
     std::_Exit(0);
   }
@@ -87,17 +87,15 @@ int run_server(const ServeOptions& o) {
       break;
     }
   }
-  auto model = router.model();
   if (http.pending_responses() > 0) {
     spdlog::warn("drain: aborting {} unfinished responses", http.pending_responses());
-    model->engine->abort_all();
+    models.abort_all();
     for (int i = 0; i < 100 && http.pending_responses() > 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   http.stop();
-  loader.join();
-  // The engine finishes (and drops) every callback before the HTTP sessions they write to go away.
-  model->engine->shutdown(false);
+  // Each engine finishes (and drops) every callback before the HTTP sessions they write to go away.
+  models.shutdown();
   spdlog::info("stopped");
   return 0;
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "serving/model_registry.h"
+#include "serving/model_spec.h"
 #include "serving/serving_options.h"
 
 namespace r1::server {
@@ -28,6 +30,10 @@ struct ServeOptions : serving::ServingOptions {
   int io_threads = 2;
   double drain_timeout_s = 30;
   CorsOptions cors;
+  // The models (repeatable --model); empty: one model from the options above (model_dir, served_model_name),
+  // loaded at start.
+  std::vector<serving::ModelSpec> models;
+  serving::RegistryOptions lifecycle;  // --idle-unload, --load-wait, --max-loaded-models, --memory-budget
 };
 
 }  // namespace r1::server

@@ -113,6 +113,8 @@ class StatsSink {
   virtual void request_finished(const Finished& f) = 0;
   virtual void inter_token(double seconds) = 0;
   virtual void tokens(size_t prompt, size_t generated) = 0;
+  // The sink for one model's generations (a server with several models labels their series apart).
+  virtual StatsSink* for_model(const std::string& /*model*/, size_t /*max_model_len*/) { return this; }
 };
 
 class Generation : public std::enable_shared_from_this<Generation> {

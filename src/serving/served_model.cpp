@@ -147,6 +147,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   if (m->max_input_tokens >= m->max_total_tokens)
     fail("--max-input-tokens {} must be less than --max-total-tokens {} (room for at least one new token)",
          m->max_input_tokens, m->max_total_tokens);
+  m->bytes = m->model->weights.bytes() + m->engine->kv_cache_bytes();
   m->created =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();

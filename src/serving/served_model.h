@@ -1,7 +1,7 @@
 #pragma once
 // Everything loaded for one served model: weights, tokenizer, chat template, the engine, and what the
 // protocols need to know about them (name, sampling defaults, whether R1's reasoning split is on). Built on a
-// background thread while the server's /health says 503.
+// background thread by the ModelRegistry, and freed by it when the model is unloaded.
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +38,7 @@ struct ServedModel {
   int64_t created = 0;                                // unix time the model became ready (/v1/models)
   std::unique_ptr<StructuredOutputs> structured;      // grammars over this model's vocabulary
   std::optional<int64_t> max_reasoning_tokens;        // the server's default reasoning budget
+  size_t bytes = 0;                                   // weights + KV cache (the memory budget counts it)
 
   // Loads everything and starts the engine; logs the KV budget, max_model_len, dtype and threads.
   // Throws r1::Error naming the file or flag at fault.

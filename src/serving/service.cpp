@@ -18,6 +18,12 @@ struct Slot {
 Service::Service(std::string model_name, size_t max_concurrent_requests, StatsSink* stats)
     : models_(std::move(model_name)), max_concurrent_(max_concurrent_requests), stats_(stats) {}
 
+Service::Service(std::vector<ModelSpec> models, RegistryOptions options, size_t max_concurrent_requests,
+                 StatsSink* stats, LifecycleSink* lifecycle)
+    : models_(std::move(models), options, {}, lifecycle),
+      max_concurrent_(max_concurrent_requests),
+      stats_(stats) {}
+
 std::string Service::render_chat(const ServedModel& m, const ChatInput& chat, const std::string& field) {
   if (!m.chat_template)
     invalid_request(
@@ -154,7 +160,8 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
       std::move(grammar), thinking,
       req.max_reasoning_tokens ? req.max_reasoning_tokens : m->max_reasoning_tokens, req.params.max_tokens);
 
-  auto g = std::make_shared<Generation>(m, stats_, id, std::move(req.params), std::move(observer), slot);
+  StatsSink* stats = stats_ ? stats_->for_model(m->name, m->engine->max_model_len()) : nullptr;
+  auto g = std::make_shared<Generation>(m, stats, id, std::move(req.params), std::move(observer), slot);
   g->start(std::move(prompts));
   return g;
 }

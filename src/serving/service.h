@@ -45,6 +45,9 @@ class Service {
  public:
   // `stats` (may be null) must outlive the service and every generation.
   Service(std::string model_name, size_t max_concurrent_requests, StatsSink* stats);
+  // Several models with their lifecycle (serving/model_registry.h); `lifecycle` (may be null) likewise.
+  Service(std::vector<ModelSpec> models, RegistryOptions options, size_t max_concurrent_requests,
+          StatsSink* stats, LifecycleSink* lifecycle);
 
   ModelRegistry& models() { return models_; }
   const ModelRegistry& models() const { return models_; }

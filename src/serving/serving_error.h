@@ -25,10 +25,14 @@ class ServingError : public r1::Error {
   ErrorKind kind() const { return kind_; }
   const std::optional<std::string>& param() const { return param_; }
   const std::optional<std::string>& code() const { return code_; }
+  // Seconds a client should wait before retrying (HTTP Retry-After); unset: the protocol's default.
+  const std::optional<int>& retry_after() const { return retry_after_; }
+  void set_retry_after(int seconds) { retry_after_ = seconds; }
 
  private:
   ErrorKind kind_;
   std::optional<std::string> param_, code_;
+  std::optional<int> retry_after_;
 };
 
 [[noreturn]] void invalid_request(std::string message, std::optional<std::string> param = std::nullopt,

@@ -222,6 +222,32 @@ TEST_F(BenchE2E, InterleavedEndpointsTakeTurnsPromptByPrompt) {
   }
 }
 
+TEST_F(BenchE2E, ColdStartUnloadsBeforeEachColdRequest) {
+  TempDir d;
+  auto r = run_r1serve(
+      bench_args(d, {"--endpoint", "r1serve=" + server_->base_url(), "--api", "completion", "--runs",
+                     std::to_string(kRuns), "--cold-start", "--html", d.file("r.html")}));
+  ASSERT_EQ(r.exit_code, 0) << r.err << "\nserver log:\n" << server_->log();
+  json report = r1::test::read_json(d.file("r.json"));
+  ASSERT_EQ(report["summary"].size(), 2u);
+  EXPECT_EQ(report["summary"][0]["phase"], "cold");
+  EXPECT_EQ(report["summary"][1]["phase"], "warm");
+  ASSERT_EQ(report["samples"].size(), 2 * kPrompts * kRuns);
+  for (const json& s : report["samples"]) {
+    EXPECT_TRUE(s["ok"].get<bool>()) << s;
+    EXPECT_FALSE(s["warmup"].get<bool>());
+  }
+  // Every cold request came after an idle unload (keep_alive 0) and loaded the model again.
+  std::string log = server_->log();
+  size_t unloads = 0;
+  for (size_t p = log.find("model `stories` unloaded (idle)"); p != std::string::npos;
+       p = log.find("model `stories` unloaded (idle)", p + 1))
+    ++unloads;
+  EXPECT_EQ(unloads, kPrompts * kRuns) << log;
+  EXPECT_NE(r.out.find("cold"), std::string::npos) << r.out;
+  EXPECT_NE(r1::test::read_file(d.file("r.html")).find("cold"), std::string::npos);
+}
+
 TEST_F(BenchE2E, PoissonRateSweep) {
   TempDir d;
   auto r = run_r1serve(

@@ -144,9 +144,9 @@ TEST_F(OpenAiClient, ModelsTokenizeDetokenizeMetrics) {
     EXPECT_NE(at, std::string::npos) << name;
     return at == std::string::npos ? -1.0 : std::stod(after.substr(at + key.size()));
   };
-  EXPECT_GE(value("r1serve:engine_steps_total"), 3);  // a prefill step, then 3 decode steps
-  EXPECT_GT(value("r1serve:engine_step_seconds_total"), 0);
-  EXPECT_GE(value("r1serve:engine_output_seconds_total"), 0);
+  EXPECT_GE(value("r1serve_engine_steps_total"), 3);  // a prefill step, then 3 decode steps
+  EXPECT_GT(value("r1serve_engine_step_seconds_total"), 0);
+  EXPECT_GE(value("r1serve_engine_output_seconds_total"), 0);
 }
 
 TEST(ServerE2E, ApiKeyGuardsV1) {

@@ -36,7 +36,7 @@ TEST(Metrics, ExposesVllmNamesWithModelLabel) {
   aborted.e2e_s = 0.1;
   m.request_finished(aborted);
   m.inter_token(0.02);
-  std::string t = m.render(s);
+  std::string t = m.render({{"my \"model\"", s}}, {});
   const std::string l = "model_name=\"my \\\"model\\\"\"";
   EXPECT_TRUE(has_line(t, "vllm:num_requests_running{" + l + "} 3")) << t;
   EXPECT_TRUE(has_line(t, "vllm:num_requests_waiting{" + l + "} 2"));

@@ -261,7 +261,10 @@ void ResponsesApi::create(const HttpRequest& req, std::shared_ptr<HttpResponder>
   if (service_.draining())
     throw ApiError(503, "the server is shutting down", "service_unavailable_error", std::nullopt, "draining");
   json body = parse_json_body(req.body);
-  auto model = service_.models().get();
+  auto named = body.find("model");
+  auto model = service_.models().get(named != body.end() && named->is_string()
+                                         ? std::optional<std::string>(named->get<std::string>())
+                                         : std::nullopt);
   ResponsesRequest r = parse_responses_request(body, model->sampling_defaults);
   keep_schema_order(r.format, req.body);
   std::optional<serving::ToolsRequest> tools;
