@@ -16,6 +16,9 @@
 namespace r1::server {
 
 class ResponsesApi;
+namespace bedrock {
+class BedrockApi;
+}
 
 class Router {
  public:
@@ -46,6 +49,7 @@ class Router {
   serving::Service service_;
   Cors cors_;
   std::unique_ptr<ResponsesApi> responses_;
+  std::unique_ptr<bedrock::BedrockApi> bedrock_;
 };
 
 }  // namespace r1::server
