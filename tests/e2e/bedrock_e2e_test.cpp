@@ -1,5 +1,6 @@
 // The Bedrock Runtime routes driven by the real AWS SDK for JavaScript (bedrock_e2e.mjs beside this file):
-// endpoint at r1serve on loopback, static dummy credentials, over HTTP/1.1 (NodeHttpHandler).
+// endpoint at r1serve on loopback, static dummy credentials; once over HTTP/1.1 (NodeHttpHandler) and once
+// with the SDK's default handler, which speaks HTTP/2 with prior knowledge (h2c) even to http:// endpoints.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,18 @@ TEST_F(BedrockSdk, ConverseAndConverseStreamWithReasoningHttp1) {
 TEST_F(BedrockSdk, ErrorsAreTypedSdkExceptionsHttp1) {
   run_bedrock(*server_, "errors", "http1");
 }
+TEST_F(BedrockSdk, InvokeModelThreeBodyFormatsH2c) {
+  run_bedrock(*server_, "invoke", "default");
+}
+TEST_F(BedrockSdk, InvokeModelWithResponseStreamH2c) {
+  run_bedrock(*server_, "stream", "default");
+}
+TEST_F(BedrockSdk, ConverseAndConverseStreamWithReasoningH2c) {
+  run_bedrock(*server_, "converse", "default");
+}
+TEST_F(BedrockSdk, ErrorsAreTypedSdkExceptionsH2c) {
+  run_bedrock(*server_, "errors", "default");
+}
 
 TEST(BedrockAuth, BearerApiKey) {
   R1_REQUIRE_SHARED();
@@ -69,6 +82,7 @@ TEST(BedrockAuth, BearerApiKey) {
   ServerProcess s(stories_args({"--api-key", "br-key"}));
   ASSERT_TRUE(s.healthy());
   run_bedrock(s, "allowed", "http1", {{"token", "br-key"}});
+  run_bedrock(s, "allowed", "default", {{"token", "br-key"}});
   run_bedrock(s, "denied", "http1", {{"token", "wrong-key"}});
   // SigV4 with no --aws-access-key-id to match: refused (the API key is not bypassed by signing).
   run_bedrock(s, "denied", "http1");
@@ -80,9 +94,13 @@ TEST(BedrockAuth, SigV4KeyIdAndSignature) {
   ServerProcess s(
       stories_args({"--aws-access-key-id", "AKIDR1SERVE", "--aws-secret-access-key", "s3cr3t/key+x"}));
   ASSERT_TRUE(s.healthy());
-  run_bedrock(s, "allowed", "http1", {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "s3cr3t/key+x"}});
-  run_bedrock(s, "denied", "http1", {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "wrong"}});
-  run_bedrock(s, "denied", "http1", {{"accessKeyId", "AKIDOTHER"}, {"secretAccessKey", "s3cr3t/key+x"}});
+  // Over both transports: over HTTP/2 the signed Host header is the :authority pseudo-header.
+  for (const char* handler : {"http1", "default"}) {
+    SCOPED_TRACE(handler);
+    run_bedrock(s, "allowed", handler, {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "s3cr3t/key+x"}});
+    run_bedrock(s, "denied", handler, {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "wrong"}});
+    run_bedrock(s, "denied", handler, {{"accessKeyId", "AKIDOTHER"}, {"secretAccessKey", "s3cr3t/key+x"}});
+  }
 }
 
 TEST(BedrockAuth, SigV4KeyIdOnly) {
@@ -100,6 +118,7 @@ TEST(BedrockLimits, OverTheConcurrencyLimitIsThrottlingException) {
   ServerProcess s(stories_args({"--max-concurrent-requests", "1"}));
   ASSERT_TRUE(s.healthy());
   run_bedrock(s, "throttled", "http1");
+  run_bedrock(s, "throttled", "default");
 }
 
 }  // namespace

@@ -77,9 +77,11 @@ void check_auth(const HttpRequest& req, const ServeOptions& opt) {
     access_denied(
         fmt::format("the access key id '{}' is not this server's (--aws-access-key-id)", sig->access_key_id));
   if (!opt.aws_secret_access_key.empty() && !sigv4_verify(req, *sig, opt.aws_secret_access_key))
-    access_denied(
+    // As AWS does, the message shows the canonical request the server signed, so a client can compare.
+    access_denied(fmt::format(
         "The request signature we calculated does not match the signature you provided "
-        "(--aws-secret-access-key)");
+        "(--aws-secret-access-key). The canonical request for this request should have been\n'{}'",
+        canonical_request(req, *sig)));
 }
 
 void BedrockApi::handle(const HttpRequest& req, const std::string& path,
