@@ -209,6 +209,30 @@ const scenarios = {
     assert.equal(c.usage.outputTokens, 3);
   },
 
+  // The model is still loading: ModelNotReadyException (429), which the SDK counts as retryable.
+  async notready() {
+    const e = await expectError(() => invoke({ prompt: 'x', max_gen_len: 2 }), 'ModelNotReadyException', 429);
+    assert.equal(e.$retryable !== undefined, true, 'the SDK marks it retryable');
+    await expectError(() => client.send(new br.ConverseCommand({ modelId: ARN, messages: [{ role: 'user', content: [{ text: 'x' }] }] })), 'ModelNotReadyException', 429);
+  },
+
+  // A cold start: the SDK's own retries (maxAttempts raised, as Bedrock's docs advise) turn
+  // ModelNotReadyException into a success once the model is up.
+  async coldstart() {
+    const patient = makeClient({ maxAttempts: 12 });
+    const r = await patient.send(new br.InvokeModelCommand({ modelId: MODEL, body: enc({ prompt: 'Once', max_gen_len: 3 }) }));
+    assert.equal(dec(r.body).generation_token_count, 3);
+    assert.ok(r.$metadata.attempts > 1, `retried (${r.$metadata.attempts} attempts)`);
+    assert.ok(r.$metadata.totalRetryDelay > 0);
+    patient.destroy();
+  },
+
+  // The server is draining: ServiceUnavailableException (503).
+  async unavailable() {
+    await expectError(() => invoke({ prompt: 'x', max_gen_len: 2 }), 'ServiceUnavailableException', 503);
+    await expectError(() => client.send(new br.ConverseStreamCommand({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }] }] })), 'ServiceUnavailableException', 503);
+  },
+
   // Over --max-concurrent-requests 1: while a long generation holds the one slot (64 streamed OpenAI completions
   // of up to 500 tokens, read until their first chunk), Bedrock calls are throttled.
   async throttled() {
