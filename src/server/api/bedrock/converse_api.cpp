@@ -30,7 +30,9 @@ std::string blocks_text(const json& blocks, const std::string& name) {
     const std::string at = fmt::format("{}[{}]", name, i);
     if (!b.is_object() || b.size() != 1)
       bad_request(at + " must be an object with one member (e.g. 'text')", at);
-    const auto& [kind, value] = *b.items().begin();
+    auto only = b.begin();  // (items() would hand out a proxy that dies with this statement)
+    const std::string kind = only.key();
+    const json& value = only.value();
     if (kind == "text") {
       if (!value.is_string()) bad_request(at + ".text must be a string", at + ".text");
       text += value.get<std::string>();
