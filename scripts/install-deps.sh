@@ -8,7 +8,7 @@ pkgs=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
   libpcre2-dev libutf8proc-dev
   libboost-dev libboost-system-dev
-  libcurl4-openssl-dev libssl-dev libxxhash-dev
+  libcurl4-openssl-dev libssl-dev libxxhash-dev libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang
   chromium

@@ -84,6 +84,10 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--served-model-name", o->served_model_name,
                   "Model name in the API (default: folder name)");
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
+  cmd->add_option("--aws-access-key-id", o->aws_access_key_id,
+                  "Bedrock routes (/model/...): accept SigV4-signed requests from this access key id");
+  cmd->add_option("--aws-secret-access-key", o->aws_secret_access_key,
+                  "Bedrock routes: verify SigV4 signatures with this secret key");
   cmd->add_option("--max-concurrent-requests", o->max_concurrent_requests, "Requests in flight; more get 429")
       ->envname("MAX_CONCURRENT_REQUESTS")
       ->check(CLI::PositiveNumber)

@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
+#include "server/h2_session.h"
 
 namespace r1::server {
 
@@ -124,7 +125,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl& srv) : stream_(std::move(socket)), srv_(srv) {}
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->detect(); });
   }
 
   // Queues bytes to write (any thread). `last` marks the end of the response.
@@ -141,6 +142,27 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string bytes;
     bool last;
   };
+
+  // The first bytes of a connection say which protocol it speaks: the HTTP/2 preface (h2c with prior
+  // knowledge, as the AWS SDK for JavaScript sends even to http:// endpoints) hands it to serve_h2c.
+  void detect() {
+    if (buffer_.size() >= 3) {
+      auto d = buffer_.data();
+      std::string first(static_cast<const char*>(d.data()), d.size());
+      if (!is_h2_preface(first)) return do_read();
+      dead_ = true;
+      stream_.expires_never();
+      serve_h2c(stream_.release_socket(), std::move(first), {&srv_.opt, &srv_.handler, &srv_.pending});
+      return;
+    }
+    stream_.expires_after(srv_.opt.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->detect();
+                            });
+  }
 
   void do_read() {
     if (dead_) return;

@@ -1,6 +1,8 @@
 #pragma once
-// The HTTP/1.1 front door: Boost.Beast on a few Asio I/O threads, asynchronous, no thread per connection.
-// This header hides Beast (pimpl) so the rest of the server sees only plain requests and a responder.
+// The HTTP front door: Boost.Beast (HTTP/1.1) on a few Asio I/O threads, asynchronous, no thread per
+// connection; a connection that opens with the HTTP/2 preface is served as h2c on the same port
+// (h2_session.h). This header hides Beast (pimpl) so the rest of the server sees only plain requests and a
+// responder.
 //
 // What it guarantees:
 // - keep-alive, `Expect: 100-continue`, and a body cap (413 with OpenAI's error JSON, then a lingering close
@@ -28,7 +30,7 @@ struct HttpRequest {
   std::string target;  // path and query as sent
   std::string path;    // target without the query
   std::string body;
-  HeaderList headers;  // names in lower case
+  HeaderList headers;  // names in lower case (over HTTP/2 also ":authority", and "host" from it when absent)
   std::string remote;  // peer address, for the access log
 
   // The value of a header (name in lower case), or "" when absent.

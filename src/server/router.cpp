@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "server/api/bedrock/bedrock_api.h"
 #include "server/api/openai/completions_adapter.h"
 #include "server/api/openai/openai_format.h"
 #include "server/api/openai/protocol.h"
@@ -179,7 +180,8 @@ Router::Router(const ServeOptions& options, std::string model_name)
       service_(model_specs(options, model_name), options.lifecycle, options.max_concurrent_requests,
                &metrics_, &metrics_),
       cors_(options.cors),
-      responses_(std::make_unique<ResponsesApi>(service_)) {}
+      responses_(std::make_unique<ResponsesApi>(service_)),
+      bedrock_(std::make_unique<bedrock::BedrockApi>(service_, opt_)) {}
 
 Router::~Router() = default;
 
@@ -259,6 +261,15 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
     if (!get) method_not_allowed(path, "GET");
     send_json(*res, 200, {{"version", "0.1.0"}});
     return done(200);
+  }
+  if (path.starts_with("/model/")) {  // Bedrock Runtime: its own auth and error form
+    HttpRequest logged = req;
+    logged.body.clear();
+    bedrock_->handle(req, path, res, rid,
+                     [logged, rid](const std::string& id, int status, const serving::GenerationSummary& s) {
+                       access_log(rid, id, logged, status, s);
+                     });
+    return;
   }
   if (!opt_.api_key.empty() && req.header("authorization") != "Bearer " + opt_.api_key) {
     throw ApiError(401,

@@ -17,6 +17,9 @@
 namespace r1::server {
 
 class ResponsesApi;
+namespace bedrock {
+class BedrockApi;
+}
 
 class Router {
  public:
@@ -55,6 +58,7 @@ class Router {
   serving::Service service_;
   Cors cors_;
   std::unique_ptr<ResponsesApi> responses_;
+  std::unique_ptr<bedrock::BedrockApi> bedrock_;
 };
 
 }  // namespace r1::server

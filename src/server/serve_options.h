@@ -26,6 +26,9 @@ struct ServeOptions : serving::ServingOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8000;
   std::string api_key;  // "" = no auth
+  // Bedrock routes: SigV4-signed requests are accepted from this access key id (and checked against the
+  // secret when it is set); "" = only --api-key, or no auth at all when that is unset too.
+  std::string aws_access_key_id, aws_secret_access_key;
   size_t max_body_bytes = 8u << 20;
   int io_threads = 2;
   double drain_timeout_s = 30;

@@ -235,6 +235,7 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
       d.finish_reason = stopped ? std::string("stop") : std::string(to_string(fr));
       if (fr == FinishReason::error && !stopped) error_ = o.error.empty() ? "the engine failed" : o.error;
     }
+    if (stopped) c.result.stop_string = true;
     if (d.finish_reason && c.reasoning) {
       // Output cut before </think> is all reasoning.
       ReasoningParser::Delta f = c.reasoning->flush();

@@ -67,6 +67,7 @@ struct ChoiceResult {
   std::vector<ToolCall> tool_calls;
   std::vector<LogprobEntry> logprobs;
   std::string finish_reason;
+  bool stop_string = false;  // finish_reason "stop" came from one of the request's stop strings
   size_t completion_tokens = 0;
   // Tokens generated while the output was inside <think> (the token that closes it included).
   size_t reasoning_tokens = 0;

@@ -1,13 +1,16 @@
 // A bounded load test against a running r1serve: 64 concurrent streaming requests of mixed lengths (chat and
 // completions), some clients disconnecting mid-stream, some over the limits. Then the server must be idle
-// again with no KV blocks held. Usage: node load_e2e.mjs BASE_URL JS_DIR. Prints a JSON summary.
+// again with no KV blocks held. Usage: node load_e2e.mjs BASE_URL JS_DIR [h2]. With h2, every request is a
+// stream of one HTTP/2 cleartext connection (Node's http2 module). Prints a JSON summary.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { h2Fetch } from './h2_fetch.mjs';
 
-const [baseURL, jsDir] = process.argv.slice(2);
+const [baseURL, jsDir, transport] = process.argv.slice(2);
 const require = createRequire(jsDir + '/package.json');
 const OpenAI = require('openai');
-const client = new OpenAI({ baseURL: baseURL + '/v1', apiKey: 'none', maxRetries: 0, timeout: 120000 });
+const h2 = transport === 'h2' ? h2Fetch(baseURL) : null;
+const client = new OpenAI({ baseURL: baseURL + '/v1', apiKey: 'none', maxRetries: 0, timeout: 120000, ...(h2 ? { fetch: h2 } : {}) });
 const model = (await client.models.list()).data[0].id;
 
 const tally = { completed: 0, disconnected: 0, rejected_400: 0, rejected_429: 0, over_limit_429: 0, tokens: 0 };
@@ -86,4 +89,5 @@ await assert.rejects(client.completions.create({ model, prompt: 'Once', max_toke
 // A fresh request still works.
 const after = await client.completions.create({ model, prompt: 'Once', max_tokens: 4 });
 assert.equal(after.choices.length, 1);
+if (h2) h2.close();
 console.log(JSON.stringify(tally));
