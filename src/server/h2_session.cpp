@@ -161,6 +161,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     socket_.async_read_some(net::buffer(rbuf_),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                               if (ec) return self->close();
+                              if (self->finishing_) return self->read();  // drained until the peer closes
                               if (!self->feed(self->rbuf_.data(), n)) return;
                               self->flush();
                               self->read();
@@ -177,7 +178,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
       wbuf_.append(reinterpret_cast<const char*>(p), size_t(n));
     if (n < 0) return close();
     if (wbuf_.empty()) {
-      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) close();
+      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) finish();
       return;
     }
     writing_ = true;
@@ -195,13 +196,28 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     idle_.expires_after(after);
     idle_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self || self->dead_) return;
+      if (ec || !self || self->dead_ || self->finishing_) return;
       const auto idle = self->ctx_.options->idle_timeout;
       const auto quiet = std::chrono::steady_clock::now() - self->last_active_;
       if (!self->streams_.empty() || quiet < idle)
         return self->arm_idle(self->streams_.empty() ? idle - quiet : idle);
       nghttp2_session_terminate_session(self->session_, NGHTTP2_NO_ERROR);
       self->flush();
+    });
+  }
+
+  // The session is over (GOAWAY exchanged, no stream left). Closing the socket now could reset the connection
+  // (unread bytes from the peer, such as a WINDOW_UPDATE, make the kernel send RST), and a reset makes the peer
+  // drop response bytes it has received but not yet read: the tail of a stream would vanish. So only our side
+  // is shut, and the socket is read until the peer closes its side, or for two seconds.
+  void finish() {
+    if (dead_ || finishing_) return;
+    finishing_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    idle_.expires_after(std::chrono::seconds(2));
+    idle_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->close();
     });
   }
 
@@ -335,7 +351,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
   std::map<int32_t, Stream> streams_;
   std::array<char, 16384> rbuf_{};
   std::string wbuf_;
-  bool writing_ = false, dead_ = false, in_feed_ = false;
+  bool writing_ = false, dead_ = false, in_feed_ = false, finishing_ = false;
   std::chrono::steady_clock::time_point last_active_ = std::chrono::steady_clock::now();
 };
 

@@ -52,7 +52,7 @@ TEST(BedrockLifecycle, NotReadyThenColdStartRetriedThenUnavailableWhileDraining)
   run_scenario(http.port(), "unavailable", "default");
 
   http.stop();
-  if (auto m = router.model()) m->engine->shutdown(false);
+  router.models().shutdown();
 }
 
 }  // namespace
