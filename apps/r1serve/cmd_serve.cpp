@@ -13,6 +13,7 @@
 #include "serving/keep_alive.h"
 #include "serving/model_spec.h"
 #include "store/hub_config.h"
+#include "store/model_store.h"
 
 namespace r1::app {
 
@@ -25,18 +26,22 @@ std::string normalize_dtype(std::string d) {
   return d;
 }
 
-// The Hub ids the Hugging Face cache holds a `main` snapshot of (the store src/store offers today), sorted.
-std::vector<std::string> cached_hub_models() {
+// What --models-from-store serves: every model of r1serve's store as NAME:TAG (sorted), then the Hub ids the
+// Hugging Face cache holds a `main` snapshot of (sorted) — the two places `r1serve import` and `pull` put models.
+std::vector<std::string> stored_models() {
   std::vector<std::string> ids;
+  for (const auto& e : store::ModelStore(store::default_store_root()).list()) ids.push_back(e.name.str());
+  std::vector<std::string> hub;
   std::error_code ec;
   for (const auto& d : std::filesystem::directory_iterator(store::hub_config_from_env().cache_dir, ec)) {
     std::string folder = d.path().filename().string();
     size_t sep = folder.find("--", 8);
     if (!folder.starts_with("models--") || sep == std::string::npos) continue;
     if (!std::filesystem::exists(d.path() / "refs" / "main", ec)) continue;
-    ids.push_back(folder.substr(8, sep - 8) + "/" + folder.substr(sep + 2));
+    hub.push_back(folder.substr(8, sep - 8) + "/" + folder.substr(sep + 2));
   }
-  std::sort(ids.begin(), ids.end());
+  std::sort(hub.begin(), hub.end());
+  ids.insert(ids.end(), hub.begin(), hub.end());
   return ids;
 }
 
@@ -57,8 +62,8 @@ void register_serve(CLI::App& app, Action& action) {
   auto from_store = std::make_shared<bool>(false);
   cmd->add_flag(
       "--models-from-store", *from_store,
-      "Also serve every model of the Hugging Face cache (HF_HUB_CACHE) that has a snapshot of main, "
-      "named by its Hub id, loaded on demand");
+      "Also serve every model of r1serve's store (R1SERVE_HOME; named NAME:TAG) and of the Hugging Face "
+      "cache (HF_HUB_CACHE, a snapshot of main; named by its Hub id), each loaded on demand");
   cmd->add_option("--preload", *preload, "Load this model (a --model NAME) at start; repeatable");
   cmd->add_option("--idle-unload", *idle_unload,
                   "Unload a model idle this long: 300, 90s, 5m, 1h; 0 = as soon as idle; -1 or never = keep")
@@ -156,12 +161,12 @@ void register_serve(CLI::App& app, Action& action) {
         o->lifecycle.memory_budget = parse_byte_size(*memory_budget, "--memory-budget");
       const size_t given = model_args->size();
       if (*from_store)
-        for (const std::string& id : cached_hub_models()) model_args->push_back(id);
+        for (const std::string& id : stored_models()) model_args->push_back(id);
       if (model_args->empty() && *from_store)
         fail(
-            "--models-from-store: the Hugging Face cache {} holds no model with a snapshot of main, and no "
+            "--models-from-store: neither the store {} nor the Hugging Face cache {} holds a model, and no "
             "--model was given",
-            store::hub_config_from_env().cache_dir.string());
+            store::default_store_root().string(), store::hub_config_from_env().cache_dir.string());
       if (model_args->empty()) fail("--model is required (a folder, a Hub id, or NAME=SOURCE)");
       if (model_args->size() > 1 && !o->served_model_name.empty())
         fail("--served-model-name names one model; with several, name each as --model NAME=SOURCE");

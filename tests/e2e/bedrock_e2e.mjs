@@ -2,7 +2,8 @@
 // client's endpoint pointed at the server, static dummy credentials, everything else as a Bedrock user writes it.
 // Usage: node bedrock_e2e.mjs SCENARIO BASE_URL JS_DIR HANDLER [OPTIONS_JSON]
 //   HANDLER: "http1" (NodeHttpHandler, HTTP/1.1) or "default" (the SDK's own handler: HTTP/2, prior knowledge)
-//   OPTIONS_JSON: {"accessKeyId", "secretAccessKey", "token"} to sign or authorize differently.
+//   OPTIONS_JSON: {"accessKeyId", "secretAccessKey", "token"} to sign or authorize differently; {"model"} to
+//   call another model than stories260K-hf.
 // Exits non-zero on the first failed check.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -29,7 +30,7 @@ function makeClient(extra = {}) {
   return new br.BedrockRuntimeClient(config);
 }
 const client = makeClient();
-const MODEL = 'stories260K-hf';
+const MODEL = options.model ?? 'stories260K-hf';
 const ARN = 'arn:aws:bedrock:us-east-1:123456789012:imported-model/' + MODEL;
 const enc = (o) => new TextEncoder().encode(JSON.stringify(o));
 const dec = (b) => JSON.parse(new TextDecoder().decode(b));

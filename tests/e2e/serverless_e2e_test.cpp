@@ -311,8 +311,13 @@ TEST_F(Serverless, KeepAliveEnvironmentIsTheDefaultIdleTime) {
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
-TEST_F(Serverless, ModelsFromTheHuggingFaceCacheLoadOnDemand) {
-  // A cache laid out as huggingface_hub writes it: refs/main names the snapshot.
+TEST_F(Serverless, ModelsFromTheStoreAndTheHuggingFaceCacheLoadOnDemand) {
+  R1_REQUIRE_SHARED();
+  // r1serve's store, filled by `r1serve import` (a packed q8 file), and a cache laid out as huggingface_hub writes
+  // it (refs/main names the snapshot).
+  ::setenv("R1SERVE_HOME", tmp_.file("store").c_str(), 1);
+  CommandResult imp = run_r1serve({"import", shared_path("models/stories260K-hf"), "--name", "stories:q8", "--dtype", "q8"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err;
   const std::string repo = tmp_.file("hub/models--test--tiny");
   std::filesystem::create_directories(repo + "/refs");
   std::ofstream(repo + "/refs/main") << "0123456789abcdef0123456789abcdef01234567";
@@ -323,12 +328,16 @@ TEST_F(Serverless, ModelsFromTheHuggingFaceCacheLoadOnDemand) {
       {"--models-from-store", "--tokenizer", stories(), "--kv-cache-memory", "32MiB", "--threads", "1"});
   ::unsetenv("HF_HUB_CACHE");
   ::unsetenv("HF_HUB_OFFLINE");
+  ::unsetenv("R1SERVE_HOME");
   ASSERT_TRUE(s.healthy()) << s.log();
-  json card = model_card(s.port(), "test/tiny");
-  EXPECT_EQ(card["state"], "unloaded") << card;
-  HttpResult r = http_request(s.port(), "POST", "/v1/completions", completion("test/tiny"));
-  EXPECT_EQ(r.status, 200) << r.body << s.log();
-  EXPECT_EQ(model_card(s.port(), "test/tiny")["state"], "loaded");
+  for (const char* name : {"stories:q8", "test/tiny"}) {
+    json card = model_card(s.port(), name);
+    EXPECT_EQ(card["state"], "unloaded") << card;
+    HttpResult r = http_request(s.port(), "POST", "/v1/completions", completion(name));
+    EXPECT_EQ(r.status, 200) << name << ": " << r.body << s.log();
+    EXPECT_EQ(json::parse(r.body)["model"], name) << r.body;
+    EXPECT_EQ(model_card(s.port(), name)["state"], "loaded") << name;
+  }
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
