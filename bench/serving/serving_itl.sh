@@ -42,14 +42,22 @@ engine_split() {
   awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1];
     if (n > 0) printf "engine: %d steps, %.2f ms a step, %.3f ms delivering its outputs\n", n, 1e3 * (y[2] - x[2]) / n, 1e3 * (y[3] - x[3]) / n }'
 }
+# Warm-up outside the timed runs (and outside the /metrics deltas): one request at each setting.
+for b in '"temperature": 0' '"temperature": 0.6, "top_p": 0.95'; do
+  curl -sf "localhost:$PORT/v1/completions" -H 'Content-Type: application/json' \
+    -d "{\"prompt\": \"Natalia sold clips\", \"max_tokens\": 16, \"ignore_eos\": true, $b}" >/dev/null
+done
 for setting in greedy r1; do
   if [ $setting = greedy ]; then body='{"ignore_eos": true, "temperature": 0}'; else body='{"ignore_eos": true, "temperature": 0.6, "top_p": 0.95}'; fi
-  for c in 1 8; do
+  # 1 and 8 streams in a closed loop (a finished stream's successor prefills while the others decode), then 8
+  # admitted at once (--rate inf: after their prefills, every timed step is a pure batch-8 decode, as in perf).
+  for c in 1 8 8-at-once; do
     echo "## $setting, $c stream(s)"
+    if [ "$c" = 8-at-once ]; then load=(--num-prompts 8 --rate inf); else load=(--num-prompts $((c == 1 ? 4 : 16)) --concurrency "$c"); fi
     before=$(engine_totals)
     "$BIN" bench --endpoint r1serve=http://127.0.0.1:$PORT --api completion --dataset "$TMP/prompts.txt" \
-      --num-prompts $((c == 1 ? 4 : 16)) --warmup 1 --runs 1 --max-tokens "$GEN" --extra-body "$body" \
-      --concurrency $c --json "$TMP/$setting-$c.json" 2>/dev/null | grep -E "ITL|TPOT|output tokens/s|TTFT" || true
+      "${load[@]}" --warmup 0 --runs 1 --max-tokens "$GEN" --extra-body "$body" \
+      --json "$TMP/$setting-$c.json" 2>/dev/null | grep -E "ITL|TPOT|output tokens/s|TTFT" || true
     after=$(engine_totals)
     engine_split "$before" "$after"
   done
