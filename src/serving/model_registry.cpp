@@ -34,6 +34,8 @@ const char* to_string(ModelState s) {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+// How long a model loaded for a client told to retry waits for that retry, whatever its idle time.
+constexpr Millis kRetryGrace{60'000};
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -82,6 +84,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     std::optional<std::optional<Millis>> request_keep_alive;
     size_t bytes = 0;
     bool measured = false, preload_pending = false;
+    // A client was answered "not ready, retry" and has not come back since: the model waits for it (below).
+    bool retry_pending = false;
     double last_load_s = -1;
     size_t max_model_len = 0;
     int64_t created = 0;
@@ -123,9 +127,19 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     return opt.idle_unload;
   }
 
+  // When an idle loaded model unloads. One loaded for a client that was told to retry (Bedrock's
+  // ModelNotReadyException, a --load-wait that ran out) waits for that retry whatever its idle time: with a short
+  // one it would be gone again before the retry (an SDK backs off for up to 20 s), and every retry would start
+  // a new load.
+  static Clock::time_point idle_expiry(const Entry& e, Millis keep) {
+    auto at = e.last_used + keep;
+    return e.retry_pending ? std::max(at, e.last_used + kRetryGrace) : at;
+  }
+
   // Under mu. The lease's deleter marks the model idle again.
   std::shared_ptr<ServedModel> lease(Entry& e) {
     ++e.active;
+    e.retry_pending = false;
     ServedModel* raw = e.published ? e.published.get() : e.model.get();
     auto self = shared_from_this();
     auto keep = e.published;  // a published model is owned by the registry and every lease
@@ -139,7 +153,9 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     cv.notify_all();
   }
 
-  ServingError not_ready(const Entry& e) const {
+  // Under mu. Answers "retry later" — and so keeps the model, once loaded, for the retry (kRetryGrace).
+  ServingError not_ready(Entry& e) {
+    e.retry_pending = true;
     double elapsed = std::chrono::duration<double>(Clock::now() - e.load_started).count();
     int retry = 1;
     std::string detail;
@@ -330,7 +346,7 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
         }
         auto keep = keep_alive(*e);
         if (e->state == ModelState::loaded && e->active == 0 && keep) {
-          auto expiry = e->last_used + *keep;
+          auto expiry = idle_expiry(*e, *keep);
           if (expiry <= now) {
             e->state = ModelState::unloading;
             e->request_keep_alive.reset();  // Ollama: a keep_alive lasts until the unload it asked for
@@ -511,7 +527,7 @@ std::vector<ModelStatus> ModelRegistry::status() const {
     s.created = e->created;
     s.last_error = e->last_error;
     if (e->state == ModelState::loaded && e->active == 0 && s.keep_alive) {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(e->last_used + *s.keep_alive - steady_now);
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(Core::idle_expiry(*e, *s.keep_alive) - steady_now);
       s.expires_at = now + std::max<int64_t>(0, left.count());
     }
     out.push_back(std::move(s));

@@ -147,6 +147,26 @@ TEST(ModelRegistry, LoadWaitZeroAnswersAtOnceWithRetryAfter) {
   EXPECT_EQ(r.get("a")->name, "a");
 }
 
+// Bedrock's way (--load-wait 0, the client retries with backoff) with "unload as soon as idle": the model that
+// the refused request started loading waits for the retry instead of unloading before it arrives, then
+// unloads as soon as the retry is done.
+TEST(ModelRegistry, ALoadForAClientToldToRetryWaitsForTheRetry) {
+  FakeLoader f;
+  RegistryOptions o;
+  o.load_wait = 0ms;
+  o.idle_unload = 0ms;
+  ModelRegistry r({spec("a")}, o, f.fn());
+  r.start();
+  EXPECT_THROW(r.get("a"), ServingError);  // not ready: the load starts
+  ASSERT_TRUE(eventually([&] { return state(r, "a") == ModelState::loaded; }));
+  std::this_thread::sleep_for(100ms);  // idle past its idle time of 0
+  EXPECT_EQ(state(r, "a"), ModelState::loaded);
+  ASSERT_TRUE(r.status("a")->expires_at);  // /v1/models shows when it goes if the retry never comes
+  EXPECT_EQ(r.get("a")->name, "a");        // the retry, served (its lease released at once)
+  ASSERT_TRUE(eventually([&] { return state(r, "a") == ModelState::unloaded; }));
+  EXPECT_EQ(f.loads, 1);
+}
+
 TEST(ModelRegistry, BoundedWaitGetsModelNotReady) {
   FakeLoader f;
   f.hold = true;
