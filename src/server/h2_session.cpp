@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "server/api_error.h"
+#include "server/disconnect_signal.h"
 
 namespace r1::server {
 
@@ -36,20 +37,18 @@ class H2Responder final : public HttpResponder {
   void begin_stream(int status, std::string content_type, HeaderList headers) override;
   void write(std::string data) override;
   void end_stream() override;
-  bool closed() const override { return closed_.load(); }
-  void on_disconnect(std::function<void()> fn) override;
+  bool closed() const override { return disconnect_.fired(); }
+  void on_disconnect(std::function<void()> fn) override { disconnect_.subscribe(std::move(fn)); }
 
   // The stream closed before its response was complete (reset, connection gone).
-  void mark_disconnected();
+  void mark_disconnected() { disconnect_.fire(); }
 
  private:
   std::shared_ptr<H2Session> session_;
   int32_t id_;
   bool head_only_;
-  std::atomic<bool> started_{false}, ended_{false}, closed_{false};
-  std::mutex mu_;
-  std::function<void()> on_disconnect_;
-  bool disconnect_fired_ = false;
+  std::atomic<bool> started_{false}, ended_{false};
+  DisconnectSignal disconnect_;
 };
 
 // One stream's state, touched only on the connection's strand.
@@ -357,7 +356,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
 
 H2Responder::~H2Responder() {
   // A handler that dropped its responder without answering must not leave the stream hanging.
-  if (!started_.load() && !closed_.load()) {
+  if (!started_.load() && !disconnect_.fired()) {
     ApiError err(500, "internal error: the request was dropped without a response", "internal_server_error");
     net::post(session_->executor(), [s = session_, id = id_, body = dump_json(err.to_json())] {
       s->respond(id, 500, "application/json", {}, body, false);
@@ -383,7 +382,7 @@ void H2Responder::begin_stream(int status, std::string content_type, HeaderList 
 }
 
 void H2Responder::write(std::string data) {
-  if (!started_.load() || ended_.load() || closed_.load() || data.empty()) return;
+  if (!started_.load() || ended_.load() || disconnect_.fired() || data.empty()) return;
   net::post(session_->executor(), [s = session_, id = id_, d = std::move(data)] { s->append(id, d, false); });
 }
 
@@ -392,26 +391,6 @@ void H2Responder::end_stream() {
   net::post(session_->executor(), [s = session_, id = id_] { s->append(id, "", true); });
 }
 
-void H2Responder::on_disconnect(std::function<void()> fn) {
-  std::unique_lock lock(mu_);
-  if (disconnect_fired_) {
-    lock.unlock();
-    fn();
-    return;
-  }
-  on_disconnect_ = std::move(fn);
-}
-
-void H2Responder::mark_disconnected() {
-  closed_ = true;
-  std::function<void()> fn;
-  {
-    std::lock_guard lock(mu_);
-    disconnect_fired_ = true;
-    fn = std::move(on_disconnect_);
-  }
-  if (fn) fn();
-}
 
 }  // namespace
 

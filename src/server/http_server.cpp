@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
+#include "server/disconnect_signal.h"
 #include "server/h2_session.h"
 
 namespace r1::server {
@@ -101,23 +102,20 @@ class Responder final : public HttpResponder {
   void begin_stream(int status, std::string content_type, HeaderList headers) override;
   void write(std::string data) override;
   void end_stream() override;
-  bool closed() const override { return closed_.load(); }
-  void on_disconnect(std::function<void()> fn) override;
+  bool closed() const override { return disconnect_.fired(); }
+  void on_disconnect(std::function<void()> fn) override { disconnect_.subscribe(std::move(fn)); }
 
   // Called on the session's strand.
-  void mark_disconnected();
+  void mark_disconnected() { disconnect_.fire(); }
 
  private:
   std::shared_ptr<Session> session_;
   bool keep_alive_;
   bool head_only_;
   HttpServer::Impl& srv_;
-  std::atomic<bool> closed_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> ended_{false};
-  std::mutex mu_;
-  std::function<void()> on_disconnect_;
-  bool disconnect_fired_ = false;
+  DisconnectSignal disconnect_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -374,7 +372,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Responder::~Responder() {
   // A handler that dropped its responder without answering must not leave the connection hanging.
-  if (!started_.load() && !closed_.load()) {
+  if (!started_.load() && !disconnect_.fired()) {
     ApiError err(500, "internal error: the request was dropped without a response", "internal_server_error");
     std::string body = dump_json(err.to_json());
     session_->enqueue(serialize_head(500, "application/json", {}, keep_alive_, body.size()) + body, true);
@@ -395,7 +393,7 @@ void Responder::begin_stream(int status, std::string content_type, HeaderList he
 }
 
 void Responder::write(std::string data) {
-  if (!started_.load() || ended_.load() || closed_.load() || data.empty()) return;
+  if (!started_.load() || ended_.load() || disconnect_.fired() || data.empty()) return;
   session_->enqueue(chunk(data), false);
 }
 
@@ -404,26 +402,6 @@ void Responder::end_stream() {
   session_->enqueue("0\r\n\r\n", true);
 }
 
-void Responder::on_disconnect(std::function<void()> fn) {
-  std::unique_lock lock(mu_);
-  if (disconnect_fired_) {
-    lock.unlock();
-    fn();
-    return;
-  }
-  on_disconnect_ = std::move(fn);
-}
-
-void Responder::mark_disconnected() {
-  closed_ = true;
-  std::function<void()> fn;
-  {
-    std::lock_guard lock(mu_);
-    disconnect_fired_ = true;
-    fn = std::move(on_disconnect_);
-  }
-  if (fn) fn();
-}
 
 }  // namespace
 
