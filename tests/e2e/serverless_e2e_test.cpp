@@ -78,6 +78,17 @@ double metric(int port, const std::string& series) {
   return std::stod(text.substr(p + series.size() + 2));
 }
 
+// A request's counters are written when its accounting runs, just after its response went out: polls (bounded)
+// until `series` reads `want`, and returns what it read last.
+double metric_reaching(int port, const std::string& series, double want) {
+  double v = metric(port, series);
+  for (int i = 0; i < 100 && v != want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    v = metric(port, series);
+  }
+  return v;
+}
+
 struct Response {
   int status = 0;
   std::string head, body;
@@ -248,11 +259,15 @@ TEST_F(Serverless, ABudgetOfOneModelAlternatesWithoutErrors) {
   EXPECT_EQ(metric(s.port(), "r1serve_models_loaded"), 1);
   // vLLM's request series are labelled with the model that served the request.
   for (const char* m : {"stories", "tiny"}) {
-    EXPECT_EQ(metric(s.port(), std::string("vllm:request_success_total{model_name=\"") + m +
-                                   "\",finished_reason=\"length\"}"),
+    EXPECT_EQ(metric_reaching(s.port(),
+                              std::string("vllm:request_success_total{model_name=\"") + m +
+                                  "\",finished_reason=\"length\"}",
+                              3),
               3)
         << m;
-    EXPECT_EQ(metric(s.port(), std::string("vllm:generation_tokens_total{model_name=\"") + m + "\"}"), 24)
+    EXPECT_EQ(
+        metric_reaching(s.port(), std::string("vllm:generation_tokens_total{model_name=\"") + m + "\"}", 24),
+        24)
         << m;
   }
   EXPECT_EQ(s.terminate(), 0) << s.log();
