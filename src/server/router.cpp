@@ -12,6 +12,7 @@
 #include "server/api/openai/responses_api.h"
 #include "server/api/openai/structured_fields.h"
 #include "server/api/openai/tool_fields.h"
+#include "server/api/tgi/tgi_api.h"
 #include "server/api_error.h"
 
 namespace r1::server {
@@ -181,7 +182,8 @@ Router::Router(const ServeOptions& options, std::string model_name)
                &metrics_, &metrics_),
       cors_(options.cors),
       responses_(std::make_unique<ResponsesApi>(service_)),
-      bedrock_(std::make_unique<bedrock::BedrockApi>(service_, opt_)) {}
+      bedrock_(std::make_unique<bedrock::BedrockApi>(service_, opt_)),
+      tgi_(std::make_unique<tgi::TgiApi>(service_, opt_)) {}
 
 Router::~Router() = default;
 
@@ -269,6 +271,15 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
                      [logged, rid](const std::string& id, int status, const serving::GenerationSummary& s) {
                        access_log(rid, id, logged, status, s);
                      });
+    return;
+  }
+  if (tgi::TgiApi::routes(req.method, path)) {  // TGI's own API: its own error form
+    HttpRequest logged = req;
+    logged.body.clear();
+    tgi_->handle(req, path, res, rid,
+                 [logged, rid](const std::string& id, int status, const serving::GenerationSummary& s) {
+                   access_log(rid, id, logged, status, s);
+                 });
     return;
   }
   if (!opt_.api_key.empty() && req.header("authorization") != "Bearer " + opt_.api_key) {

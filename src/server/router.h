@@ -1,9 +1,9 @@
 #pragma once
-// Routes HTTP requests: health, version, metrics, models, tokenize/detokenize, and the OpenAI generation
-// endpoints (api/openai), all over the protocol-neutral serving::Service. Every failure becomes OpenAI's
-// error JSON with the right status; every request gets an x-request-id (the client's, or a fresh one), CORS
-// headers as configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on
-// a path is ignored.
+// Routes HTTP requests: health, version, metrics, models, tokenize/detokenize, and the generation endpoints
+// of each protocol (api/openai, api/bedrock, api/tgi), all over the protocol-neutral serving::Service. Every
+// failure becomes the protocol's error (OpenAI's error JSON outside Bedrock's and TGI's routes); every
+// request gets an x-request-id (the client's, or a fresh one), CORS headers as configured, and one JSON
+// access-log line. HEAD works wherever GET does, and a trailing slash on a path is ignored.
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +19,9 @@ namespace r1::server {
 class ResponsesApi;
 namespace bedrock {
 class BedrockApi;
+}
+namespace tgi {
+class TgiApi;
 }
 
 class Router {
@@ -59,6 +62,7 @@ class Router {
   Cors cors_;
   std::unique_ptr<ResponsesApi> responses_;
   std::unique_ptr<bedrock::BedrockApi> bedrock_;
+  std::unique_ptr<tgi::TgiApi> tgi_;
 };
 
 }  // namespace r1::server

@@ -57,7 +57,12 @@ LogprobEntry Generation::logprob_entry(const TokenLogprob& lp) const {
   LogprobEntry e;
   e.token = token_text(lp.id);
   e.logprob = lp.logprob;
-  for (const auto& [id, v] : lp.top) e.top.emplace_back(token_text(id), v);
+  e.id = lp.id;
+  e.special = lp.id >= 0 && size_t(lp.id) < m_->tokenizer->vocab_size() && m_->tokenizer->is_special(lp.id);
+  for (const auto& [id, v] : lp.top) {
+    e.top.emplace_back(token_text(id), v);
+    e.top_ids.push_back(id);
+  }
   return e;
 }
 

@@ -26,6 +26,10 @@ struct LogprobEntry {
   std::string token;
   std::optional<float> logprob;  // unset: a prompt token (the engine computes none for the prompt)
   std::vector<std::pair<std::string, float>> top;
+  // The ids behind `token` and `top` (TGI's details name tokens by id), and whether the token is special.
+  int32_t id = -1;
+  bool special = false;
+  std::vector<int32_t> top_ids;  // same order as `top`
 };
 
 // One prompt: token ids, and its text (returned first with echo).

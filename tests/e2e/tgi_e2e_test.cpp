@@ -1,0 +1,79 @@
+// TGI's own API (POST /generate, /generate_stream, /, GET /info) on the real r1serve binary, driven by the
+// real Hugging Face client (@huggingface/inference with an endpointUrl calls TGI's POST /) and by raw HTTP
+// (tgi_e2e.mjs beside this file).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+#include "support/test_support.h"
+
+namespace r1::test {
+namespace {
+
+std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {
+      "--model", shared_path("models/stories260K-hf"), "--kv-cache-memory", "64MiB", "--threads", "1"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+void run_tgi(const ServerProcess& s, const std::string& scenario,
+             const nlohmann::json& options = nlohmann::json::object()) {
+  CommandResult r = run_command({node_binary(), std::string(R1_E2E_DIR) + "/tgi_e2e.mjs", scenario,
+                                 s.base_url(), js_dir(), options.dump()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
+}
+
+class Tgi : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!shared_available() || !std::filesystem::exists(js_dir() + "/node_modules")) return;
+    server_ = new ServerProcess(stories_args());
+  }
+  static void TearDownTestSuite() {
+    if (server_) EXPECT_EQ(server_->terminate(), 0) << server_->log();
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    R1_REQUIRE_SHARED();
+    R1_REQUIRE_JS();
+    ASSERT_TRUE(server_ && server_->healthy());
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* Tgi::server_ = nullptr;
+
+TEST_F(Tgi, HuggingFaceClientTextGenerationAndStream) {
+  run_tgi(*server_, "client");
+}
+TEST_F(Tgi, GenerateDetailsSeedsStopTruncateTopTokensGrammar) {
+  run_tgi(*server_, "generate");
+}
+TEST_F(Tgi, GenerateStreamEventsAndErrorsInTheStream) {
+  run_tgi(*server_, "stream");
+}
+TEST_F(Tgi, InfoAndValidationErrors) {
+  run_tgi(*server_, "info");
+}
+
+TEST(TgiLimits, OverTheConcurrencyLimitIsOverloaded) {
+  R1_REQUIRE_SHARED();
+  R1_REQUIRE_JS();
+  ServerProcess s(stories_args({"--max-concurrent-requests", "1"}));
+  ASSERT_TRUE(s.healthy());
+  run_tgi(s, "overloaded");
+}
+
+TEST(TgiAuth, ApiKeyIsABearerToken) {
+  R1_REQUIRE_SHARED();
+  R1_REQUIRE_JS();
+  ServerProcess s(stories_args({"--api-key", "tgi-secret", "--max-concurrent-requests", "7"}));
+  ASSERT_TRUE(s.healthy());
+  run_tgi(s, "auth", {{"apiKey", "tgi-secret"}});
+  run_tgi(s, "info", {{"apiKey", "tgi-secret"}, {"maxConcurrent", 7}});
+}
+
+}  // namespace
+}  // namespace r1::test
