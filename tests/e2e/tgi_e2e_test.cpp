@@ -3,7 +3,9 @@
 // (tgi_e2e.mjs beside this file).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server_process.h"
 #include "support/test_support.h"
@@ -32,7 +34,9 @@ class Tgi : public ::testing::Test {
     server_ = new ServerProcess(stories_args());
   }
   static void TearDownTestSuite() {
-    if (server_) EXPECT_EQ(server_->terminate(), 0) << server_->log();
+    if (server_) {
+      EXPECT_EQ(server_->terminate(), 0) << server_->log();
+    }
     delete server_;
     server_ = nullptr;
   }
@@ -73,6 +77,31 @@ TEST(TgiAuth, ApiKeyIsABearerToken) {
   ASSERT_TRUE(s.healthy());
   run_tgi(s, "auth", {{"apiKey", "tgi-secret"}});
   run_tgi(s, "info", {{"apiKey", "tgi-secret"}, {"maxConcurrent", 7}});
+}
+
+// A model loaded on demand (--model NAME=SOURCE) with --load-wait 0: the first request starts the load and
+// gets 503 unavailable (Hugging Face's clients retry on 503), a later one the answer.
+TEST(TgiServerless, ModelNotReadyIs503ThenServed) {
+  R1_REQUIRE_SHARED();
+  // Two models, so that none is preloaded; TGI's routes serve the first (the default).
+  ServerProcess s({"--model", "stories=" + shared_path("models/stories260K-hf"), "--model",
+                   "other=" + shared_path("models/stories260K-hf"), "--load-wait", "0", "--kv-cache-memory",
+                   "64MiB", "--threads", "1"});
+  ASSERT_TRUE(s.healthy());
+  const std::string body = R"({"inputs": "Once upon a time", "parameters": {"max_new_tokens": 3}})";
+  HttpResult first = http_request(s.port(), "POST", "/generate", body);
+  ASSERT_EQ(first.status, 503) << first.body;
+  nlohmann::json e = nlohmann::json::parse(first.body);
+  EXPECT_EQ(e["error_type"], "unavailable") << first.body;
+  EXPECT_TRUE(e["error"].is_string());
+  HttpResult served;
+  for (int i = 0; i < 600 && served.status != 200; ++i) {
+    served = http_request(s.port(), "POST", "/generate", body);
+    if (served.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(served.status, 200) << served.body << s.log();
+  EXPECT_TRUE(nlohmann::json::parse(served.body)["generated_text"].is_string());
+  EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
 }  // namespace
