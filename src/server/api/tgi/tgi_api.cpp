@@ -1,5 +1,7 @@
 #include "server/api/tgi/tgi_api.h"
 
+#include <fmt/format.h>
+
 #include "server/api/openai/openai_format.h"
 #include "server/api/tgi/tgi_error.h"
 #include "server/api/tgi/tgi_request.h"
