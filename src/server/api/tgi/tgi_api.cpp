@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "server/api/openai/openai_format.h"
 #include "server/api/tgi/tgi_error.h"
 #include "server/api/tgi/tgi_request.h"
 #include "server/api/tgi/tgi_writer.h"
