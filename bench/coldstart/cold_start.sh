@@ -4,7 +4,8 @@
 # from safetensors (converting at load) versus from the store's packed weight file (no conversion). The page
 # cache is warmed first (each file read once), so this measures r1serve, not the disk. Prints every run, then
 # the best and the median of each; check `uptime` (printed) — the host is shared.
-#   bench/coldstart/cold_start.sh [CONFIG_DIR]   (WORK, BUILD, DTYPE, RUNS, THREADS, PORT override the defaults)
+#   bench/coldstart/cold_start.sh [CONFIG_DIR]   (WORK, BUILD, DTYPE, RUNS, THREADS, PORT override the defaults;
+#   ONLY=packed or ONLY=safetensors runs one variant: a safetensors run just before disturbs the packed ones)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:-../shared/hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B}
@@ -60,6 +61,7 @@ measure() {
 echo "# $(date -u +%FT%TZ) $(uptime)"
 echo "# $BASE, dtype $DTYPE, threads $THREADS, $(nproc) cores; host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 ls -l "$PKG/model.safetensors" "$R1SERVE_HOME/models/${NAME%%:*}/$DTYPE/weights.r1pack" | awk '{print "# " $5 " bytes " $9}'
-measure "safetensors (convert to $DTYPE at load)" "$PKG" "$PKG/model.safetensors"
-measure "packed $DTYPE (r1serve import --dtype $DTYPE)" "$NAME" "$R1SERVE_HOME/models/${NAME%%:*}/$DTYPE/weights.r1pack"
+ONLY=${ONLY:-}
+[ "$ONLY" = packed ] || measure "safetensors (convert to $DTYPE at load)" "$PKG" "$PKG/model.safetensors"
+[ "$ONLY" = safetensors ] || measure "packed $DTYPE (r1serve import --dtype $DTYPE)" "$NAME" "$R1SERVE_HOME/models/${NAME%%:*}/$DTYPE/weights.r1pack"
 echo "# $(date -u +%FT%TZ) $(uptime)"

@@ -1,5 +1,6 @@
 #pragma once
-// Owned, 64-byte aligned, anonymous memory: where weights and the KV cache live (never a file mapping).
+// Owned, 64-byte aligned, anonymous memory: where the KV cache and converted weights live (a packed weight file
+// is instead used in place, in a locked mapping: model/packed_weights.h).
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +37,18 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
 MappedFile::MappedFile(MappedFile&& o) noexcept : path_(std::move(o.path_)), data_(o.data_), size_(o.size_) {
   o.data_ = nullptr;
   o.size_ = 0;
+}
+
+bool MappedFile::lock_on_fault() {
+  if (size_ == 0) return true;
+  return ::mlock2(data_, size_, MLOCK_ONFAULT) == 0;
+}
+
+void MappedFile::will_need(size_t offset, size_t n) const {
+  if (size_ == 0 || offset >= size_) return;
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE)), start = offset / page * page;
+  ::madvise(const_cast<uint8_t*>(data_) + start, std::min(n + (offset - start), size_ - start),
+            MADV_WILLNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "core/thread_pool.h"
 #include "kernels/quant.h"
 
@@ -315,32 +316,51 @@ void write_packed_weights(const std::string& path, const ModelConfig& c, const W
   if (::fsync(f.fd) != 0) fail("{}: fsync failed: {}", path, std::strerror(errno));
 }
 
-Weights load_packed_weights(const std::string& path, const ModelConfig& c, WeightPrecision requested) {
-  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (f.fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
-  PackedLayout l = read_layout(f, path, c);
+Weights load_packed_weights(const std::string& path, const ModelConfig& c, WeightPrecision requested,
+                            PackedLoad how) {
+  MappedFile file(path);
+  PackedLayout l = parse_packed_layout(file.data(), file.size(), file.size(), c, path);
   check_precision(l, requested, path);
-  ::posix_fadvise(f.fd, off_t(l.data_offset), off_t(l.data_bytes), POSIX_FADV_SEQUENTIAL);
-  AlignedBuffer buf(l.data_bytes);  // [data_bytes]: every tensor at its table offset
-  auto* base = reinterpret_cast<uint8_t*>(buf.data());
-  // No MADV_HUGEPAGE here, though it cut a warm load's system time ~3x in steady state: right after another
-  // large process exited (the usual case when a server restarts or swaps models) the same load took 5 s of
-  // system time instead of 0.5 s on this host's kernel (docs/PERFORMANCE.md, cold start).
-  // The read is split across threads in large contiguous pieces (the kernel's copy out of the page cache and
-  // the first touch of fresh pages are what cost); each piece is still read front to back.
+  file.will_need(l.data_offset, l.data_bytes);
+  const uint8_t* data = file.data() + l.data_offset;  // [data_bytes]: every tensor at its table offset
+  // Two threads (or as many as the host has) check the tensors: XXH3 runs at ~19 GB/s a core here, so the
+  // page faults that bring the file's pages in (large page-cache folios, one fault per 64 KiB) cost about as
+  // much as the hashing. Tensors are split whole between threads (each hash is sequential over one tensor);
+  // the embedding and LM head, the two largest, fall to different threads.
   ThreadPool pool(0);
+  auto check_all = [&](const uint8_t* base) {
+    pool.parallel_for(l.tensors.size(), [&](size_t t0, size_t t1) {
+      for (size_t i = t0; i < t1; ++i)
+        check_hash(l.tensors[i], XXH3_64bits(base + l.tensors[i].offset, l.tensors[i].bytes), path);
+    });
+  };
+  auto place = [&](const uint8_t* base) {
+    std::vector<Weights::Placed> placed;
+    for (const auto& t : l.tensors) placed.push_back({t.spec, base + t.offset, t.bytes});
+    return placed;
+  };
+  // In place: no copy, no fresh pages to zero, and the page cache's pages are shared with every other process
+  // mapping the file. Locked first, so the pages can never be evicted under the kernels (DESIGN.md); the
+  // checksum pass touches every byte, which faults in, and pins, every page before the model is used, so the
+  // first token pays no faults. The table's 64-byte tensor offsets from a 4096-aligned data section on a
+  // page-aligned mapping give the kernels the same alignment an AlignedBuffer does. The store never rewrites
+  // a file in place (import stages, then renames), so the bytes checked are the bytes served.
+  if (how == PackedLoad::Map && file.lock_on_fault()) {
+    check_all(data);
+    auto placed = place(data);
+    return Weights::assemble(c, std::move(file), std::move(placed));
+  }
+  // Not allowed to lock this much memory: copy into anonymous memory, as fast as the kernel allows (fresh 4
+  // KiB pages zeroed and filled), in large pieces across threads; the copy is what is checked.
+  AlignedBuffer buf(l.data_bytes);  // [data_bytes]
+  auto* base = reinterpret_cast<uint8_t*>(buf.data());
   constexpr size_t kPiece = size_t(64) << 20;
-  const size_t pieces = (l.data_bytes + kPiece - 1) / kPiece;
-  pool.parallel_for(pieces, [&](size_t p0, size_t p1) {
+  pool.parallel_for((l.data_bytes + kPiece - 1) / kPiece, [&](size_t p0, size_t p1) {
     const size_t begin = p0 * kPiece, end = std::min(l.data_bytes, p1 * kPiece);
-    read_at(f.fd, base + begin, end - begin, l.data_offset + begin, path);
+    std::memcpy(base + begin, data + begin, end - begin);
   });
-  pool.parallel_for(l.tensors.size(), [&](size_t t0, size_t t1) {
-    for (size_t i = t0; i < t1; ++i)
-      check_hash(l.tensors[i], XXH3_64bits(base + l.tensors[i].offset, l.tensors[i].bytes), path);
-  });
-  std::vector<Weights::Placed> placed;
-  for (const auto& t : l.tensors) placed.push_back({t.spec, base + t.offset, t.bytes});
+  check_all(base);
+  auto placed = place(base);
   return Weights::assemble(c, std::move(buf), std::move(placed));
 }
 

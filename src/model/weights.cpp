@@ -258,6 +258,14 @@ Weights Weights::assemble(const ModelConfig& c, AlignedBuffer storage, std::vect
   return w;
 }
 
+Weights Weights::assemble(const ModelConfig& c, MappedFile storage, std::vector<Placed> placed) {
+  Weights w;
+  w.mappings_.push_back(std::move(storage));
+  w.placed_ = std::move(placed);
+  w.link(c);
+  return w;
+}
+
 void Weights::link(const ModelConfig& c) {
   std::map<std::string, const Placed*> by_name;
   for (const auto& p : placed_) by_name[p.spec.name] = &p;
@@ -300,6 +308,7 @@ void Weights::link(const ModelConfig& c) {
 size_t Weights::bytes() const {
   size_t n = 0;
   for (const auto& b : buffers_) n += b.size();
+  for (const auto& m : mappings_) n += m.size();  // the whole file is resident: header and table too
   return n;
 }
 

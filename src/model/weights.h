@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/mapped_file.h"
 #include "kernels/ops.h"
 #include "model/model_package.h"
 
@@ -80,6 +81,11 @@ class Weights {
   const std::vector<Placed>& placed() const { return placed_; }
   // Weights over tensors already in their final format, all inside `storage` (the packed file's loader).
   static Weights assemble(const ModelConfig& c, AlignedBuffer storage, std::vector<Placed> placed);
+  // The same over a locked mapping of the packed file (MappedFile::lock_on_fault), used in place: the
+  // mapping lives, and its pages stay pinned, exactly as long as these weights.
+  static Weights assemble(const ModelConfig& c, MappedFile storage, std::vector<Placed> placed);
+  // Whether the weights are used in place from a file mapping (else they were copied or converted).
+  bool mapped() const { return !mappings_.empty(); }
   size_t bytes() const;
   // Bytes of weights one decode step streams from memory: every layer matrix and the LM head (the embedding
   // is only looked up).
@@ -89,6 +95,7 @@ class Weights {
   // Points embed, lm_head and layers at placed_.
   void link(const ModelConfig& c);
   std::vector<AlignedBuffer> buffers_;
+  std::vector<MappedFile> mappings_;
   std::vector<Placed> placed_;
 };
 

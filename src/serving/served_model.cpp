@@ -114,6 +114,12 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   m->renders_tools = m->chat_template && template_renders_tools(*m->chat_template, m->special_tokens);
 
   m->model = packed_load.valid() ? packed_load.get() : load_model(o.model_dir, precision, format);
+  if (!m->model->package.packed_path().empty() && !m->model->weights.mapped())
+    spdlog::warn(
+        "{}: copied into memory instead of used in place: this process may not lock {:.0f} MB "
+        "(RLIMIT_MEMLOCK without CAP_IPC_LOCK); `ulimit -l unlimited` or a container's --ulimit "
+        "memlock=-1 makes loads faster (docs/MODELS.md)",
+        m->model->package.packed_path(), double(m->model->weights.bytes()) / 1e6);
   const GenerationConfig& g = m->model->package.generation_config();
   m->sampling_defaults.temperature = g.temperature;
   m->sampling_defaults.top_p = g.top_p;

@@ -25,17 +25,17 @@ std::string to_model_space(std::string_view token, bool byte_level) {
   return out;
 }
 
-// One merge rule from either file format: "a b" or ["a", "b"].
-std::pair<std::string, std::string> parse_merge(const json& m, const JsonPlace& at) {
+// One merge rule from either file format: "a b" or ["a", "b"], as views into `m`.
+std::pair<std::string_view, std::string_view> parse_merge(const json& m, const JsonPlace& at) {
   if (m.is_string()) {
-    const std::string& s = m.get_ref<const std::string&>();
+    std::string_view s = m.get_ref<const std::string&>();
     size_t sp = s.find(' ');
     if (sp == std::string::npos || sp == 0 || sp + 1 >= s.size() || s.find(' ', sp + 1) != std::string::npos)
-      fail_at(at, "merge \"" + s + "\" is not two tokens separated by one space");
+      fail_at(at, "merge \"" + std::string(s) + "\" is not two tokens separated by one space");
     return {s.substr(0, sp), s.substr(sp + 1)};
   }
   if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
-    return {m[0].get<std::string>(), m[1].get<std::string>()};
+    return {m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>()};
   fail_at(at, "a merge must be \"a b\" or [\"a\", \"b\"]");
 }
 
@@ -57,6 +57,7 @@ BpeModel::BpeModel(const json& model, bool byte_level, const JsonPlace& at) : by
   JsonPlace vocab_at = at.field("vocab");
   const json& vocab = need_object(need(model, "vocab", at), vocab_at);
   piece_to_id_.reserve(vocab.size() * 2);
+  bool model_space_collision = false;  // two written tokens stand for the same bytes
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
         it.value().get<int64_t>() >= (1 << 26))
@@ -68,7 +69,7 @@ BpeModel::BpeModel(const json& model, bool byte_level, const JsonPlace& at) : by
                                     it.key()));
     if (it.key().empty()) fail_at(vocab_at, "empty token string");
     id_to_token_[size_t(id)] = it.key();
-    piece_to_id_.emplace(to_model_space(it.key(), byte_level_), id);
+    if (!piece_to_id_.emplace(to_model_space(it.key(), byte_level_), id).second) model_space_collision = true;
   }
 
   byte_ids_.fill(-1);
@@ -77,14 +78,32 @@ BpeModel::BpeModel(const json& model, bool byte_level, const JsonPlace& at) : by
     if (auto id = lookup(key)) byte_ids_[size_t(b)] = *id;
   }
 
+  // Merges name tokens as written. Resolving them through a map of the written strings skips converting
+  // ~450k strings to model space (most of the build time of a 150k-token vocabulary); it gives what
+  // token_to_id gives whenever no two written tokens share a model-space string (then written -> id ->
+  // model space -> id is the identity), else, and for strings not written in the vocabulary, token_to_id
+  // decides.
+  std::unordered_map<std::string_view, int32_t> written;
+  if (!model_space_collision) {
+    written.reserve(id_to_token_.size() * 2);
+    for (size_t id = 0; id < id_to_token_.size(); ++id)
+      if (!id_to_token_[id].empty()) written.emplace(id_to_token_[id], int32_t(id));
+  }
+  auto resolve = [&](std::string_view token) -> std::optional<int32_t> {
+    if (auto it = written.find(token); it != written.end()) return it->second;
+    return token_to_id(token);
+  };
   JsonPlace merges_at = at.field("merges");
   const json& merges = need_array(need(model, "merges", at), merges_at);
   merges_.reserve(merges.size() * 2);
+  std::string ab;
   for (size_t i = 0; i < merges.size(); ++i) {
     auto [a, b] = parse_merge(merges[i], merges_at.index(i));
-    auto ia = token_to_id(a), ib = token_to_id(b), im = token_to_id(a + b);
+    ab.assign(a).append(b);
+    auto ia = resolve(a), ib = resolve(b), im = resolve(ab);
     if (!ia || !ib || !im)
-      fail_at(merges_at.index(i), "merge \"" + a + " " + b + "\" uses a token missing from the vocabulary");
+      fail_at(merges_at.index(i), "merge \"" + std::string(a) + " " + std::string(b) +
+                                      "\" uses a token missing from the vocabulary");
     merges_.emplace(pair_key(*ia, *ib), MergeResult{int32_t(i), *im});
   }
 
@@ -96,7 +115,7 @@ BpeModel::BpeModel(const json& model, bool byte_level, const JsonPlace& at) : by
 }
 
 std::optional<int32_t> BpeModel::lookup(std::string_view piece) const {
-  auto it = piece_to_id_.find(std::string(piece));
+  auto it = piece_to_id_.find(piece);
   if (it == piece_to_id_.end()) return std::nullopt;
   return it->second;
 }

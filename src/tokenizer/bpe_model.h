@@ -43,8 +43,14 @@ class BpeModel {
   bool byte_level_;
   bool byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
   std::optional<int32_t> unk_id_;
-  std::unordered_map<std::string, int32_t> piece_to_id_;  // model space: raw bytes for ByteLevel
-  std::vector<std::string> id_to_token_;                  // as written in tokenizer.json ("" for gaps)
+  // Hashes std::string and std::string_view alike, so lookups of a view allocate nothing.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // model space: raw bytes for ByteLevel
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> piece_to_id_;
+  std::vector<std::string> id_to_token_;  // as written in tokenizer.json ("" for gaps)
   std::unordered_map<uint64_t, MergeResult> merges_;
   std::array<int32_t, 256>
       byte_ids_;  // ByteLevel: byte -> id; byte_fallback: byte -> id of <0xXX>; -1 if none

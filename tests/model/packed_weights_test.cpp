@@ -3,6 +3,7 @@
 // and every way the file can be damaged is refused with a message naming the file and the problem.
 #include "model/packed_weights.h"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,14 @@ class PackedErrors : public ::testing::Test {
       for (const auto& n : needles)
         EXPECT_NE(msg.find(n), std::string::npos) << "no \"" << n << "\" in " << msg;
     }
+    // Copying instead of mapping refuses it the same way.
+    try {
+      ModelPackage pkg = ModelPackage::open(dir().string());
+      load_packed_weights(file(), pkg.config(), p, PackedLoad::Copy);
+      ADD_FAILURE() << "loaded by copy";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(file()), std::string::npos) << e.what();
+    }
     // The streaming check import uses says the same.
     if (p == WeightPrecision::Auto) {
       ModelPackage pkg = ModelPackage::open(dir().string());
@@ -108,6 +117,49 @@ TEST_F(PackedErrors, IntactFileLoadsAndChecks) {
   EXPECT_EQ(m->weights.layers.size(), spec_.layers);
   EXPECT_NO_THROW(Weights::check(m->package));
   EXPECT_EQ(check_packed_weights(file(), m->package.config()), WeightPrecision::Q8);
+}
+
+// Lines of /proc/self/maps naming `path`: the process's mappings of that file.
+int mappings_of(const std::string& path) {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) ++n;
+  return n;
+}
+
+TEST_F(PackedErrors, MappedAndCopiedWeightsHoldTheSameBytes) {
+  ModelPackage pkg = ModelPackage::open(dir().string());
+  Weights mapped = load_packed_weights(file(), pkg.config(), WeightPrecision::Auto, PackedLoad::Map);
+  Weights copied = load_packed_weights(file(), pkg.config(), WeightPrecision::Auto, PackedLoad::Copy);
+  EXPECT_FALSE(copied.mapped());
+  const auto &a = mapped.placed(), &b = copied.placed();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].bytes, b[i].bytes) << a[i].spec.name;
+    EXPECT_NE(a[i].data, b[i].data) << a[i].spec.name;
+    EXPECT_EQ(std::memcmp(a[i].data, b[i].data, a[i].bytes), 0) << a[i].spec.name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(a[i].data) % 64, 0u) << a[i].spec.name;
+  }
+}
+
+// A mapped file is unmapped with the weights (the serverless registry's idle unload must give the memory
+// back), and a copy keeps no mapping at all. Mapping needs leave to lock memory; without it the loader
+// copies.
+TEST_F(PackedErrors, MappingLivesExactlyAsLongAsTheWeights) {
+  const std::string real = fs::canonical(file()).string();
+  ASSERT_EQ(mappings_of(real), 0);
+  {
+    auto m = load_model(dir().string(), WeightPrecision::Auto);
+    EXPECT_EQ(mappings_of(real), m->weights.mapped() ? 1 : 0);
+    if (!m->weights.mapped()) std::printf("this process may not lock memory: the weights were copied\n");
+  }
+  EXPECT_EQ(mappings_of(real), 0);
+  {
+    ModelPackage pkg = ModelPackage::open(dir().string());
+    Weights w = load_packed_weights(file(), pkg.config(), WeightPrecision::Auto, PackedLoad::Copy);
+    EXPECT_EQ(mappings_of(real), 0);
+  }
 }
 
 TEST_F(PackedErrors, TruncatedData) {

@@ -150,6 +150,24 @@ TEST(Tokenizer, FromDirWithoutTokenizerJsonIsNull) {
   EXPECT_EQ(Tokenizer::from_dir(dir.path().string()), nullptr);
 }
 
+// Merges are resolved through the written token strings only while no two tokens stand for the same bytes.
+// Here "Ġ" (the ByteLevel spelling of a space) and a raw " " both stand for byte 0x20; the first in the
+// file's key order (" ") owns those bytes, so the merge "Ġ a" means that token followed by "a", and " a" is
+// one token.
+TEST(Tokenizer, MergesOfTokensThatShareBytesResolveAsTheVocabularyDoes) {
+  TempDir dir;
+  nlohmann::json j = {
+      {"model",
+       {{"type", "BPE"},
+        {"vocab", {{"\u0120", 0}, {" ", 1}, {"a", 2}, {"\u0120a", 3}}},
+        {"merges", {"\u0120 a"}}}},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}},
+      {"decoder", {{"type", "ByteLevel"}}}};
+  std::ofstream(dir.file("tokenizer.json")) << j.dump();
+  auto tok = Tokenizer::from_files(dir.file("tokenizer.json"));
+  EXPECT_EQ(tok->encode(" a", false), (std::vector<int32_t>{3}));
+}
+
 // A malformed copy of stories260K's tokenizer.json must fail naming the file and the construct.
 class MalformedTokenizerJson : public ::testing::Test {
  protected:
