@@ -95,7 +95,7 @@ const scenarios = {
   async stream() {
     const inputs = 'Once upon a time';
     const whole = (await invoke({ inputs, parameters: { max_new_tokens: 100 } })).body[0].generated_text;
-    const { r, parts } = await invokeStream({ inputs, parameters: { max_new_tokens: 100 }, stream: true });
+    const { r, parts } = await invokeStream({ inputs, parameters: { max_new_tokens: 100, details: true }, stream: true });
     assert.equal(r.InvokedProductionVariant, 'AllTraffic');
     assert.match(r.ContentType, /^text\/event-stream/);
     assert.ok(parts.length > 10, `${parts.length} parts`);
