@@ -1,12 +1,11 @@
 // r1serve serve: the OpenAI-compatible HTTP server (src/server over src/serving). Flags default to TGI's
 // environment variables where TGI has one, so a TGI deployment's environment works unchanged.
+#include <unistd.h>  // environ
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
-
-#include <unistd.h>  // environ
-
 
 #include "cli_util.h"
 #include "commands.h"
@@ -31,7 +30,8 @@ std::string normalize_dtype(std::string d) {
 }
 
 // What --models-from-store serves: every model of r1serve's store as NAME:TAG (sorted), then the Hub ids the
-// Hugging Face cache holds a `main` snapshot of (sorted) — the two places `r1serve import` and `pull` put models.
+// Hugging Face cache holds a `main` snapshot of (sorted) — the two places `r1serve import` and `pull` put
+// models.
 std::vector<std::string> stored_models() {
   std::vector<std::string> ids;
   for (const auto& e : store::ModelStore(store::default_store_root()).list()) ids.push_back(e.name.str());
@@ -49,8 +49,9 @@ std::vector<std::string> stored_models() {
   return ids;
 }
 
-// SageMaker starts a container as `docker run IMAGE serve` with its own variables set; any SM_* or SAGEMAKER_*
-// variable (SAGEMAKER_BIND_TO_PORT, SM_NUM_GPUS, ... — HF_MODEL_ID alone is TGI's too) says r1serve runs there.
+// SageMaker starts a container as `docker run IMAGE serve` with its own variables set; any SM_* or
+// SAGEMAKER_* variable (SAGEMAKER_BIND_TO_PORT, SM_NUM_GPUS, ... — HF_MODEL_ID alone is TGI's too) says
+// r1serve runs there.
 bool sagemaker_environment() {
   for (char** e = environ; e && *e; ++e) {
     std::string_view v(*e);
@@ -106,13 +107,12 @@ void register_serve(CLI::App& app, Action& action) {
                   "Weights + KV cache of all loaded models, e.g. 8GiB; loading past it evicts idle models");
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
-  CLI::Option* host = cmd->add_option("--host", o->host, "Address to listen on (SageMaker: 0.0.0.0)")
+  CLI::Option* host =
+      cmd->add_option("--host", o->host, "Address to listen on (SageMaker: 0.0.0.0)")->capture_default_str();
+  CLI::Option* port = cmd->add_option("--port", o->port,
+                                      "Port (0 = any free port, logged); default: PORT, or under SageMaker "
+                                      "SAGEMAKER_BIND_TO_PORT else 8080")
                           ->capture_default_str();
-  CLI::Option* port =
-      cmd->add_option("--port", o->port,
-                      "Port (0 = any free port, logged); default: PORT, or under SageMaker "
-                      "SAGEMAKER_BIND_TO_PORT else 8080")
-          ->capture_default_str();
   auto sagemaker = std::make_shared<bool>(false);
   cmd->add_flag("--sagemaker", *sagemaker,
                 "Follow SageMaker's container contract (the default when an SM_* or SAGEMAKER_* variable is "
@@ -183,8 +183,8 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--allow-credentials", o->cors.allow_credentials,
                 "CORS: let pages of allowed origins send cookies / credentials");
-  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store, host, port,
-                 sagemaker] {
+  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store, host,
+                 port, sagemaker] {
     o->dtype = normalize_dtype(o->dtype);
     // Flags on the command line win; then SageMaker's variables under its contract; then PORT.
     const bool sm = *sagemaker || sagemaker_environment();

@@ -298,8 +298,8 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
   }
   if (path.starts_with("/endpoints/")) {  // SageMaker Runtime: its own auth and error form
     sagemaker_->handle(req, path, res, rid,
-                       [this, rid](const HttpRequest& r, const std::string& p, std::shared_ptr<HttpResponder> w,
-                                   std::optional<std::string> model) {
+                       [this, rid](const HttpRequest& r, const std::string& p,
+                                   std::shared_ptr<HttpResponder> w, std::optional<std::string> model) {
                          try {
                            if (p == "/") return tgi_call(r, p, w, rid, model);
                            route(r, p, w, rid);
@@ -372,8 +372,9 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
                  std::nullopt, "not_found");
 }
 
-void Router::tgi_call(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
-                      const std::string& rid, std::optional<std::string> model) {
+void Router::tgi_call(const HttpRequest& req, const std::string& path,
+                      const std::shared_ptr<HttpResponder>& res, const std::string& rid,
+                      std::optional<std::string> model) {
   HttpRequest logged = req;
   logged.body.clear();
   tgi_->handle(

@@ -1,9 +1,10 @@
 #pragma once
 // Routes HTTP requests: health, version, metrics, models, tokenize/detokenize, and the generation endpoints
-// of each protocol (api/openai, api/bedrock, api/tgi, api/sagemaker), all over the protocol-neutral serving::Service. Every
-// failure becomes the protocol's error (OpenAI's error JSON outside Bedrock's and TGI's routes); every
-// request gets an x-request-id (the client's, or a fresh one), CORS headers as configured, and one JSON
-// access-log line. HEAD works wherever GET does, and a trailing slash on a path is ignored.
+// of each protocol (api/openai, api/bedrock, api/tgi, api/sagemaker), all over the protocol-neutral
+// serving::Service. Every failure becomes the protocol's error (OpenAI's error JSON outside Bedrock's and
+// TGI's routes); every request gets an x-request-id (the client's, or a fresh one), CORS headers as
+// configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on a path is
+// ignored.
 #include <functional>
 #include <memory>
 #include <string>

@@ -2,14 +2,13 @@
 // model loads; GET /ping 503 until the model serves, then 200; POST /invocations in TGI's, a chat and a
 // completion body) and the SageMaker Runtime API driven by the real AWS SDK for JavaScript
 // (sagemaker_e2e.mjs beside this file), endpoint at r1serve on loopback, static dummy credentials.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -37,8 +36,9 @@ std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
 }
 
 void run_sagemaker(const ServerProcess& s, const std::string& scenario, const std::string& handler) {
-  std::vector<std::string> argv = {node_binary(), std::string(R1_E2E_DIR) + "/sagemaker_e2e.mjs", scenario,
-                                   s.base_url(), js_dir(), handler};
+  std::vector<std::string> argv = {node_binary(), std::string(R1_E2E_DIR) + "/sagemaker_e2e.mjs",
+                                   scenario,      s.base_url(),
+                                   js_dir(),      handler};
   CommandResult r = run_command(argv);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
@@ -47,7 +47,8 @@ struct Response {
   int status = 0;
   std::string head, body;
 };
-Response exchange(int port, const std::string& method, const std::string& path, const std::string& body = "") {
+Response exchange(int port, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
   RawConnection c(port);
   c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body);
@@ -166,7 +167,8 @@ TEST(SageMakerPing, AnswersServiceUnavailableUntilTheModelServes) {
     status = exchange(s.port(), "GET", "/ping").status;
   }
   EXPECT_EQ(status, 200) << s.log();
-  Response ok = exchange(s.port(), "POST", "/invocations", R"({"inputs":"Once","parameters":{"max_new_tokens":2}})");
+  Response ok =
+      exchange(s.port(), "POST", "/invocations", R"({"inputs":"Once","parameters":{"max_new_tokens":2}})");
   EXPECT_EQ(ok.status, 200) << ok.body;
 }
 

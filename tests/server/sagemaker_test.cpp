@@ -45,15 +45,16 @@ TEST(SageMakerErrors, MapsEveryRefusalToAServiceModelShape) {
   EXPECT_EQ(v.status, 400);
   EXPECT_EQ(v.type, "ValidationError");
   EXPECT_EQ(v.message, "'temperature' must be in [0, 2]");
-  EXPECT_EQ(m(422, R"({"error":"Input validation error: x","error_type":"validation"})").type, "ValidationError");
+  EXPECT_EQ(m(422, R"({"error":"Input validation error: x","error_type":"validation"})").type,
+            "ValidationError");
   EXPECT_EQ(m(404, openai_error(404, "no model", "invalid_request_error")).status, 400);
   EXPECT_EQ(m(401, openai_error(401, "key", "invalid_request_error")).type, "AccessDeniedException");
   SageMakerError nr = m(503, openai_error(503, "loading", "service_unavailable_error", "model_not_ready"));
   EXPECT_EQ(nr.status, 429);
   EXPECT_EQ(nr.type, "ModelNotReadyException");
   EXPECT_EQ(m(503, R"({"error":"not loaded","error_type":"unavailable"})").type, "ModelNotReadyException");
-  SageMakerError drain = m(503, openai_error(503, "the server is shutting down", "service_unavailable_error",
-                                             "draining"));
+  SageMakerError drain =
+      m(503, openai_error(503, "the server is shutting down", "service_unavailable_error", "draining"));
   EXPECT_EQ(drain.status, 503);
   EXPECT_EQ(drain.type, "ServiceUnavailable");
   EXPECT_EQ(m(503, R"({"error":"the server is shutting down","error_type":"unavailable"})").type,
@@ -61,7 +62,8 @@ TEST(SageMakerErrors, MapsEveryRefusalToAServiceModelShape) {
   SageMakerError busy = m(429, R"({"error":"Model is overloaded","error_type":"overloaded"})");
   EXPECT_EQ(busy.status, 429);
   EXPECT_EQ(busy.type, "ThrottlingException");
-  SageMakerError model = m(424, R"({"error":"Request failed during generation: boom","error_type":"generation"})");
+  SageMakerError model =
+      m(424, R"({"error":"Request failed during generation: boom","error_type":"generation"})");
   EXPECT_EQ(model.status, 424);
   EXPECT_EQ(model.type, "ModelError");
   EXPECT_EQ(model.original_status, 424);
@@ -132,7 +134,8 @@ TEST(SageMakerInvoke, CollectsAStreamIntoOneBodyAndMapsErrors) {
   EXPECT_EQ(rec->header("x-amzn-requestid"), "rid-1");
 
   auto err = std::make_shared<Recorder>();
-  invoke_responder(err, "rid-2")->send(422, "application/json", R"({"error":"bad","error_type":"validation"})", {});
+  invoke_responder(err, "rid-2")
+      ->send(422, "application/json", R"({"error":"bad","error_type":"validation"})", {});
   EXPECT_EQ(err->status, 400);
   EXPECT_EQ(err->header("x-amzn-errortype"), "ValidationError");
   EXPECT_EQ(json::parse(err->body)["Message"], "bad");
@@ -152,7 +155,8 @@ TEST(SageMakerStream, EachChunkIsAPayloadPartOfItsBytes) {
   ASSERT_EQ(ms.size(), 2u);
   EXPECT_EQ(header_of(ms[0], ":event-type"), "PayloadPart");
   EXPECT_EQ(header_of(ms[0], ":message-type"), "event");
-  EXPECT_EQ(ms[0].payload, "data:{\"token\":1}\n\n");  // the bytes themselves: the SDK hands them over as Bytes
+  EXPECT_EQ(ms[0].payload,
+            "data:{\"token\":1}\n\n");  // the bytes themselves: the SDK hands them over as Bytes
   EXPECT_EQ(ms[1].payload, "data:{\"token\":2}\n\n");
 
   // A whole answer is one PayloadPart.

@@ -112,7 +112,10 @@ std::optional<StreamError> stream_error(const std::string& chunk) {
     const json& e = j["error"];
     if (e.is_string()) {
       std::string type = j.value("error_type", "");
-      int status = type == "validation" ? 422 : type == "overloaded" ? 429 : type == "unavailable" ? 503 : 424;
+      int status = type == "validation"    ? 422
+                   : type == "overloaded"  ? 429
+                   : type == "unavailable" ? 503
+                                           : 424;
       return StreamError{status, j.dump(), e.get<std::string>()};
     }
     if (e.is_object()) {
@@ -222,10 +225,11 @@ void SageMakerApi::handle(const HttpRequest& req, const std::string& path,
     const std::string op = slash == std::string::npos ? "" : rest.substr(slash + 1);
     const bool stream = op == "invocations-response-stream";
     if ((op != "invocations" && !stream) || slash == 0) {
-      SageMakerError e{404, "UnknownOperationException",
-                       fmt::format("no SageMaker Runtime operation at {} {} (POST /endpoints/{{EndpointName}}/"
-                                   "invocations or invocations-response-stream)",
-                                   req.method, req.path)};
+      SageMakerError e{
+          404, "UnknownOperationException",
+          fmt::format("no SageMaker Runtime operation at {} {} (POST /endpoints/{{EndpointName}}/"
+                      "invocations or invocations-response-stream)",
+                      req.method, req.path)};
       return send_error(*res, e, rid);
     }
     if (req.method != "POST")

@@ -33,8 +33,8 @@ std::pair<std::string, std::string> message_and_code(std::string_view body) {
 SageMakerError from_response(int status, std::string_view body) {
   auto [msg, code] = message_and_code(body);
   const bool draining = code == "draining" || msg.find("shutting down") != std::string::npos;
-  const bool not_ready = code == "model_not_ready" || code == "model_loading" ||
-                         (code == "unavailable" && !draining);
+  const bool not_ready =
+      code == "model_not_ready" || code == "model_loading" || (code == "unavailable" && !draining);
   if (status == 401 || status == 403) return {403, "AccessDeniedException", msg};
   if ((status == 429 || status == 503) && not_ready) return {429, "ModelNotReadyException", msg};
   if (status == 429) return {429, "ThrottlingException", msg};

@@ -13,8 +13,13 @@ namespace r1::server::sagemaker {
 
 struct SageMakerError {
   SageMakerError() = default;
-  SageMakerError(int s, std::string t, std::string m, std::optional<int> os = std::nullopt, std::string om = {})
-      : status(s), type(std::move(t)), message(std::move(m)), original_status(os), original_message(std::move(om)) {}
+  SageMakerError(int s, std::string t, std::string m, std::optional<int> os = std::nullopt,
+                 std::string om = {})
+      : status(s),
+        type(std::move(t)),
+        message(std::move(m)),
+        original_status(os),
+        original_message(std::move(om)) {}
   int status = 424;
   std::string type;  // ValidationError, ModelError, ModelNotReadyException, ...
   std::string message;
