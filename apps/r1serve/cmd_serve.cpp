@@ -1,8 +1,11 @@
 // r1serve serve: the OpenAI-compatible HTTP server (src/server over src/serving). Flags default to TGI's
 // environment variables where TGI has one, so a TGI deployment's environment works unchanged.
+#include <unistd.h>  // environ
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "cli_util.h"
 #include "commands.h"
@@ -27,7 +30,8 @@ std::string normalize_dtype(std::string d) {
 }
 
 // What --models-from-store serves: every model of r1serve's store as NAME:TAG (sorted), then the Hub ids the
-// Hugging Face cache holds a `main` snapshot of (sorted) — the two places `r1serve import` and `pull` put models.
+// Hugging Face cache holds a `main` snapshot of (sorted) — the two places `r1serve import` and `pull` put
+// models.
 std::vector<std::string> stored_models() {
   std::vector<std::string> ids;
   for (const auto& e : store::ModelStore(store::default_store_root()).list()) ids.push_back(e.name.str());
@@ -43,6 +47,27 @@ std::vector<std::string> stored_models() {
   std::sort(hub.begin(), hub.end());
   ids.insert(ids.end(), hub.begin(), hub.end());
   return ids;
+}
+
+// SageMaker starts a container as `docker run IMAGE serve` with its own variables set; any SM_* or
+// SAGEMAKER_* variable (SAGEMAKER_BIND_TO_PORT, SM_NUM_GPUS, ... — HF_MODEL_ID alone is TGI's too) says
+// r1serve runs there.
+bool sagemaker_environment() {
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view v(*e);
+    if (v.starts_with("SM_") || v.starts_with("SAGEMAKER_")) return true;
+  }
+  return false;
+}
+
+uint16_t parse_port(const std::string& text, const char* what) {
+  try {
+    size_t used = 0;
+    int p = std::stoi(text, &used);
+    if (used == text.size() && p >= 0 && p <= 65535) return uint16_t(p);
+  } catch (const std::exception&) {
+  }
+  fail("{}={}: not a port number (0..65535)", what, text);
 }
 
 void register_serve(CLI::App& app, Action& action) {
@@ -82,10 +107,16 @@ void register_serve(CLI::App& app, Action& action) {
                   "Weights + KV cache of all loaded models, e.g. 8GiB; loading past it evicts idle models");
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
-  cmd->add_option("--host", o->host, "Address to listen on")->capture_default_str();
-  cmd->add_option("--port", o->port, "Port (0 = any free port, logged)")
-      ->envname("PORT")
-      ->capture_default_str();
+  CLI::Option* host =
+      cmd->add_option("--host", o->host, "Address to listen on (SageMaker: 0.0.0.0)")->capture_default_str();
+  CLI::Option* port = cmd->add_option("--port", o->port,
+                                      "Port (0 = any free port, logged); default: PORT, or under SageMaker "
+                                      "SAGEMAKER_BIND_TO_PORT else 8080")
+                          ->capture_default_str();
+  auto sagemaker = std::make_shared<bool>(false);
+  cmd->add_flag("--sagemaker", *sagemaker,
+                "Follow SageMaker's container contract (the default when an SM_* or SAGEMAKER_* variable is "
+                "set): port SAGEMAKER_BIND_TO_PORT or 8080, host 0.0.0.0, --model /opt/ml/model when none");
   cmd->add_option("--served-model-name", o->served_model_name,
                   "Model name in the API (default: folder name)");
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
@@ -152,8 +183,25 @@ void register_serve(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--allow-credentials", o->cors.allow_credentials,
                 "CORS: let pages of allowed origins send cookies / credentials");
-  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
+  cmd->callback([&action, o, model_args, preload, idle_unload, load_wait, memory_budget, from_store, host,
+                 port, sagemaker] {
     o->dtype = normalize_dtype(o->dtype);
+    // Flags on the command line win; then SageMaker's variables under its contract; then PORT.
+    const bool sm = *sagemaker || sagemaker_environment();
+    if (!port->count()) {
+      const char* bind = std::getenv("SAGEMAKER_BIND_TO_PORT");
+      const char* env = std::getenv("PORT");
+      if (sm && bind && *bind)
+        o->port = parse_port(bind, "SAGEMAKER_BIND_TO_PORT");
+      else if (sm)
+        o->port = 8080;
+      else if (env && *env)
+        o->port = parse_port(env, "PORT");
+    }
+    if (sm && !host->count()) o->host = "0.0.0.0";
+    std::error_code ec;
+    if (sm && model_args->empty() && std::filesystem::is_directory("/opt/ml/model", ec))
+      model_args->push_back("/opt/ml/model");  // where SageMaker puts the endpoint's ModelDataUrl
     action = [o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
       o->lifecycle.idle_unload = serving::parse_keep_alive(*idle_unload, "--idle-unload");
       o->lifecycle.load_wait = serving::Millis(int64_t(*load_wait * 1000));

@@ -12,6 +12,7 @@
 #include "server/api/openai/responses_api.h"
 #include "server/api/openai/structured_fields.h"
 #include "server/api/openai/tool_fields.h"
+#include "server/api/sagemaker/sagemaker_api.h"
 #include "server/api/tgi/tgi_api.h"
 #include "server/api_error.h"
 
@@ -183,7 +184,8 @@ Router::Router(const ServeOptions& options, std::string model_name)
       cors_(options.cors),
       responses_(std::make_unique<ResponsesApi>(service_)),
       bedrock_(std::make_unique<bedrock::BedrockApi>(service_, opt_)),
-      tgi_(std::make_unique<tgi::TgiApi>(service_, opt_)) {}
+      tgi_(std::make_unique<tgi::TgiApi>(service_, opt_)),
+      sagemaker_(std::make_unique<sagemaker::SageMakerApi>(service_, opt_)) {}
 
 Router::~Router() = default;
 
@@ -238,7 +240,24 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
     s.total_s = std::chrono::duration<double>(Clock::now() - t0).count();
     access_log(rid, rid, req, status, s);
   };
-  if (path == "/health" || path == "/ping") {
+  if (path == "/ping") {  // SageMaker's health check: 200 once the default model serves
+    if (!get && !post) method_not_allowed(path, "GET");
+    if (service_.draining())
+      throw ApiError(503, "shutting down", "service_unavailable_error", std::nullopt, "draining");
+    auto m = service_.models().status(service_.models().default_name());
+    if (!m || m->state != serving::ModelState::loaded) {
+      // A default model that loads on demand (or was unloaded when idle) starts loading now.
+      if (m && m->state == serving::ModelState::unloaded && !service_.models().starting())
+        service_.models().when_ready(std::nullopt, std::nullopt, [](auto, auto) {});
+      throw ApiError(503,
+                     fmt::format("the model `{}` is not loaded yet; retry when GET /ping answers 200",
+                                 service_.models().default_name()),
+                     "service_unavailable_error", std::nullopt, "model_loading");
+    }
+    send_json(*res, 200, {{"status", "ok"}});
+    return done(200);
+  }
+  if (path == "/health") {
     if (!get && !post) method_not_allowed(path, "GET");
     if (service_.draining())
       throw ApiError(503, "shutting down", "service_unavailable_error", std::nullopt, "draining");
@@ -273,14 +292,25 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
                      });
     return;
   }
-  if (tgi::TgiApi::routes(req.method, path)) {  // TGI's own API: its own error form
-    HttpRequest logged = req;
-    logged.body.clear();
-    tgi_->handle(req, path, res, rid,
-                 [logged, rid](const std::string& id, int status, const serving::GenerationSummary& s) {
-                   access_log(rid, id, logged, status, s);
-                 });
+  if (path == "/invocations") {  // SageMaker's container contract: the body's protocol answers
+    if (!post) method_not_allowed(path, "POST");
+    return route(req, sagemaker::protocol_route(sagemaker::body_protocol(req.body)), res, rid);
+  }
+  if (path.starts_with("/endpoints/")) {  // SageMaker Runtime: its own auth and error form
+    sagemaker_->handle(req, path, res, rid,
+                       [this, rid](const HttpRequest& r, const std::string& p,
+                                   std::shared_ptr<HttpResponder> w, std::optional<std::string> model) {
+                         try {
+                           if (p == "/") return tgi_call(r, p, w, rid, model);
+                           route(r, p, w, rid);
+                         } catch (...) {
+                           answer_error(*w, std::current_exception());
+                         }
+                       });
     return;
+  }
+  if (tgi::TgiApi::routes(req.method, path)) {  // TGI's own API: its own error form
+    return tgi_call(req, path, res, rid, std::nullopt);
   }
   if (!opt_.api_key.empty() && req.header("authorization") != "Bearer " + opt_.api_key) {
     throw ApiError(401,
@@ -340,6 +370,19 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
   }
   throw ApiError(404, fmt::format("no route for {} {}", req.method, req.path), "invalid_request_error",
                  std::nullopt, "not_found");
+}
+
+void Router::tgi_call(const HttpRequest& req, const std::string& path,
+                      const std::shared_ptr<HttpResponder>& res, const std::string& rid,
+                      std::optional<std::string> model) {
+  HttpRequest logged = req;
+  logged.body.clear();
+  tgi_->handle(
+      req, path, res, rid,
+      [logged, rid](const std::string& id, int status, const serving::GenerationSummary& s) {
+        access_log(rid, id, logged, status, s);
+      },
+      std::move(model));
 }
 
 void Router::with_model(const HttpRequest& req, const std::shared_ptr<HttpResponder>& res,

@@ -1,9 +1,10 @@
 #pragma once
 // Routes HTTP requests: health, version, metrics, models, tokenize/detokenize, and the generation endpoints
-// of each protocol (api/openai, api/bedrock, api/tgi), all over the protocol-neutral serving::Service. Every
-// failure becomes the protocol's error (OpenAI's error JSON outside Bedrock's and TGI's routes); every
-// request gets an x-request-id (the client's, or a fresh one), CORS headers as configured, and one JSON
-// access-log line. HEAD works wherever GET does, and a trailing slash on a path is ignored.
+// of each protocol (api/openai, api/bedrock, api/tgi, api/sagemaker), all over the protocol-neutral
+// serving::Service. Every failure becomes the protocol's error (OpenAI's error JSON outside Bedrock's and
+// TGI's routes); every request gets an x-request-id (the client's, or a fresh one), CORS headers as
+// configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on a path is
+// ignored.
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,9 @@ namespace r1::server {
 class ResponsesApi;
 namespace bedrock {
 class BedrockApi;
+}
+namespace sagemaker {
+class SageMakerApi;
 }
 namespace tgi {
 class TgiApi;
@@ -44,6 +48,9 @@ class Router {
   size_t in_flight() const { return service_.in_flight(); }
 
  private:
+  // TGI's adapter on `path`, for `model` (the default one when nullopt).
+  void tgi_call(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
+                const std::string& rid, std::optional<std::string> model);
   void route(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
              const std::string& rid);
   // Runs `fn` once the model the body names is loaded (at once when it is), or answers with the error:
@@ -63,6 +70,7 @@ class Router {
   std::unique_ptr<ResponsesApi> responses_;
   std::unique_ptr<bedrock::BedrockApi> bedrock_;
   std::unique_ptr<tgi::TgiApi> tgi_;
+  std::unique_ptr<sagemaker::SageMakerApi> sagemaker_;
 };
 
 }  // namespace r1::server

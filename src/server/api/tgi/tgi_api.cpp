@@ -57,7 +57,7 @@ bool TgiApi::routes(const std::string& method, const std::string& path) {
 
 void TgiApi::handle(const HttpRequest& req, const std::string& path,
                     const std::shared_ptr<HttpResponder>& res, const std::string& rid,
-                    const OnGenerationFinished& on_finished) {
+                    const OnGenerationFinished& on_finished, std::optional<std::string> model) {
   const bool compat = path == "/";
   const bool stream = path == "/generate_stream" || (compat && body_streams(req.body));
   int status = 200;
@@ -76,8 +76,9 @@ void TgiApi::handle(const HttpRequest& req, const std::string& path,
     if (service_.draining())
       throw serving::ServingError(serving::ErrorKind::unavailable, "the server is shutting down",
                                   std::nullopt, "draining");
-    // TGI serves one model; so does this route: the server's default one, loaded on demand when needed.
-    service_.models().when_ready(std::nullopt, std::nullopt,
+    // TGI serves one model; so does this route: the server's default one (or the one a SageMaker endpoint
+    // names), loaded on demand when needed.
+    service_.models().when_ready(model, std::nullopt,
                                  [this, req, res, rid, stream, compat, on_finished](
                                      std::shared_ptr<serving::ServedModel> lease, std::exception_ptr err) {
                                    if (!err) {

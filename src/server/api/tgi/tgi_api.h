@@ -6,6 +6,7 @@
 // run against r1serve unchanged. Every error is TGI's `{"error", "error_type"}` (tgi_error.h), never
 // OpenAI's.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/api/openai/completions_adapter.h"
@@ -23,10 +24,12 @@ class TgiApi {
   // stays free for other uses); the other paths are TGI's whatever the method (405 in TGI's form).
   static bool routes(const std::string& method, const std::string& path);
 
-  // Answers the request (errors included), then calls `on_finished` once (access log). --api-key is checked
+  // Answers the request (errors included), then calls `on_finished` once (access log). `model`: the
+  // served model to use (SageMaker's endpoint name), else the default one. --api-key is checked
   // as TGI's own --api-key is: `Authorization: Bearer KEY`.
   void handle(const HttpRequest& req, const std::string& path, const std::shared_ptr<HttpResponder>& res,
-              const std::string& request_id, const OnGenerationFinished& on_finished);
+              const std::string& request_id, const OnGenerationFinished& on_finished,
+              std::optional<std::string> model = std::nullopt);
 
  private:
   // Once the model is loaded: validates, starts the generation, answers through `res`.
