@@ -6,20 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
 namespace {
-
-std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {
-      "--model",           shared_path("models/stories260K-hf"),
-      "--chat-template",   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-      "--kv-cache-memory", "64MiB",
-      "--threads",         "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
 // Runs one scenario of bedrock_e2e.mjs; `options` (JSON) sets the client's credentials or token.
 void run_bedrock(const ServerProcess& s, const std::string& scenario, const std::string& handler,
@@ -31,25 +22,10 @@ void run_bedrock(const ServerProcess& s, const std::string& scenario, const std:
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
 
-class BedrockSdk : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!shared_available() || !std::filesystem::exists(js_dir() + "/node_modules")) return;
-    server_ = new ServerProcess(stories_args());
-  }
-  static void TearDownTestSuite() {
-    if (server_) EXPECT_EQ(server_->terminate(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    R1_REQUIRE_SHARED();
-    R1_REQUIRE_JS();
-    ASSERT_TRUE(server_ && server_->healthy());
-  }
-  static ServerProcess* server_;
-};
-ServerProcess* BedrockSdk::server_ = nullptr;
+std::vector<std::string> bedrock_server_args() {
+  return stories_server_args();
+}
+class BedrockSdk : public SharedServerTest<bedrock_server_args> {};
 
 TEST_F(BedrockSdk, InvokeModelThreeBodyFormatsHttp1) {
   run_bedrock(*server_, "invoke", "http1");
@@ -79,7 +55,7 @@ TEST_F(BedrockSdk, ErrorsAreTypedSdkExceptionsH2c) {
 TEST(BedrockAuth, BearerApiKey) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--api-key", "br-key"}));
+  ServerProcess s(stories_server_args({"--api-key", "br-key"}));
   ASSERT_TRUE(s.healthy());
   run_bedrock(s, "allowed", "http1", {{"token", "br-key"}});
   run_bedrock(s, "allowed", "default", {{"token", "br-key"}});
@@ -92,7 +68,7 @@ TEST(BedrockAuth, SigV4KeyIdAndSignature) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
   ServerProcess s(
-      stories_args({"--aws-access-key-id", "AKIDR1SERVE", "--aws-secret-access-key", "s3cr3t/key+x"}));
+      stories_server_args({"--aws-access-key-id", "AKIDR1SERVE", "--aws-secret-access-key", "s3cr3t/key+x"}));
   ASSERT_TRUE(s.healthy());
   // Over both transports: over HTTP/2 the signed Host header is the :authority pseudo-header.
   for (const char* handler : {"http1", "default"}) {
@@ -106,7 +82,7 @@ TEST(BedrockAuth, SigV4KeyIdAndSignature) {
 TEST(BedrockAuth, SigV4KeyIdOnly) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--aws-access-key-id", "AKIDR1SERVE"}));
+  ServerProcess s(stories_server_args({"--aws-access-key-id", "AKIDR1SERVE"}));
   ASSERT_TRUE(s.healthy());
   run_bedrock(s, "allowed", "http1", {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "anything"}});
   run_bedrock(s, "denied", "http1", {{"accessKeyId", "AKIDOTHER"}});
@@ -115,7 +91,7 @@ TEST(BedrockAuth, SigV4KeyIdOnly) {
 TEST(BedrockLimits, OverTheConcurrencyLimitIsThrottlingException) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--max-concurrent-requests", "1"}));
+  ServerProcess s(stories_server_args({"--max-concurrent-requests", "1"}));
   ASSERT_TRUE(s.healthy());
   run_bedrock(s, "throttled", "http1");
   run_bedrock(s, "throttled", "default");

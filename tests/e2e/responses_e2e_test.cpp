@@ -9,22 +9,13 @@
 
 #include "raw_http.h"
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {
-      "--model",           shared_path("models/stories260K-hf"),
-      "--chat-template",   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-      "--kv-cache-memory", "64MiB",
-      "--threads",         "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
 void run_js(const ServerProcess& s, const std::string& scenario) {
   CommandResult r = run_command(
@@ -36,7 +27,7 @@ void run_js(const ServerProcess& s, const std::string& scenario) {
 TEST(ResponsesE2E, OpenAiClientStreamedAndNotFollowUpStoreAndEventSchema) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args());
+  ServerProcess s(stories_server_args());
   ASSERT_TRUE(s.healthy());
   run_js(s, "openai");
   run_js(s, "logit_bias");
@@ -47,7 +38,7 @@ TEST(ResponsesE2E, OpenAiClientStreamedAndNotFollowUpStoreAndEventSchema) {
 TEST(ResponsesE2E, AiSdkDefaultProviderAndLangChainUseResponsesApi) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--reasoning-parser", "none"}));
+  ServerProcess s(stories_server_args({"--reasoning-parser", "none"}));
   ASSERT_TRUE(s.healthy());
   run_js(s, "aisdk");
   run_js(s, "langchain");
@@ -63,7 +54,7 @@ std::string raw_exchange(int port, const std::string& request) {
 
 TEST(HttpNiceties, RequestIdHeadTrailingSlashAndPreflight) {
   R1_REQUIRE_SHARED();
-  ServerProcess s(stories_args());
+  ServerProcess s(stories_server_args());
   ASSERT_TRUE(s.healthy());
   const int port = s.port();
   // x-request-id: the client's comes back, and shows in the access log; without one, a fresh one.
@@ -114,8 +105,9 @@ TEST(HttpNiceties, RequestIdHeadTrailingSlashAndPreflight) {
 
 TEST(HttpNiceties, CorsRestrictedToListedOrigins) {
   R1_REQUIRE_SHARED();
-  ServerProcess s(stories_args({"--allowed-origins", "http://good.example", "--allowed-methods", "GET,POST",
-                                "--allowed-headers", "authorization,content-type", "--allow-credentials"}));
+  ServerProcess s(
+      stories_server_args({"--allowed-origins", "http://good.example", "--allowed-methods", "GET,POST",
+                           "--allowed-headers", "authorization,content-type", "--allow-credentials"}));
   ASSERT_TRUE(s.healthy());
   auto preflight = [&](const std::string& origin, const std::string& method, const std::string& headers) {
     return raw_exchange(s.port(),
@@ -163,7 +155,7 @@ TEST(CorsBrowser, OtherOriginPageStreamsChatByDefaultAndIsRefusedWhenNotAllowed)
   if (!std::filesystem::exists("/usr/bin/chromium"))
     GTEST_SKIP() << "/usr/bin/chromium missing: scripts/install-deps.sh installs Debian's chromium";
   {
-    ServerProcess s(stories_args());
+    ServerProcess s(stories_server_args());
     ASSERT_TRUE(s.healthy());
     json seen = browser_chat(s);
     EXPECT_EQ(seen.value("ok", false), true) << seen.dump();
@@ -175,7 +167,7 @@ TEST(CorsBrowser, OtherOriginPageStreamsChatByDefaultAndIsRefusedWhenNotAllowed)
     EXPECT_EQ(s.terminate(), 0);
   }
   {
-    ServerProcess s(stories_args({"--allowed-origins", "http://elsewhere.example"}));
+    ServerProcess s(stories_server_args({"--allowed-origins", "http://elsewhere.example"}));
     ASSERT_TRUE(s.healthy());
     json seen = browser_chat(s);
     EXPECT_EQ(seen.value("ok", true), false) << seen.dump();

@@ -16,6 +16,7 @@
 
 #include "raw_http.h"
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
@@ -24,16 +25,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {
-      "--model",           shared_path("models/stories260K-hf"),
-      "--chat-template",   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-      "--kv-cache-memory", "64MiB",
-      "--threads",         "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
 void run_sagemaker(const ServerProcess& s, const std::string& scenario, const std::string& handler) {
   std::vector<std::string> argv = {node_binary(), std::string(R1_E2E_DIR) + "/sagemaker_e2e.mjs",
@@ -71,25 +62,10 @@ bool can_connect(int port) {
   return ok;
 }
 
-class SageMakerSdk : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!shared_available() || !std::filesystem::exists(js_dir() + "/node_modules")) return;
-    server_ = new ServerProcess(stories_args());
-  }
-  static void TearDownTestSuite() {
-    if (server_) EXPECT_EQ(server_->terminate(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    R1_REQUIRE_SHARED();
-    R1_REQUIRE_JS();
-    ASSERT_TRUE(server_ && server_->healthy());
-  }
-  static ServerProcess* server_;
-};
-ServerProcess* SageMakerSdk::server_ = nullptr;
+std::vector<std::string> sagemaker_server_args() {
+  return stories_server_args();
+}
+class SageMakerSdk : public SharedServerTest<sagemaker_server_args> {};
 
 TEST_F(SageMakerSdk, InvokeEndpointTgiChatAndCompletionBodiesHttp1) {
   run_sagemaker(*server_, "invoke", "http1");
@@ -187,7 +163,7 @@ TEST(SageMakerContainer, ListensOnSageMakerBindToPortWithin250ms) {
   ::close(probe);
   const std::string bind = "SAGEMAKER_BIND_TO_PORT=" + std::to_string(port);
   std::vector<std::string> args = {R1SERVE_BIN, "serve"};
-  for (auto& x : stories_args()) args.push_back(x);
+  for (auto& x : stories_server_args()) args.push_back(x);
 
   // The best of three starts, so a moment of a busy host does not decide it.
   double best_ms = 1e9;

@@ -9,6 +9,7 @@
 
 #include "raw_http.h"
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
@@ -18,16 +19,6 @@ using nlohmann::json;
 
 std::string stories() {
   return shared_path("models/stories260K-hf");
-}
-std::string r1_template() {
-  return shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja");
-}
-
-std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {"--model",           stories(), "--chat-template", r1_template(),
-                                "--kv-cache-memory", "64MiB",   "--threads",       "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
 }
 
 // Runs one scenario of openai_e2e.mjs against the server.
@@ -39,25 +30,10 @@ void run_scenario(const ServerProcess& s, const std::string& scenario, const std
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
 
-class OpenAiClient : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!shared_available() || !std::filesystem::exists(js_dir() + "/node_modules")) return;
-    server_ = new ServerProcess(stories_args());
-  }
-  static void TearDownTestSuite() {
-    if (server_) EXPECT_EQ(server_->terminate(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    R1_REQUIRE_SHARED();
-    R1_REQUIRE_JS();
-    ASSERT_TRUE(server_ && server_->healthy());
-  }
-  static ServerProcess* server_;
-};
-ServerProcess* OpenAiClient::server_ = nullptr;
+std::vector<std::string> openai_server_args() {
+  return stories_server_args();
+}
+class OpenAiClient : public SharedServerTest<openai_server_args> {};
 
 TEST_F(OpenAiClient, ChatStreamingAndNotWithReasoningSplit) {
   run_scenario(*server_, "chat");
@@ -136,7 +112,8 @@ TEST_F(OpenAiClient, ModelsTokenizeDetokenizeMetrics) {
 
   // The engine loop's time split: after a generation, decode steps ran and took time; delivering outputs is
   // counted separately (and can be tiny, but never negative).
-  ASSERT_EQ(http_request(port, "POST", "/v1/completions", R"({"prompt": "Once", "max_tokens": 4})").status, 200);
+  ASSERT_EQ(http_request(port, "POST", "/v1/completions", R"({"prompt": "Once", "max_tokens": 4})").status,
+            200);
   const std::string after = http_request(port, "GET", "/metrics").body;
   auto value = [&](const std::string& name) {
     const std::string key = "\n" + name + "{model_name=\"stories260K-hf\",step=\"decode_only\"} ";
@@ -152,7 +129,7 @@ TEST_F(OpenAiClient, ModelsTokenizeDetokenizeMetrics) {
 TEST(ServerE2E, ApiKeyGuardsV1) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--api-key", "sekret"}));
+  ServerProcess s(stories_server_args({"--api-key", "sekret"}));
   ASSERT_TRUE(s.healthy());
   run_scenario(s, "auth", "sekret");
   EXPECT_EQ(s.terminate(), 0);
@@ -173,8 +150,8 @@ TEST(ServerE2E, ChatWithoutTemplateIsAClear400) {
 
 TEST(ServerE2E, LimitsAndAdmission) {
   R1_REQUIRE_SHARED();
-  ServerProcess s(stories_args({"--max-concurrent-requests", "1", "--max-input-tokens", "8",
-                                "--max-total-tokens", "300", "--max-body-bytes", "2000"}));
+  ServerProcess s(stories_server_args({"--max-concurrent-requests", "1", "--max-input-tokens", "8",
+                                       "--max-total-tokens", "300", "--max-body-bytes", "2000"}));
   ASSERT_TRUE(s.healthy());
   const int port = s.port();
   HttpResult in = http_request(port, "POST", "/v1/completions",
@@ -213,7 +190,7 @@ TEST(ServerE2E, LimitsAndAdmission) {
 
 TEST(ServerE2E, SigtermDrainsInFlightStreams) {
   R1_REQUIRE_SHARED();
-  ServerProcess s(stories_args({"--drain-timeout", "30"}));
+  ServerProcess s(stories_server_args({"--drain-timeout", "30"}));
   ASSERT_TRUE(s.healthy());
   RawConnection a(s.port());
   std::string body = R"({"prompt": "Once", "max_tokens": 40, "ignore_eos": true, "stream": true})";

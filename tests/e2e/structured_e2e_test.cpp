@@ -6,22 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
 namespace {
 
 using nlohmann::json;
-
-std::vector<std::string> r1_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {
-      "--model",           shared_path("models/stories260K-hf"),
-      "--chat-template",   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-      "--kv-cache-memory", "64MiB",
-      "--threads",         "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
 void run_js(const ServerProcess& s, const std::string& scenario, const char* script = "structured_e2e.mjs") {
   CommandResult r =
@@ -32,7 +23,7 @@ void run_js(const ServerProcess& s, const std::string& scenario, const char* scr
 TEST(StructuredE2E, OpenAiVllmAiSdkAndLangChainClientsGetValidJson) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(r1_args({"--max-reasoning-tokens", "8"}));
+  ServerProcess s(stories_server_args({"--max-reasoning-tokens", "8"}));
   ASSERT_TRUE(s.healthy());
   run_js(s, "openai");
   run_js(s, "vllm");
@@ -46,7 +37,7 @@ TEST(StructuredE2E, OpenAiVllmAiSdkAndLangChainClientsGetValidJson) {
 TEST(StructuredE2E, DefaultBudgetsLetTheAnswerStart) {
   R1_REQUIRE_SHARED();
   {
-    ServerProcess s(r1_args());
+    ServerProcess s(stories_server_args());
     ASSERT_TRUE(s.healthy());
     HttpResult r = http_request(s.port(), "POST", "/v1/chat/completions",
                                 R"({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 100,
@@ -60,7 +51,7 @@ TEST(StructuredE2E, DefaultBudgetsLetTheAnswerStart) {
     EXPECT_EQ(s.terminate(), 0);
   }
   {
-    ServerProcess s(r1_args({"--max-reasoning-tokens", "5"}));
+    ServerProcess s(stories_server_args({"--max-reasoning-tokens", "5"}));
     ASSERT_TRUE(s.healthy());
     HttpResult r = http_request(s.port(), "POST", "/v1/chat/completions",
                                 R"({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 40,
@@ -77,7 +68,7 @@ TEST(StructuredE2E, DefaultBudgetsLetTheAnswerStart) {
 
 TEST(StructuredE2E, UnsupportedSchemasAreA400NamingTheFieldAndKeyword) {
   R1_REQUIRE_SHARED();
-  ServerProcess s(r1_args());
+  ServerProcess s(stories_server_args());
   ASSERT_TRUE(s.healthy());
   HttpResult r = http_request(s.port(), "POST", "/v1/chat/completions",
                               R"({"messages": [{"role": "user", "content": "Hi"}], "guided_json":

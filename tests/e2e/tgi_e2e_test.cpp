@@ -8,17 +8,11 @@
 #include <thread>
 
 #include "server_process.h"
+#include "shared_server_test.h"
 #include "support/test_support.h"
 
 namespace r1::test {
 namespace {
-
-std::vector<std::string> stories_args(std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {
-      "--model", shared_path("models/stories260K-hf"), "--kv-cache-memory", "64MiB", "--threads", "1"};
-  a.insert(a.end(), extra.begin(), extra.end());
-  return a;
-}
 
 void run_tgi(const ServerProcess& s, const std::string& scenario,
              const nlohmann::json& options = nlohmann::json::object()) {
@@ -27,27 +21,10 @@ void run_tgi(const ServerProcess& s, const std::string& scenario,
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
 
-class Tgi : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (!shared_available() || !std::filesystem::exists(js_dir() + "/node_modules")) return;
-    server_ = new ServerProcess(stories_args());
-  }
-  static void TearDownTestSuite() {
-    if (server_) {
-      EXPECT_EQ(server_->terminate(), 0) << server_->log();
-    }
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    R1_REQUIRE_SHARED();
-    R1_REQUIRE_JS();
-    ASSERT_TRUE(server_ && server_->healthy());
-  }
-  static ServerProcess* server_;
-};
-ServerProcess* Tgi::server_ = nullptr;
+std::vector<std::string> tgi_server_args() {
+  return stories_server_args({}, /*r1_template=*/false);
+}
+class Tgi : public SharedServerTest<tgi_server_args> {};
 
 TEST_F(Tgi, HuggingFaceClientTextGenerationAndStream) {
   run_tgi(*server_, "client");
@@ -65,7 +42,7 @@ TEST_F(Tgi, InfoAndValidationErrors) {
 TEST(TgiLimits, OverTheConcurrencyLimitIsOverloaded) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--max-concurrent-requests", "1"}));
+  ServerProcess s(stories_server_args({"--max-concurrent-requests", "1"}, /*r1_template=*/false));
   ASSERT_TRUE(s.healthy());
   run_tgi(s, "overloaded");
 }
@@ -73,7 +50,8 @@ TEST(TgiLimits, OverTheConcurrencyLimitIsOverloaded) {
 TEST(TgiAuth, ApiKeyIsABearerToken) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();
-  ServerProcess s(stories_args({"--api-key", "tgi-secret", "--max-concurrent-requests", "7"}));
+  ServerProcess s(stories_server_args({"--api-key", "tgi-secret", "--max-concurrent-requests", "7"},
+                                      /*r1_template=*/false));
   ASSERT_TRUE(s.healthy());
   run_tgi(s, "auth", {{"apiKey", "tgi-secret"}});
   run_tgi(s, "info", {{"apiKey", "tgi-secret"}, {"maxConcurrent", 7}});
