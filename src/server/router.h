@@ -5,8 +5,10 @@
 // TGI's routes); every request gets an x-request-id (the client's, or a fresh one), CORS headers as
 // configured, and one JSON access-log line. HEAD works wherever GET does, and a trailing slash on a path is
 // ignored.
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/cors.h"
@@ -43,6 +45,11 @@ class Router {
   void set_draining();
 
   void handle(const HttpRequest& req, std::shared_ptr<HttpResponder> res);
+  // Generation requests handled from now on stop at `deadline` with finish_reason "length" (nullopt: no
+  // deadline); serving::Service::set_deadline.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    service_.set_deadline(deadline);
+  }
 
   // Generation requests admitted and not yet finished in the engine.
   size_t in_flight() const { return service_.in_flight(); }

@@ -220,10 +220,13 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
       std::string piece = size_t(id) < m_->tokenizer->vocab_size() ? c.detok->push(id) : std::string();
       stopped = take_text(c, piece, d);
     }
+    const bool past_deadline =
+        !stopped && !o.finished && p_.deadline && std::chrono::steady_clock::now() >= *p_.deadline;
     if (stopped) {
       d.finish_reason = "stop";
       if (!o.finished) m_->engine->abort(c.engine_id);  // the engine does not know stop strings
-    } else if (o.finished) {
+    } else if (o.finished || past_deadline) {
+      if (past_deadline) m_->engine->abort(c.engine_id);  // the engine does not know deadlines either
       // End of output: release everything held back (an incomplete character, a possible stop string).
       stopped = take_text(c, c.detok->flush(), d);
       if (!stopped) {
@@ -236,7 +239,7 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
           take_content(c, rest, d);
         }
       }
-      FinishReason fr = o.finish_reason.value_or(FinishReason::stop);
+      FinishReason fr = past_deadline ? FinishReason::length : o.finish_reason.value_or(FinishReason::stop);
       d.finish_reason = stopped ? std::string("stop") : std::string(to_string(fr));
       if (fr == FinishReason::error && !stopped) error_ = o.error.empty() ? "the engine failed" : o.error;
     }

@@ -53,6 +53,9 @@ struct GenerateParams {
   std::optional<ConstraintSpec> constraint;  // structured output / reasoning budget, one state per choice
   bool tool_calls = false;                   // parse tool calls out of the content
   ToolFormat tool_format = ToolFormat::deepseek_r1;
+  // Past this instant every unfinished choice ends at its next token with finish_reason "length" (what it has
+  // is the answer; the Lambda runtime's invocation deadline).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // Text released for one choice. The deltas of a choice concatenate to its result.

@@ -77,6 +77,10 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
                                               const std::string& id) {
   if (draining_)
     throw ServingError(ErrorKind::unavailable, "the server is shutting down", std::nullopt, "draining");
+  if (!req.params.deadline) {
+    std::lock_guard lock(deadline_mu_);
+    req.params.deadline = deadline_;
+  }
   std::shared_ptr<ServedModel> m = models_.get(req.model);
   const std::string& field = req.input_field;
 

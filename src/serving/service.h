@@ -4,7 +4,9 @@
 // happen here, so every protocol adapter gets the same answers and the same errors (ServingError, with the
 // field names the adapter passed in).
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -55,6 +57,12 @@ class Service {
   // New generations are refused (unavailable, code "draining").
   void set_draining() { draining_ = true; }
   bool draining() const { return draining_; }
+  // Generations started from now on without a deadline of their own get this one (nullopt: none). The Lambda
+  // runtime serves one invocation at a time and sets its deadline here before handing the event over.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    std::lock_guard lock(deadline_mu_);
+    deadline_ = deadline;
+  }
 
   // Renders, tokenizes, checks the limits, takes an admission slot and starts the generation; its events go
   // to `observer`. Throws ServingError: unavailable (loading, draining), not_found (model), overloaded (code
@@ -73,6 +81,8 @@ class Service {
   size_t max_concurrent_;
   StatsSink* stats_;
   std::atomic<bool> draining_{false};
+  std::mutex deadline_mu_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::shared_ptr<std::atomic<size_t>> in_flight_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
