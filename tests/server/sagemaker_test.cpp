@@ -57,8 +57,10 @@ TEST(SageMakerErrors, MapsEveryRefusalToAServiceModelShape) {
       m(503, openai_error(503, "the server is shutting down", "service_unavailable_error", "draining"));
   EXPECT_EQ(drain.status, 503);
   EXPECT_EQ(drain.type, "ServiceUnavailable");
-  EXPECT_EQ(m(503, R"({"error":"the server is shutting down","error_type":"unavailable"})").type,
-            "ServiceUnavailable");
+  // TGI's 503 has no code: whether the server drains decides it, not the message's wording.
+  const std::string tgi_503 = R"({"error":"the server is shutting down","error_type":"unavailable"})";
+  EXPECT_EQ(from_response(503, tgi_503, /*draining=*/true).type, "ServiceUnavailable");
+  EXPECT_EQ(from_response(503, tgi_503, /*draining=*/false).type, "ModelNotReadyException");
   SageMakerError busy = m(429, R"({"error":"Model is overloaded","error_type":"overloaded"})");
   EXPECT_EQ(busy.status, 429);
   EXPECT_EQ(busy.type, "ThrottlingException");

@@ -45,10 +45,10 @@ HeaderList aws_headers(const std::string& rid) {
 // InvokeEndpoint: one whole body.
 class InvokeResponder final : public HttpResponder {
  public:
-  InvokeResponder(std::shared_ptr<HttpResponder> inner, std::string rid)
-      : inner_(std::move(inner)), rid_(std::move(rid)) {}
+  InvokeResponder(std::shared_ptr<HttpResponder> inner, std::string rid, DrainingProbe draining)
+      : inner_(std::move(inner)), rid_(std::move(rid)), draining_(std::move(draining)) {}
   void send(int status, std::string content_type, std::string body, HeaderList headers) override {
-    if (status >= 400) return send_error(*inner_, from_response(status, body), rid_);
+    if (status >= 400) return send_error(*inner_, from_response(status, body, draining()), rid_);
     HeaderList h = aws_headers(rid_);
     h.insert(h.end(), headers.begin(), headers.end());
     inner_->send(status, std::move(content_type), std::move(body), std::move(h));
@@ -77,6 +77,8 @@ class InvokeResponder final : public HttpResponder {
  private:
   std::shared_ptr<HttpResponder> inner_;
   std::string rid_;
+  DrainingProbe draining_;
+  bool draining() const { return draining_ && draining_(); }
   std::mutex mu_;
   int status_ = 200;
   std::string content_type_, buffer_;
@@ -135,10 +137,10 @@ std::optional<StreamError> stream_error(const std::string& chunk) {
 // inside its stream) is still answered as SageMaker's error with its status.
 class StreamResponder final : public HttpResponder {
  public:
-  StreamResponder(std::shared_ptr<HttpResponder> inner, std::string rid)
-      : inner_(std::move(inner)), rid_(std::move(rid)) {}
+  StreamResponder(std::shared_ptr<HttpResponder> inner, std::string rid, DrainingProbe draining)
+      : inner_(std::move(inner)), rid_(std::move(rid)), draining_(std::move(draining)) {}
   void send(int status, std::string content_type, std::string body, HeaderList) override {
-    if (status >= 400) return send_error(*inner_, from_response(status, body), rid_);
+    if (status >= 400) return send_error(*inner_, from_response(status, body, draining()), rid_);
     begin_stream(status, std::move(content_type), {});
     write(std::move(body));
     end_stream();
@@ -154,7 +156,7 @@ class StreamResponder final : public HttpResponder {
     std::optional<StreamError> err = stream_error(data);
     if (err && !begun_) {
       failed_ = true;
-      return send_error(*inner_, from_response(err->status, err->body), rid_);
+      return send_error(*inner_, from_response(err->status, err->body, draining()), rid_);
     }
     begin_locked();
     inner_->write(payload_part(std::move(data)));
@@ -185,6 +187,8 @@ class StreamResponder final : public HttpResponder {
   }
   std::shared_ptr<HttpResponder> inner_;
   std::string rid_;
+  DrainingProbe draining_;
+  bool draining() const { return draining_ && draining_(); }
   std::mutex mu_;
   std::string content_type_ = "application/json";
   bool begun_ = false, failed_ = false;
@@ -206,12 +210,14 @@ std::string percent_decode(const std::string& s) {
 
 }  // namespace
 
-std::shared_ptr<HttpResponder> invoke_responder(std::shared_ptr<HttpResponder> inner, std::string rid) {
-  return std::make_shared<InvokeResponder>(std::move(inner), std::move(rid));
+std::shared_ptr<HttpResponder> invoke_responder(std::shared_ptr<HttpResponder> inner, std::string rid,
+                                                DrainingProbe draining) {
+  return std::make_shared<InvokeResponder>(std::move(inner), std::move(rid), std::move(draining));
 }
 
-std::shared_ptr<HttpResponder> stream_responder(std::shared_ptr<HttpResponder> inner, std::string rid) {
-  return std::make_shared<StreamResponder>(std::move(inner), std::move(rid));
+std::shared_ptr<HttpResponder> stream_responder(std::shared_ptr<HttpResponder> inner, std::string rid,
+                                                DrainingProbe draining) {
+  return std::make_shared<StreamResponder>(std::move(inner), std::move(rid), std::move(draining));
 }
 
 void SageMakerApi::handle(const HttpRequest& req, const std::string& path,
@@ -257,11 +263,13 @@ void SageMakerApi::handle(const HttpRequest& req, const std::string& path,
     // Auth was checked here (SigV4); the adapters behind take the server's key.
     std::erase_if(inner.headers, [](const auto& h) { return h.first == "authorization"; });
     if (!opt_.api_key.empty()) inner.headers.emplace_back("authorization", "Bearer " + opt_.api_key);
-    std::shared_ptr<HttpResponder> wrapped = stream ? stream_responder(res, rid) : invoke_responder(res, rid);
+    DrainingProbe draining = [this] { return service_.draining(); };
+    std::shared_ptr<HttpResponder> wrapped =
+        stream ? stream_responder(res, rid, draining) : invoke_responder(res, rid, draining);
     dispatch(inner, protocol_route(proto), wrapped, model);
     return;
   } catch (const ApiError& e) {
-    err = from_response(e.status(), dump_json(e.to_json()));
+    err = from_response(e.status(), dump_json(e.to_json()), service_.draining());
   } catch (const std::exception& e) {
     err = {400, "ValidationError", e.what()};
   }

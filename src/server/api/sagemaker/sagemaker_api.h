@@ -35,10 +35,14 @@ using Dispatch = std::function<void(const HttpRequest& req, const std::string& r
 
 // Wraps an adapter's answer as InvokeEndpoint's: a stream is collected into one body; an error becomes
 // SageMaker's (sagemaker_error.h); headers gain x-Amzn-Invoked-Production-Variant and x-amzn-requestid.
-std::shared_ptr<HttpResponder> invoke_responder(std::shared_ptr<HttpResponder> inner, std::string request_id);
+// `draining` says whether the server is shutting down (sagemaker_error.h); by default it never is.
+using DrainingProbe = std::function<bool()>;
+std::shared_ptr<HttpResponder> invoke_responder(std::shared_ptr<HttpResponder> inner, std::string request_id,
+                                                DrainingProbe draining = {});
 // As InvokeEndpointWithResponseStream's: every chunk (or a whole body) as a PayloadPart event whose payload
 // is the bytes; a protocol error event inside the stream is followed by a ModelStreamError exception event.
-std::shared_ptr<HttpResponder> stream_responder(std::shared_ptr<HttpResponder> inner, std::string request_id);
+std::shared_ptr<HttpResponder> stream_responder(std::shared_ptr<HttpResponder> inner, std::string request_id,
+                                                DrainingProbe draining = {});
 
 class SageMakerApi {
  public:

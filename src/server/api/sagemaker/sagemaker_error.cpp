@@ -30,9 +30,9 @@ std::pair<std::string, std::string> message_and_code(std::string_view body) {
 
 }  // namespace
 
-SageMakerError from_response(int status, std::string_view body) {
+SageMakerError from_response(int status, std::string_view body, bool server_draining) {
   auto [msg, code] = message_and_code(body);
-  const bool draining = code == "draining" || msg.find("shutting down") != std::string::npos;
+  const bool draining = code == "draining" || server_draining;
   const bool not_ready =
       code == "model_not_ready" || code == "model_loading" || (code == "unavailable" && !draining);
   if (status == 401 || status == 403) return {403, "AccessDeniedException", msg};

@@ -30,10 +30,12 @@ struct SageMakerError {
 // An adapter's error answer (OpenAI `{"error": {"message", "code", ...}}` or TGI `{"error", "error_type"}`)
 // as SageMaker's: 400/404/405/413/422 → ValidationError 400 (SageMaker answers an unknown endpoint so);
 // 401/403 → AccessDeniedException 403; 429 or 503 while the model loads (codes model_not_ready,
-// model_loading; TGI's 503 `unavailable` unless shutting down) → ModelNotReadyException 429; other 429 →
-// ThrottlingException 429; other 503 (draining) → ServiceUnavailable 503; anything else → ModelError 424
-// with OriginalStatusCode and OriginalMessage.
-SageMakerError from_response(int status, std::string_view body);
+// model_loading; TGI's 503 `unavailable` unless the server is `draining`) → ModelNotReadyException 429; other
+// 429 → ThrottlingException 429; other 503 (draining) → ServiceUnavailable 503; anything else → ModelError
+// 424 with OriginalStatusCode and OriginalMessage. TGI's error body has no code to tell a draining server
+// from a loading model, so the caller says which (the service knows; the message's wording is not a
+// contract).
+SageMakerError from_response(int status, std::string_view body, bool draining = false);
 
 // {"Message", "message"} (+ OriginalStatusCode, OriginalMessage for ModelError).
 std::string error_body(const SageMakerError& e);
