@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "server/api_error.h"
-#include "server/disconnect_signal.h"
+#include "server/transport_responder.h"
 
 namespace r1::server {
 
@@ -27,28 +27,21 @@ namespace {
 
 class H2Session;
 
-class H2Responder final : public HttpResponder {
+class H2Responder final : public TransportResponder {
  public:
   H2Responder(std::shared_ptr<H2Session> s, int32_t stream_id, bool head_only)
       : session_(std::move(s)), id_(stream_id), head_only_(head_only) {}
   ~H2Responder() override;
 
-  void send(int status, std::string content_type, std::string body, HeaderList headers) override;
-  void begin_stream(int status, std::string content_type, HeaderList headers) override;
-  void write(std::string data) override;
-  void end_stream() override;
-  bool closed() const override { return disconnect_.fired(); }
-  void on_disconnect(std::function<void()> fn) override { disconnect_.subscribe(std::move(fn)); }
-
-  // The stream closed before its response was complete (reset, connection gone).
-  void mark_disconnected() { disconnect_.fire(); }
-
  private:
+  void transport_send(int status, std::string content_type, std::string body, HeaderList headers) override;
+  void transport_begin(int status, std::string content_type, HeaderList headers) override;
+  void transport_write(std::string data) override;
+  void transport_end() override;
+
   std::shared_ptr<H2Session> session_;
   int32_t id_;
   bool head_only_;
-  std::atomic<bool> started_{false}, ended_{false};
-  DisconnectSignal disconnect_;
 };
 
 // One stream's state, touched only on the connection's strand.
@@ -206,9 +199,9 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
   }
 
   // The session is over (GOAWAY exchanged, no stream left). Closing the socket now could reset the connection
-  // (unread bytes from the peer, such as a WINDOW_UPDATE, make the kernel send RST), and a reset makes the peer
-  // drop response bytes it has received but not yet read: the tail of a stream would vanish. So only our side
-  // is shut, and the socket is read until the peer closes its side, or for two seconds.
+  // (unread bytes from the peer, such as a WINDOW_UPDATE, make the kernel send RST), and a reset makes the
+  // peer drop response bytes it has received but not yet read: the tail of a stream would vanish. So only our
+  // side is shut, and the socket is read until the peer closes its side, or for two seconds.
   void finish() {
     if (dead_ || finishing_) return;
     finishing_ = true;
@@ -356,41 +349,33 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
 
 H2Responder::~H2Responder() {
   // A handler that dropped its responder without answering must not leave the stream hanging.
-  if (!started_.load() && !disconnect_.fired()) {
-    ApiError err(500, "internal error: the request was dropped without a response", "internal_server_error");
-    net::post(session_->executor(), [s = session_, id = id_, body = dump_json(err.to_json())] {
+  if (dropped_unanswered())
+    net::post(session_->executor(), [s = session_, id = id_, body = dropped_response_body()] {
       s->respond(id, 500, "application/json", {}, body, false);
     });
-  }
 }
 
-void H2Responder::send(int status, std::string content_type, std::string body, HeaderList headers) {
-  if (started_.exchange(true)) return;
-  ended_ = true;
+void H2Responder::transport_send(int status, std::string content_type, std::string body, HeaderList headers) {
   net::post(session_->executor(), [s = session_, id = id_, status, ct = std::move(content_type),
                                    b = std::move(body), h = std::move(headers), head = head_only_]() mutable {
     s->respond(id, status, ct, h, std::move(b), head);
   });
 }
 
-void H2Responder::begin_stream(int status, std::string content_type, HeaderList headers) {
-  if (started_.exchange(true)) return;
+void H2Responder::transport_begin(int status, std::string content_type, HeaderList headers) {
   net::post(session_->executor(),
             [s = session_, id = id_, status, ct = std::move(content_type), h = std::move(headers)] {
               s->respond(id, status, ct, h, std::nullopt, false);
             });
 }
 
-void H2Responder::write(std::string data) {
-  if (!started_.load() || ended_.load() || disconnect_.fired() || data.empty()) return;
+void H2Responder::transport_write(std::string data) {
   net::post(session_->executor(), [s = session_, id = id_, d = std::move(data)] { s->append(id, d, false); });
 }
 
-void H2Responder::end_stream() {
-  if (!started_.load() || ended_.exchange(true)) return;
+void H2Responder::transport_end() {
   net::post(session_->executor(), [s = session_, id = id_] { s->append(id, "", true); });
 }
-
 
 }  // namespace
 

@@ -17,8 +17,8 @@
 
 #include "core/error.h"
 #include "server/api_error.h"
-#include "server/disconnect_signal.h"
 #include "server/h2_session.h"
+#include "server/transport_responder.h"
 
 namespace r1::server {
 
@@ -91,31 +91,23 @@ namespace {
 
 class Session;
 
-class Responder final : public HttpResponder {
+class Responder final : public TransportResponder {
  public:
   // head_only: a HEAD request; answers carry the headers (Content-Length included) of the body they omit.
   Responder(std::shared_ptr<Session> s, bool keep_alive, bool head_only, HttpServer::Impl& srv)
       : session_(std::move(s)), keep_alive_(keep_alive), head_only_(head_only), srv_(srv) {}
   ~Responder() override;
 
-  void send(int status, std::string content_type, std::string body, HeaderList headers) override;
-  void begin_stream(int status, std::string content_type, HeaderList headers) override;
-  void write(std::string data) override;
-  void end_stream() override;
-  bool closed() const override { return disconnect_.fired(); }
-  void on_disconnect(std::function<void()> fn) override { disconnect_.subscribe(std::move(fn)); }
-
-  // Called on the session's strand.
-  void mark_disconnected() { disconnect_.fire(); }
-
  private:
+  void transport_send(int status, std::string content_type, std::string body, HeaderList headers) override;
+  void transport_begin(int status, std::string content_type, HeaderList headers) override;
+  void transport_write(std::string data) override;
+  void transport_end() override;
+
   std::shared_ptr<Session> session_;
   bool keep_alive_;
   bool head_only_;
   HttpServer::Impl& srv_;
-  std::atomic<bool> started_{false};
-  std::atomic<bool> ended_{false};
-  DisconnectSignal disconnect_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -372,36 +364,29 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Responder::~Responder() {
   // A handler that dropped its responder without answering must not leave the connection hanging.
-  if (!started_.load() && !disconnect_.fired()) {
-    ApiError err(500, "internal error: the request was dropped without a response", "internal_server_error");
-    std::string body = dump_json(err.to_json());
+  if (dropped_unanswered()) {
+    std::string body = dropped_response_body();
     session_->enqueue(serialize_head(500, "application/json", {}, keep_alive_, body.size()) + body, true);
   }
 }
 
-void Responder::send(int status, std::string content_type, std::string body, HeaderList headers) {
-  if (started_.exchange(true)) return;
-  ended_ = true;
+void Responder::transport_send(int status, std::string content_type, std::string body, HeaderList headers) {
   std::string bytes = serialize_head(status, content_type, headers, keep_alive_, body.size());
   if (!head_only_) bytes += body;
   session_->enqueue(std::move(bytes), true);
 }
 
-void Responder::begin_stream(int status, std::string content_type, HeaderList headers) {
-  if (started_.exchange(true)) return;
+void Responder::transport_begin(int status, std::string content_type, HeaderList headers) {
   session_->enqueue(serialize_head(status, content_type, headers, keep_alive_, std::nullopt), false);
 }
 
-void Responder::write(std::string data) {
-  if (!started_.load() || ended_.load() || disconnect_.fired() || data.empty()) return;
+void Responder::transport_write(std::string data) {
   session_->enqueue(chunk(data), false);
 }
 
-void Responder::end_stream() {
-  if (!started_.load() || ended_.exchange(true)) return;
+void Responder::transport_end() {
   session_->enqueue("0\r\n\r\n", true);
 }
-
 
 }  // namespace
 
