@@ -432,6 +432,10 @@ async function loading() {
     assert.deepEqual(await page.$$eval('#model option', (o) => o.map((e) => e.textContent)),
       ['stories (loads on first message)', 'stories-copy (loads on first message)']);
     assert.equal(await page.textContent('#model-state'), 'loads on first message');
+    // Before its first load a model's generation_config is not known (null); stories' file sets no sampling
+    // values, so once loaded it is {}.
+    const genConfig = async () => (await (await fetch(base + '/v1/models/stories')).json()).r1serve;
+    assert.deepEqual(await genConfig(), { generation_config: null, reasoning: null });
     await setSettings(page, { 'max-tokens': 8 });
     await page.fill('#prompt', 'Once upon a time');
     await page.press('#prompt', 'Enter');
@@ -445,6 +449,7 @@ async function loading() {
     assert.deepEqual(statuses, [503, 200]);
     await page.waitForFunction(() => document.getElementById('model-state').textContent === 'ready');
     assert.equal(await page.textContent('#model option[value="stories"]'), 'stories (ready)');
+    assert.deepEqual(await genConfig(), { generation_config: {}, reasoning: true });
     assert.deepEqual(page.errors, []);
     return { notice };
   } finally {

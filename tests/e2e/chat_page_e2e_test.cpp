@@ -74,8 +74,8 @@ class ChatPage : public ::testing::Test {
 };
 
 TEST_F(ChatPage, StreamsThinksStopsKeepsConversationsAndKeepsModelOutputInert) {
-  write_slow_model(tmp_.file("slow"));
-  ServerProcess s({"--model", tmp_.file("slow"), "--tokenizer", stories(), "--chat-template", r1_template(),
+  write_slow_model(tmp_.file("tiny-random"));
+  ServerProcess s({"--model", tmp_.file("tiny-random"), "--tokenizer", stories(), "--chat-template", r1_template(),
                    "--max-reasoning-tokens", "6", "--kv-cache-memory", "64MiB", "--threads", "1"});
   ASSERT_TRUE(s.healthy()) << s.log();
   const bool update =
