@@ -75,8 +75,9 @@ class ChatPage : public ::testing::Test {
 
 TEST_F(ChatPage, StreamsThinksStopsKeepsConversationsAndKeepsModelOutputInert) {
   write_slow_model(tmp_.file("tiny-random"));
-  ServerProcess s({"--model", tmp_.file("tiny-random"), "--tokenizer", stories(), "--chat-template", r1_template(),
-                   "--max-reasoning-tokens", "6", "--kv-cache-memory", "64MiB", "--threads", "1"});
+  ServerProcess s({"--model", tmp_.file("tiny-random"), "--tokenizer", stories(), "--chat-template",
+                   r1_template(), "--max-reasoning-tokens", "6", "--kv-cache-memory", "64MiB", "--threads",
+                   "1"});
   ASSERT_TRUE(s.healthy()) << s.log();
   const bool update =
       std::getenv("R1_UPDATE_SCREENSHOTS") && std::string(std::getenv("R1_UPDATE_SCREENSHOTS")) == "1";
