@@ -14,7 +14,8 @@ pkgs=(
   chromium
   prometheus
 )
-# Node.js and npm run the test oracles and the openai client. A machine may already have them from elsewhere
+# Node.js and npm run the test oracles and the openai client, and the build installs the chat page's pinned
+# packages with them (web/package-lock.json). A machine may already have them from elsewhere
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): then keep what is there.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -15,6 +15,7 @@
 #include "server/api/sagemaker/sagemaker_api.h"
 #include "server/api/tgi/tgi_api.h"
 #include "server/api_error.h"
+#include "server/web_page.h"
 
 namespace r1::server {
 
@@ -159,6 +160,19 @@ json model_card(const serving::ModelStatus& m) {
                {"keep_alive", serving::keep_alive_name(m.keep_alive)},
                {"in_flight", m.in_flight}};
   if (m.last_error) card["last_error"] = *m.last_error;
+  // r1serve's own fields: what a client needs to start its settings from the model's (the chat page's do).
+  json gen = nullptr;
+  if (m.sampling_defaults) {
+    const serving::SamplingDefaults& d = *m.sampling_defaults;
+    gen = json::object();
+    if (d.temperature) gen["temperature"] = *d.temperature;
+    if (d.top_p) gen["top_p"] = *d.top_p;
+    if (d.top_k) gen["top_k"] = *d.top_k;
+    if (d.min_p) gen["min_p"] = *d.min_p;
+    if (d.repetition_penalty) gen["repetition_penalty"] = *d.repetition_penalty;
+  }
+  card["r1serve"] = {{"generation_config", gen},
+                     {"reasoning", m.sampling_defaults ? json(m.reasoning) : json(nullptr)}};
   return card;
 }
 
@@ -308,6 +322,9 @@ void Router::route(const HttpRequest& req, const std::string& path, const std::s
                          }
                        });
     return;
+  }
+  if (is_web_page_path(req.method, path)) {  // the chat page: loads without a key (it asks for one on 401)
+    return done(serve_web_page(req, path, *res));
   }
   if (tgi::TgiApi::routes(req.method, path)) {  // TGI's own API: its own error form
     return tgi_call(req, path, res, rid, std::nullopt);

@@ -89,6 +89,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     double last_load_s = -1;
     size_t max_model_len = 0;
     int64_t created = 0;
+    std::optional<SamplingDefaults> sampling_defaults;  // kept after an unload: the files do not change
+    bool reasoning = false;
     std::optional<std::string> last_error;
     // Why the budget keeps its waiters from loading it (retried whenever a model goes idle).
     std::optional<ServingError> budget_refusal;
@@ -128,9 +130,9 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
   }
 
   // When an idle loaded model unloads. One loaded for a client that was told to retry (Bedrock's
-  // ModelNotReadyException, a --load-wait that ran out) waits for that retry whatever its idle time: with a short
-  // one it would be gone again before the retry (an SDK backs off for up to 20 s), and every retry would start
-  // a new load.
+  // ModelNotReadyException, a --load-wait that ran out) waits for that retry whatever its idle time: with a
+  // short one it would be gone again before the retry (an SDK backs off for up to 20 s), and every retry
+  // would start a new load.
   static Clock::time_point idle_expiry(const Entry& e, Millis keep) {
     auto at = e.last_used + keep;
     return e.retry_pending ? std::max(at, e.last_used + kRetryGrace) : at;
@@ -282,6 +284,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
         e.last_error.reset();
         e.max_model_len = e.model->engine ? e.model->engine->max_model_len() : 0;
         e.created = unix_now();
+        e.sampling_defaults = e.model->sampling_defaults;
+        e.reasoning = e.model->reasoning;
         e.last_used = Clock::now();
         for (auto& w : e.waiters) served.emplace_back(std::move(w), lease(e));
         // Its size was an estimate before this first load: evict what the measured size needs.
@@ -441,6 +445,8 @@ void ModelRegistry::publish(std::shared_ptr<ServedModel> model) {
   e.measured = true;
   e.max_model_len = model->engine ? model->engine->max_model_len() : 0;
   e.created = model->created;
+  e.sampling_defaults = model->sampling_defaults;
+  e.reasoning = model->reasoning;
   e.published = std::move(model);
   e.state = ModelState::loaded;
   e.preload_pending = false;
@@ -526,8 +532,11 @@ std::vector<ModelStatus> ModelRegistry::status() const {
     s.max_model_len = e->max_model_len;
     s.created = e->created;
     s.last_error = e->last_error;
+    s.sampling_defaults = e->sampling_defaults;
+    s.reasoning = e->reasoning;
     if (e->state == ModelState::loaded && e->active == 0 && s.keep_alive) {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(Core::idle_expiry(*e, *s.keep_alive) - steady_now);
+      auto left =
+          std::chrono::duration_cast<std::chrono::seconds>(Core::idle_expiry(*e, *s.keep_alive) - steady_now);
       s.expires_at = now + std::max<int64_t>(0, left.count());
     }
     out.push_back(std::move(s));

@@ -43,6 +43,10 @@ struct ModelStatus {
   size_t max_model_len = 0;               // 0 until it has loaded once
   int64_t created = 0;                    // unix seconds of its latest load
   std::optional<std::string> last_error;  // why its latest load failed
+  // Its generation_config.json sampling values and whether R1's reasoning split is on: known once it has
+  // loaded (the chat page's settings start from them).
+  std::optional<SamplingDefaults> sampling_defaults;
+  bool reasoning = false;
 };
 
 // Lifecycle events, for metrics (the server's Prometheus exposition implements it).
