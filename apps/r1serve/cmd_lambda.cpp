@@ -31,6 +31,12 @@ void register_lambda(CLI::App& app, Action& action) {
                   "Generation stops this many ms before the invocation's deadline, leaving time to answer")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--invoke-mode", lo->invoke_mode,
+                  "The Function URL's InvokeMode: BUFFERED (answers whole) or RESPONSE_STREAM (Function URL "
+                  "events stream their answer, an SSE chat token by token)")
+      ->envname("R1SERVE_LAMBDA_INVOKE_MODE")
+      ->transform(CLI::IsMember({"BUFFERED", "RESPONSE_STREAM"}, CLI::ignore_case))
+      ->capture_default_str();
   cmd->add_option("--max-invocations", lo->max_invocations, "Exit after this many invocations (0 = never)")
       ->capture_default_str();
   add_tokenizer_option(cmd, o->tokenizer_dir);

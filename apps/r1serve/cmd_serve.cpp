@@ -169,6 +169,12 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--drain-timeout", o->drain_timeout_s,
                   "Seconds to let in-flight requests finish on SIGTERM")
       ->capture_default_str();
+  cmd->add_option(
+         "--request-timeout", o->request_timeout_s,
+         "Seconds a generation request may take, queue wait included (0 = no limit); past it Bedrock "
+         "answers 408 ModelTimeoutException, the other APIs what was generated (finish_reason length)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--allowed-origins", o->cors.allowed_origins,
                   "CORS: origins whose web pages may call this server (default * = any page the user opens; "
                   "list the ones you trust when the server is reachable beyond loopback)")

@@ -62,6 +62,31 @@ class CollectingResponder : public HttpResponder {
   RoutedResponse r_;
 };
 
+// Writes the router's answer to a Lambda response stream as it comes: the HTTP integration prelude when the
+// status is known, then the body's pieces.
+class StreamingResponder : public HttpResponder {
+ public:
+  explicit StreamingResponder(std::shared_ptr<ResponseStream> out) : out_(std::move(out)) {}
+  void send(int status, std::string content_type, std::string body, HeaderList headers) override {
+    if (!start(status, content_type, headers)) return;
+    out_->write(std::move(body));
+    out_->close();
+  }
+  void begin_stream(int status, std::string content_type, HeaderList headers) override {
+    start(status, content_type, headers);
+  }
+  void write(std::string data) override { out_->write(std::move(data)); }
+  void end_stream() override { out_->close(); }
+  bool closed() const override { return out_->abandoned(); }
+  void on_disconnect(std::function<void()> fn) override { out_->on_abandon(std::move(fn)); }
+
+ private:
+  bool start(int status, const std::string& content_type, const HeaderList& headers);
+  std::shared_ptr<ResponseStream> out_;
+  std::mutex mu_;
+  bool started_ = false;
+};
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -145,7 +170,8 @@ std::string prompt_event(server::Router& router, const json& ev) {
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string http_event(server::Router& router, const json& ev) {
+// The HTTP request a Function URL / HTTP API v2 event carries.
+HttpRequest http_request_of(const json& ev) {
   const json* ctx = field(ev, "requestContext");
   const json* http = ctx && ctx->is_object() ? field(*ctx, "http") : nullptr;
   const json* method = http && http->is_object() ? field(*http, "method") : nullptr;
@@ -179,10 +205,15 @@ std::string http_event(server::Router& router, const json& ev) {
   } else if (b && !b->is_null()) {
     throw EventError("InvalidEvent", "an HTTP API v2 event's body must be a string");
   }
-  RoutedResponse r = route(router, req);
+  return req;
+}
+
+// {statusCode, headers, cookies?} of an answer: its headers by lower-case name (repeats joined), Set-Cookie
+// apart as Function URLs take them.
+json response_head(int status, const std::string& content_type, const HeaderList& response_headers) {
   json headers = json::object(), cookies = json::array();
-  if (!r.content_type.empty()) headers["content-type"] = r.content_type;
-  for (const auto& [k, v] : r.headers) {
+  if (!content_type.empty()) headers["content-type"] = content_type;
+  for (const auto& [k, v] : response_headers) {
     std::string name = lower(k);
     if (name == "set-cookie") {
       cookies.push_back(v);
@@ -192,15 +223,57 @@ std::string http_event(server::Router& router, const json& ev) {
       headers[name] = v;
     }
   }
-  json out = {{"statusCode", r.status}, {"headers", headers}};
+  json out = {{"statusCode", status}, {"headers", headers}};
   if (!cookies.empty()) out["cookies"] = cookies;
+  return out;
+}
+
+std::string http_event(server::Router& router, const json& ev) {
+  RoutedResponse r = route(router, http_request_of(ev));
+  json out = response_head(r.status, r.content_type, r.headers);
   const bool text = textual(r.content_type);
   out["body"] = text ? r.body : base64_encode(r.body);
   out["isBase64Encoded"] = !text;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+bool StreamingResponder::start(int status, const std::string& content_type, const HeaderList& headers) {
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return false;
+    started_ = true;
+  }
+  out_->write(
+      response_head(status, content_type, headers).dump(-1, ' ', false, json::error_handler_t::replace) +
+      std::string(8, '\0'));
+  return true;
+}
+
+// The event as JSON, or EventError.
+json parse_event(const std::string& event) {
+  json ev = json::parse(event, nullptr, false);
+  if (ev.is_discarded()) throw EventError("InvalidEvent", "the event is not JSON");
+  if (!ev.is_object()) throw EventError("InvalidEvent", "the event must be a JSON object");
+  return ev;
+}
+
+bool is_http_event(const json& ev) {
+  if (ev.contains("prompt") || !(ev.contains("rawPath") || ev.contains("requestContext"))) return false;
+  if (ev.contains("version") && ev["version"] != "2.0")
+    throw EventError("InvalidEvent", "only HTTP API v2 / Function URL events (version \"2.0\") are served");
+  return true;
+}
+
 }  // namespace
+
+std::shared_ptr<ResponseStream> start_streamed_event(server::Router& router, const std::string& event) {
+  json ev = parse_event(event);
+  if (!is_http_event(ev)) return nullptr;
+  HttpRequest req = http_request_of(ev);
+  auto out = std::make_shared<ResponseStream>();
+  router.handle(req, std::make_shared<StreamingResponder>(out));
+  return out;
+}
 
 RoutedResponse route(server::Router& router, const HttpRequest& req) {
   auto res = std::make_shared<CollectingResponder>();
@@ -209,18 +282,12 @@ RoutedResponse route(server::Router& router, const HttpRequest& req) {
 }
 
 std::string handle_event(server::Router& router, const std::string& event) {
-  json ev = json::parse(event, nullptr, false);
-  if (ev.is_discarded()) throw EventError("InvalidEvent", "the event is not JSON");
-  if (!ev.is_object()) throw EventError("InvalidEvent", "the event must be a JSON object");
+  json ev = parse_event(event);
   if (ev.contains("prompt")) {
     if (!ev["prompt"].is_string()) throw EventError("InvalidEvent", "\"prompt\" must be a string");
     return prompt_event(router, ev);
   }
-  if (ev.contains("rawPath") || ev.contains("requestContext")) {
-    if (ev.contains("version") && ev["version"] != "2.0")
-      throw EventError("InvalidEvent", "only HTTP API v2 / Function URL events (version \"2.0\") are served");
-    return http_event(router, ev);
-  }
+  if (is_http_event(ev)) return http_event(router, ev);
   throw EventError("InvalidEvent",
                    "the event has neither \"prompt\" nor a Function URL request (\"rawPath\", "
                    "\"requestContext\")");

@@ -71,8 +71,10 @@ int run_lambda(const LambdaOptions& lo, const std::function<server::ServeOptions
     try {
       std::string body;
       std::string error_type, error_message;
+      std::shared_ptr<ResponseStream> stream;
       try {
-        body = handle_event(*router, inv.event);
+        if (lo.invoke_mode == "RESPONSE_STREAM") stream = start_streamed_event(*router, inv.event);
+        if (!stream) body = handle_event(*router, inv.event);
       } catch (const EventError& e) {
         error_type = e.type;
         error_message = e.what();
@@ -80,7 +82,9 @@ int run_lambda(const LambdaOptions& lo, const std::function<server::ServeOptions
         error_type = "Runtime.HandlerError";
         error_message = e.what();
       }
-      if (error_type.empty()) {
+      if (stream) {
+        client.respond_stream(inv.request_id, kHttpIntegrationResponse, *stream);
+      } else if (error_type.empty()) {
         client.respond(inv.request_id, body);
       } else {
         spdlog::warn("invocation {}: {}: {}", inv.request_id, error_type, error_message);

@@ -43,7 +43,63 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+size_t on_read(char* out, size_t size, size_t n, void* user) {
+  return static_cast<ResponseStream*>(user)->read(out, size * n);
+}
+
 }  // namespace
+
+void ResponseStream::write(std::string bytes) {
+  if (bytes.empty()) return;
+  std::lock_guard lock(mu_);
+  if (closed_ || abandoned_) return;
+  buf_ += bytes;
+  cv_.notify_all();
+}
+
+void ResponseStream::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  cv_.notify_all();
+}
+
+size_t ResponseStream::read(char* out, size_t max) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !buf_.empty() || closed_ || abandoned_; });
+  if (abandoned_) return 0;
+  size_t n = std::min(max, buf_.size());
+  std::copy_n(buf_.data(), n, out);
+  buf_.erase(0, n);
+  return n;
+}
+
+void ResponseStream::abandon() {
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mu_);
+    if (abandoned_) return;
+    abandoned_ = true;
+    fn = std::move(on_abandon_);
+    cv_.notify_all();
+  }
+  if (fn) fn();
+}
+
+bool ResponseStream::abandoned() const {
+  std::lock_guard lock(mu_);
+  return abandoned_;
+}
+
+void ResponseStream::on_abandon(std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (!abandoned_) {
+      on_abandon_ = std::move(fn);
+      return;
+    }
+  }
+  fn();
+}
 
 std::string error_json(const std::string& type, const std::string& message) {
   return nlohmann::json{{"errorMessage", message}, {"errorType", type}}.dump(
@@ -65,7 +121,7 @@ RuntimeClient::~RuntimeClient() {
 
 RuntimeClient::Reply RuntimeClient::call(const std::string& method, const std::string& path,
                                          const std::string* body, const std::string& content_type,
-                                         const std::string& extra_header) {
+                                         const std::string& extra_header, ResponseStream* stream) {
   CURL* c = static_cast<CURL*>(curl_);
   curl_easy_reset(c);
   Reply r;
@@ -80,7 +136,16 @@ RuntimeClient::Reply RuntimeClient::call(const std::string& method, const std::s
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &hs);
   curl_slist* headers = nullptr;
-  if (body) {
+  if (stream) {
+    // Lambda's streaming response: chunked, each piece sent as soon as the stream yields it.
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, stream);
+    headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
+    headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+    headers = curl_slist_append(headers, "Lambda-Runtime-Function-Response-Mode: streaming");
+    headers = curl_slist_append(headers, "Expect:");
+  } else if (body) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body->size()));
@@ -128,6 +193,22 @@ void RuntimeClient::respond(const std::string& id, const std::string& body, cons
   if (r.status < 200 || r.status >= 300)
     throw Error(fmt::format("Lambda Runtime API POST /runtime/invocation/{}/response: HTTP {}: {}", id,
                             r.status, r.body));
+}
+
+void RuntimeClient::respond_stream(const std::string& id, const std::string& content_type,
+                                   ResponseStream& stream) {
+  Reply r;
+  try {
+    r = call("POST", "/runtime/invocation/" + id + "/response", nullptr, content_type, "", &stream);
+  } catch (const std::exception&) {
+    stream.abandon();  // the generation behind it stops
+    throw;
+  }
+  if (r.status < 200 || r.status >= 300) {
+    stream.abandon();
+    throw Error(fmt::format("Lambda Runtime API POST /runtime/invocation/{}/response (streamed): HTTP {}: {}",
+                            id, r.status, r.body));
+  }
 }
 
 void RuntimeClient::error(const std::string& id, const std::string& type, const std::string& message) {

@@ -2,11 +2,35 @@
 // A client of the AWS Lambda Runtime API (2018-06-01) at AWS_LAMBDA_RUNTIME_API (HOST:PORT): the long poll
 // for the next invocation, and the posts that answer it or report an init failure. Blocking, one libcurl
 // handle (the runtime serves one invocation at a time).
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
 namespace r1::lambda {
+
+// A response body produced on other threads (the router answers from the engine's) and sent as it comes:
+// the writers append, the Runtime API post reads. Thread-safe.
+class ResponseStream {
+ public:
+  void write(std::string bytes);
+  void close();  // no more bytes: the post ends
+  // Blocks until there are bytes or the end; copies at most `max` of them into `out`; 0 at the end.
+  size_t read(char* out, size_t max);
+  // The post failed: readers stop, later writes are dropped, and `on_abandon` (once set) runs once.
+  void abandon();
+  bool abandoned() const;
+  void on_abandon(std::function<void()> fn);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string buf_;
+  bool closed_ = false, abandoned_ = false;
+  std::function<void()> on_abandon_;
+};
 
 struct Invocation {
   std::string request_id;   // Lambda-Runtime-Aws-Request-Id
@@ -30,6 +54,10 @@ class RuntimeClient {
   // answer.
   void respond(const std::string& request_id, const std::string& body,
                const std::string& content_type = "application/json");
+  // POST /runtime/invocation/{id}/response as a stream (Lambda-Runtime-Function-Response-Mode: streaming,
+  // chunked): each piece `stream` yields goes out as it comes, until the stream is closed. Throws r1::Error
+  // (after abandoning the stream) on a transport failure or a non-2xx answer.
+  void respond_stream(const std::string& request_id, const std::string& content_type, ResponseStream& stream);
   // POST /runtime/invocation/{id}/error with {errorMessage, errorType}.
   void error(const std::string& request_id, const std::string& type, const std::string& message);
   // POST /runtime/init/error with {errorMessage, errorType}.
@@ -42,8 +70,10 @@ class RuntimeClient {
     std::string request_id, function_arn, trace_id;
     int64_t deadline_ms = 0;
   };
+  // `stream`: the body is read from it, chunked, instead of `body`.
   Reply call(const std::string& method, const std::string& path, const std::string* body,
-             const std::string& content_type, const std::string& extra_header = "");
+             const std::string& content_type, const std::string& extra_header = "",
+             ResponseStream* stream = nullptr);
   std::string base_;
   void* curl_;  // CURL*, opaque so that only runtime_client.cpp includes curl.h
 };

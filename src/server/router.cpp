@@ -199,7 +199,10 @@ Router::Router(const ServeOptions& options, std::string model_name)
       responses_(std::make_unique<ResponsesApi>(service_)),
       bedrock_(std::make_unique<bedrock::BedrockApi>(service_, opt_)),
       tgi_(std::make_unique<tgi::TgiApi>(service_, opt_)),
-      sagemaker_(std::make_unique<sagemaker::SageMakerApi>(service_, opt_)) {}
+      sagemaker_(std::make_unique<sagemaker::SageMakerApi>(service_, opt_)) {
+  if (options.request_timeout_s > 0)
+    service_.set_request_timeout(std::chrono::milliseconds(int64_t(options.request_timeout_s * 1000)));
+}
 
 Router::~Router() = default;
 

@@ -32,6 +32,8 @@ struct ServeOptions : serving::ServingOptions {
   size_t max_body_bytes = 8u << 20;
   int io_threads = 2;
   double drain_timeout_s = 30;
+  // A generation request's longest time, queue wait included (Bedrock's ModelTimeoutException); 0 = none.
+  double request_timeout_s = 0;
   CorsOptions cors;
   // The models (repeatable --model); empty: one model from the options above (model_dir, served_model_name),
   // loaded at start.

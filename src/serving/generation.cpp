@@ -43,7 +43,13 @@ Generation::Generation(std::shared_ptr<ServedModel> model, StatsSink* stats, std
       p_(std::move(params)),
       obs_(std::move(observer)),
       slot_(std::move(slot)),
-      t0_(Clock::now()) {}
+      t0_(Clock::now()) {
+  cut_at_ = p_.deadline;
+  if (p_.timeout && (!cut_at_ || t0_ + *p_.timeout <= *cut_at_)) {
+    cut_at_ = t0_ + *p_.timeout;
+    cut_by_timeout_ = true;
+  }
+}
 
 Generation::~Generation() = default;
 
@@ -159,6 +165,16 @@ void Generation::start(std::vector<Prompt> prompts) {
   echo_first();
 }
 
+void Generation::expire() {
+  std::lock_guard lock(mu_);
+  if (completed_ || cancelled_) return;
+  expired_ = true;
+  // The engine answers each abort with a last output (finish_reason abort), which on_output turns into the
+  // choice's "length" end; its KV blocks are freed on the engine's next step.
+  for (auto& c : choices_)
+    if (!c->engine_done && !c->done) m_->engine->abort(c->engine_id);
+}
+
 void Generation::cancel() {
   std::lock_guard lock(mu_);
   if (completed_) return;
@@ -220,13 +236,16 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
       std::string piece = size_t(id) < m_->tokenizer->vocab_size() ? c.detok->push(id) : std::string();
       stopped = take_text(c, piece, d);
     }
+    // A natural end (EOS, max tokens) at the deadline stands; an abort after expire() is the deadline's.
+    const bool natural_end = o.finished && o.finish_reason != FinishReason::abort;
     const bool past_deadline =
-        !stopped && !o.finished && p_.deadline && std::chrono::steady_clock::now() >= *p_.deadline;
+        !stopped && !natural_end && (expired_ || (cut_at_ && std::chrono::steady_clock::now() >= *cut_at_));
+    if (past_deadline && cut_by_timeout_) timed_out_ = true;
     if (stopped) {
       d.finish_reason = "stop";
       if (!o.finished) m_->engine->abort(c.engine_id);  // the engine does not know stop strings
     } else if (o.finished || past_deadline) {
-      if (past_deadline) m_->engine->abort(c.engine_id);  // the engine does not know deadlines either
+      if (past_deadline && !o.finished) m_->engine->abort(c.engine_id);  // nor deadlines
       // End of output: release everything held back (an incomplete character, a possible stop string).
       stopped = take_text(c, c.detok->flush(), d);
       if (!stopped) {
@@ -317,6 +336,11 @@ void Generation::complete() {
   r.prompt_tokens = prompt_tokens_;
   r.cached_tokens = cached_tokens_;
   r.error = error_;
+  if (timed_out_)
+    r.timed_out = fmt::format(
+        "The request took longer than the server's --request-timeout of {:.3g} s (queue wait + generation); "
+        "{} tokens were generated.",
+        double(p_.timeout->count()) / 1000, summary_.completion_tokens);
   for (const auto& c : choices_) {
     r.completion_tokens += c->result.completion_tokens;
     r.reasoning_tokens += c->result.reasoning_tokens;

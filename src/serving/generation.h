@@ -56,6 +56,10 @@ struct GenerateParams {
   // Past this instant every unfinished choice ends at its next token with finish_reason "length" (what it has
   // is the answer; the Lambda runtime's invocation deadline).
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  // The server's --request-timeout, counted from the generation's start (queue wait + generation): past it
+  // choices end as at the deadline, and the result says it timed out so that a protocol that reports
+  // timeouts (Bedrock's ModelTimeoutException) can.
+  std::optional<std::chrono::milliseconds> timeout;
 };
 
 // Text released for one choice. The deltas of a choice concatenate to its result.
@@ -84,6 +88,8 @@ struct GenerateResult {
   std::vector<ChoiceResult> choices;
   size_t prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0, cached_tokens = 0;
   std::optional<std::string> error;  // the engine failed: the message
+  // The request timeout ended at least one choice: the message (naming --request-timeout).
+  std::optional<std::string> timed_out;
 };
 
 // What the access log says about a finished generation.
@@ -137,6 +143,11 @@ class Generation : public std::enable_shared_from_this<Generation> {
   void start(std::vector<Prompt> prompts);
   // The client is gone: abort every choice; no more events but on_finished.
   void cancel();
+  // The instant its deadline or timeout ends it (whichever is first), if it has one.
+  std::optional<std::chrono::steady_clock::time_point> cut_at() const { return cut_at_; }
+  // Its deadline or timeout has passed (serving/deadline_watch.h): every unfinished choice ends now with
+  // finish_reason "length", as at a token past the deadline, even if none is generated any more.
+  void expire();
   const std::string& id() const { return id_; }
 
  private:
@@ -165,6 +176,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
   size_t choices_done_ = 0;     // finished from the client's view (stop string, length, EOS)
   size_t engine_finished_ = 0;  // finished in the engine
   bool completed_ = false, cancelled_ = false;
+  std::optional<std::chrono::steady_clock::time_point> cut_at_;
+  bool cut_by_timeout_ = false;  // cut_at_ is the request timeout's (not an earlier deadline)
+  bool expired_ = false, timed_out_ = false;
   std::optional<std::string> error_;
   GenerationSummary summary_;
 };

@@ -86,6 +86,10 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     bool measured = false, preload_pending = false;
     // A client was answered "not ready, retry" and has not come back since: the model waits for it (below).
     bool retry_pending = false;
+    // Its latest load failed while a client told to retry (get()) was away: that client's retry gets the
+    // failure instead of starting another load, so it learns why (Bedrock's ModelErrorException) rather than
+    // being told "not ready" until its retries run out.
+    bool failure_unreported = false;
     double last_load_s = -1;
     size_t max_model_len = 0;
     int64_t created = 0;
@@ -228,6 +232,7 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
     if (auto* err = std::get_if<ServingError>(&chosen)) return *err;
     Evicted evicted = evict(std::get<std::vector<Entry*>>(chosen), e);
     e.state = ModelState::loading;
+    e.failure_unreported = false;
     e.load_started = Clock::now();
     ++loads_running;
     std::thread([self = shared_from_this(), &e, evicted = std::move(evicted)]() mutable {
@@ -303,6 +308,8 @@ struct ModelRegistry::Core : std::enable_shared_from_this<Core> {
         spdlog::error("cannot load the model `{}`: {}", e.spec.name, error);
         failure = load_failed(e);
         failed = std::move(e.waiters);
+        e.failure_unreported = e.retry_pending;
+        e.retry_pending = false;
       }
       e.waiters.clear();
       --loads_running;
@@ -478,6 +485,10 @@ std::shared_ptr<ServedModel> ModelRegistry::get(const std::optional<std::string>
   if (e->state == ModelState::loaded) return c.lease(*e);
   if (c.stopping) throw draining_error();
   if (!c.started) throw not_started();
+  if (e->state == ModelState::unloaded && e->failure_unreported) {
+    e->failure_unreported = false;  // the next request tries the load again (the files may be fixed)
+    throw Core::load_failed(*e);
+  }
   if (e->state == ModelState::unloaded)
     if (auto err = c.start_load(*e)) throw *err;
   throw c.not_ready(*e);

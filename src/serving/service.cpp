@@ -81,6 +81,7 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
     std::lock_guard lock(deadline_mu_);
     req.params.deadline = deadline_;
   }
+  if (!req.params.timeout) req.params.timeout = request_timeout_;
   std::shared_ptr<ServedModel> m = models_.get(req.model);
   const std::string& field = req.input_field;
 
@@ -167,6 +168,7 @@ std::shared_ptr<Generation> Service::generate(GenerateRequest req,
   StatsSink* stats = stats_ ? stats_->for_model(m->name, m->engine->max_model_len()) : nullptr;
   auto g = std::make_shared<Generation>(m, stats, id, std::move(req.params), std::move(observer), slot);
   g->start(std::move(prompts));
+  if (g->cut_at()) watch_.watch(*g->cut_at(), g);
   return g;
 }
 

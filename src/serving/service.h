@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "serving/deadline_watch.h"
 #include "serving/generation.h"
 #include "serving/model_registry.h"
 
@@ -64,6 +65,10 @@ class Service {
     deadline_ = deadline;
   }
 
+  // Every generation from now on ends once it has run this long, queue wait included (--request-timeout;
+  // nullopt: never). The result then says it timed out (GenerateResult::timed_out).
+  void set_request_timeout(std::optional<std::chrono::milliseconds> timeout) { request_timeout_ = timeout; }
+
   // Renders, tokenizes, checks the limits, takes an admission slot and starts the generation; its events go
   // to `observer`. Throws ServingError: unavailable (loading, draining), not_found (model), overloaded (code
   // rate_limit_exceeded), invalid_request (code context_length_exceeded for the limits).
@@ -84,6 +89,8 @@ class Service {
   std::mutex deadline_mu_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::shared_ptr<std::atomic<size_t>> in_flight_ = std::make_shared<std::atomic<size_t>>(0);
+  std::optional<std::chrono::milliseconds> request_timeout_;
+  DeadlineWatch watch_;  // last: stops before anything a generation it expires could touch goes
 };
 
 }  // namespace r1::serving

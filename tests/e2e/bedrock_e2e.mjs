@@ -210,6 +210,38 @@ const scenarios = {
     assert.equal(c.usage.outputTokens, 3);
   },
 
+  // Signed with a clock 20 minutes off (the SDK's systemClockOffset): refused as AWS refuses it, 403
+  // InvalidSignatureException ("Signature expired" / "Signature not yet current"); the SDK then corrects its
+  // clock from the response's Date header, and with retries allowed its own retry succeeds.
+  async skew() {
+    for (const offset of [-20 * 60_000, 20 * 60_000]) {
+      const skewed = makeClient({ systemClockOffset: offset });
+      try {
+        await skewed.send(new br.InvokeModelCommand({ modelId: MODEL, body: enc({ prompt: 'Once', max_gen_len: 2 }) }));
+        assert.fail('a signature 20 minutes off was accepted');
+      } catch (e) {
+        assert.equal(e.name, 'InvalidSignatureException', `${e.name}: ${e.message}`);
+        assert.ok(e instanceof br.BedrockRuntimeServiceException);
+        assert.equal(e.$metadata.httpStatusCode, 403);
+        assert.match(e.message, offset < 0 ? /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/
+          : /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 15 min\.\)$/);
+      }
+      assert.ok(Math.abs(skewed.config.systemClockOffset) < 60_000, `corrected from Date: ${skewed.config.systemClockOffset}`);
+      const again = await skewed.send(new br.InvokeModelCommand({ modelId: MODEL, body: enc({ prompt: 'Once', max_gen_len: 2 }) }));
+      assert.equal(dec(again.body).generation_token_count, 2);
+      skewed.destroy();
+    }
+    // Fourteen minutes off is within AWS's window.
+    const near = makeClient({ systemClockOffset: -14 * 60_000 });
+    const r = await near.send(new br.InvokeModelCommand({ modelId: MODEL, body: enc({ prompt: 'Once', max_gen_len: 2 }) }));
+    assert.equal(dec(r.body).generation_token_count, 2);
+    near.destroy();
+    const retrying = makeClient({ systemClockOffset: -20 * 60_000, maxAttempts: 3 });
+    const ok = await retrying.send(new br.InvokeModelCommand({ modelId: MODEL, body: enc({ prompt: 'Once', max_gen_len: 2 }) }));
+    assert.equal(ok.$metadata.attempts, 2, 'the SDK retried once with its corrected clock');
+    retrying.destroy();
+  },
+
   // The model is still loading: ModelNotReadyException (429), which the SDK counts as retryable.
   async notready() {
     const e = await expectError(() => invoke({ prompt: 'x', max_gen_len: 2 }), 'ModelNotReadyException', 429);
@@ -226,6 +258,57 @@ const scenarios = {
     assert.ok(r.$metadata.attempts > 1, `retried (${r.$metadata.attempts} attempts)`);
     assert.ok(r.$metadata.totalRetryDelay > 0);
     patient.destroy();
+  },
+
+  // A model whose files were corrupted after the server started: the first attempt starts its load and gets
+  // ModelNotReadyException; the SDK retries (maxAttempts raised) and gets the failed load as ModelErrorException
+  // 424, which it does not retry, naming the file and the problem. options.file: a text the message must hold.
+  async modelerror() {
+    const patient = makeClient({ maxAttempts: 12 });
+    const e = await expectError(() => patient.send(new br.InvokeModelCommand({ modelId: ARN, body: enc({ prompt: 'Once', max_gen_len: 3 }) })), 'ModelErrorException', 424);
+    assert.ok(e.message.includes(options.file), e.message);
+    assert.ok(e.message.includes(`\`${MODEL}\` could not be loaded`), e.message);
+    assert.ok(e.$metadata.attempts > 1, `the first attempt was told to retry (${e.$metadata.attempts} attempts)`);
+    // The next request tries the load again (the files may have been fixed) and learns the same.
+    const c = await expectError(() => patient.send(new br.ConverseCommand({ modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'x' }] }] })), 'ModelErrorException', 424);
+    assert.ok(c.message.includes(options.file), c.message);
+    patient.destroy();
+  },
+
+  // Over the server's --request-timeout (options.timeoutSeconds): InvokeModel gets ModelTimeoutException 408;
+  // a stream gets its chunks and then the modelTimeoutException event, which the SDK throws as the typed
+  // exception; Converse 408; ConverseStream (whose union has no timeout member) a ModelStreamErrorException.
+  async timeout() {
+    const body = { prompt: 'Once upon a time', max_gen_len: 400, temperature: 0 };
+    const t0 = performance.now();
+    const e = await expectError(() => invoke(body), 'ModelTimeoutException', 408);
+    assert.ok(e.message.includes('--request-timeout'), e.message);
+    assert.ok(performance.now() - t0 >= options.timeoutSeconds * 1000, 'not before the timeout');
+    let chunks = 0;
+    try {
+      const r = await client.send(new br.InvokeModelWithResponseStreamCommand({ modelId: MODEL, body: enc(body) }));
+      for await (const ev of r.body) {
+        assert.ok(ev.chunk, JSON.stringify(Object.keys(ev)));
+        chunks++;
+      }
+      assert.fail('the stream ended without the timeout');
+    } catch (err) {
+      assert.equal(err.name, 'ModelTimeoutException', `${err.name}: ${err.message}`);
+      assert.ok(err instanceof br.ModelTimeoutException);
+      assert.ok(err.message.includes('--request-timeout'), err.message);
+    }
+    assert.ok(chunks > 0, 'chunks arrived before the timeout');
+    const messages = [{ role: 'user', content: [{ text: 'Tell me a story' }] }];
+    const inferenceConfig = { maxTokens: 400, temperature: 0 };
+    await expectError(() => client.send(new br.ConverseCommand({ modelId: MODEL, messages, inferenceConfig })), 'ModelTimeoutException', 408);
+    try {
+      const r = await client.send(new br.ConverseStreamCommand({ modelId: MODEL, messages, inferenceConfig }));
+      for await (const ev of r.stream) assert.ok(!ev.messageStop, 'no messageStop after a timeout');
+      assert.fail('the stream ended without an exception');
+    } catch (err) {
+      assert.equal(err.name, 'ModelStreamErrorException', `${err.name}: ${err.message}`);
+      assert.ok(err.message.includes('--request-timeout'), err.message);
+    }
   },
 
   // The server is draining: ServiceUnavailableException (503).

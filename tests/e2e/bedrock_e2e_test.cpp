@@ -88,6 +88,18 @@ TEST(BedrockAuth, SigV4KeyIdOnly) {
   run_bedrock(s, "denied", "http1", {{"accessKeyId", "AKIDOTHER"}});
 }
 
+// A signature more than 15 minutes from the server's clock: 403 InvalidSignatureException as AWS answers, and
+// the SDK's own clock correction (from the Date header) then gets it through.
+TEST(BedrockAuth, SigV4ClockSkewIsInvalidSignatureException) {
+  R1_REQUIRE_SHARED();
+  R1_REQUIRE_JS();
+  ServerProcess s(
+      stories_server_args({"--aws-access-key-id", "AKIDR1SERVE", "--aws-secret-access-key", "s3cr3t/key+x"}));
+  ASSERT_TRUE(s.healthy());
+  for (const char* handler : {"http1", "default"})
+    run_bedrock(s, "skew", handler, {{"accessKeyId", "AKIDR1SERVE"}, {"secretAccessKey", "s3cr3t/key+x"}});
+}
+
 TEST(BedrockLimits, OverTheConcurrencyLimitIsThrottlingException) {
   R1_REQUIRE_SHARED();
   R1_REQUIRE_JS();

@@ -1,20 +1,23 @@
 // `r1serve lambda` against the Runtime API double (lambda_runtime_double.mjs), invoked with the real
 // @aws-sdk/client-lambda (Invoke, endpoint pointed at the double, static dummy credentials).
-// Usage: node lambda_e2e.mjs SCENARIO R1SERVE JS_DIR MODEL_DIR CHAT_TEMPLATE
+// Usage: node lambda_e2e.mjs SCENARIO R1SERVE JS_DIR MODEL_DIR CHAT_TEMPLATE [TOKENIZER_DIR]
 //   invocations: a {"prompt"} event, Function URL events (OpenAI chat, GET /v1/models, a 404), an event
 //                past its deadline, a malformed event (an /error post, then the loop goes on)
 //   init-error:  a missing model folder → POST /runtime/init/error, a non-zero exit, Invoke reports it
+//   streaming:   --invoke-mode RESPONSE_STREAM: a Function URL chat with stream:true answered as a streamed
+//                /response (HTTP integration prelude, 8 NUL bytes, SSE) that InvokeWithResponseStream
+//                delivers in pieces; the deadline still cuts it with finish_reason "length"
 // Exits non-zero on the first failed check.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { RuntimeApiDouble } from './lambda_runtime_double.mjs';
 
-const [scenario, r1serve, jsDir, modelDir, chatTemplate] = process.argv.slice(2);
+const [scenario, r1serve, jsDir, modelDir, chatTemplate, tokenizerDir] = process.argv.slice(2);
 const require = createRequire(jsDir + '/package.json');
-const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
+const { LambdaClient, InvokeCommand, InvokeWithResponseStreamCommand } = require('@aws-sdk/client-lambda');
 
-const double = new RuntimeApiDouble();
+const double = new RuntimeApiDouble(jsDir);
 const port = await double.start();
 const client = new LambdaClient({
   endpoint: `http://127.0.0.1:${port}`,
@@ -30,9 +33,10 @@ async function invoke(event) {
   return { r, text, body: JSON.parse(text) };
 }
 
-function startRuntime(model) {
+function startRuntime(model, extra = []) {
   const args = ['lambda', '--model', model, '--chat-template', chatTemplate, '--kv-cache-memory', '64MiB',
-                '--threads', '1', '--deadline-margin-ms', '1000'];
+                '--threads', '1', '--deadline-margin-ms', '1000', ...(tokenizerDir ? ['--tokenizer', tokenizerDir] : []),
+                ...extra];
   const child = spawn(r1serve, args, { env: { ...process.env, AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}` },
                                        stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -127,6 +131,74 @@ try {
     assert.equal(after.r.FunctionError, undefined, after.text);
     assert.equal(typeof after.body.response, 'string');
     console.log('invocations ok');
+  } else if (scenario === 'streaming') {
+    rt = startRuntime(modelDir, ['--invoke-mode', 'response_stream']);
+    // Every piece of an InvokeWithResponseStream, decoded by the SDK, with its arrival time.
+    const invokeStream = async (event) => {
+      const Payload = new TextEncoder().encode(JSON.stringify(event));
+      const r = await client.send(new InvokeWithResponseStreamCommand({ FunctionName: 'function', Payload }));
+      assert.equal(r.StatusCode, 200);
+      const pieces = [];
+      let complete;
+      for await (const ev of r.EventStream) {
+        if (ev.PayloadChunk) pieces.push({ t: performance.now(), bytes: Buffer.from(ev.PayloadChunk.Payload) });
+        if (ev.InvokeComplete) complete = ev.InvokeComplete;
+      }
+      assert.ok(complete, 'an InvokeComplete event');
+      assert.equal(complete.ErrorCode, undefined, JSON.stringify(complete));
+      // The HTTP integration response: JSON prelude, eight NUL bytes, the body.
+      const all = Buffer.concat(pieces.map((p) => p.bytes));
+      const nul = all.indexOf(Buffer.alloc(8));
+      assert.ok(nul > 0, 'a prelude and its 8 NUL bytes: ' + all.toString());
+      return { pieces, prelude: JSON.parse(all.subarray(0, nul).toString()), body: all.subarray(nul + 8).toString() };
+    };
+    const sse = (body) => body.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
+      .map((l) => JSON.parse(l.slice(6)));
+    const chat = (extra) => functionUrlEvent('POST', '/v1/chat/completions', JSON.stringify({
+      model: 'stories260K-hf', messages: [{ role: 'user', content: 'Tell me a story' }], temperature: 0, stream: true,
+      ...extra }));
+
+    const s = await invokeStream(chat({ max_tokens: 64, ignore_eos: true }));
+    assert.equal(s.prelude.statusCode, 200, JSON.stringify(s.prelude));
+    assert.match(s.prelude.headers['content-type'], /text\/event-stream/);
+    assert.ok(s.pieces.length >= 3, `the answer arrived in ${s.pieces.length} pieces`);
+    // The prelude went out before the tokens: the first piece ends with the NUL delimiter or holds no token yet.
+    assert.ok(!Buffer.concat([s.pieces[0].bytes]).toString().includes('"finish_reason":"length"'));
+    const events = sse(s.body);
+    assert.ok(s.body.trimEnd().endsWith('data: [DONE]'), s.body);
+    assert.equal(events.at(-1).choices[0].finish_reason, 'length');
+    const text = events.map((e) => (e.choices[0].delta.content ?? '') + (e.choices[0].delta.reasoning_content ?? '')).join('');
+    assert.ok(text.length > 0);
+    const post = double.posts.at(-1);
+    assert.ok(post.streamed && post.chunked, 'a chunked /response with Lambda-Runtime-Function-Response-Mode: streaming');
+    assert.equal(post.contentType, 'application/vnd.awslambda.http-integration-response');
+    assert.ok(post.pieces.length >= 3, `the runtime posted ${post.pieces.length} pieces`);
+
+    // A non-streamed route through the same function: the whole answer after the prelude.
+    const models = await invokeStream(functionUrlEvent('GET', '/v1/models'));
+    assert.equal(models.prelude.statusCode, 200);
+    assert.equal(JSON.parse(models.body).data[0].id, 'stories260K-hf');
+    const missing = await invokeStream(functionUrlEvent('GET', '/no/such/route'));
+    assert.equal(missing.prelude.statusCode, 404);
+
+    // Past the deadline (the function's timeout shorter than the runtime's margin): the stream still ends
+    // properly, at once, with finish_reason "length" and fewer tokens than asked.
+    double.timeoutMs = 900;
+    const d = await invokeStream(chat({ max_tokens: 300, ignore_eos: true, stream_options: { include_usage: true } }));
+    double.timeoutMs = 30000;
+    const devents = sse(d.body);
+    const last = devents.filter((e) => e.choices.length).at(-1);
+    assert.equal(last.choices[0].finish_reason, 'length', d.body);
+    assert.ok(devents.at(-1).usage.completion_tokens < 300, d.body);
+    const dpost = double.posts.at(-1);
+    assert.ok(dpost.t < dpost.deadline, `posted at ${dpost.t}, deadline ${dpost.deadline}`);
+
+    // A {"prompt"} event stays a buffered answer; a malformed event an /error post.
+    const p = await invoke({ prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
+    assert.equal(typeof p.body.response, 'string', p.text);
+    const bad = await invoke({ version: '2.0', rawPath: '/v1/models', requestContext: {} });
+    assert.equal(bad.body.errorType, 'InvalidEvent', bad.text);
+    console.log('streaming ok');
   } else if (scenario === 'init-error') {
     rt = startRuntime(modelDir + '/no-such-model');
     const code = await rt.exited;

@@ -2,12 +2,23 @@
 // it — GET /runtime/invocation/next (long poll; Lambda-Runtime-Aws-Request-Id, -Deadline-Ms,
 // -Invoked-Function-Arn, -Trace-Id), POST /runtime/invocation/{id}/response, /runtime/invocation/{id}/error,
 // /runtime/init/error — with the Runtime Interface Emulator's invoke route in front of it:
-// POST /2015-03-31/functions/{name}/invocations (what @aws-sdk/client-lambda's Invoke calls).
+// POST /2015-03-31/functions/{name}/invocations (what @aws-sdk/client-lambda's Invoke calls) and
+// POST /2021-11-15/functions/{name}/response-streaming-invocations (InvokeWithResponseStream: the runtime's
+// streamed /response — Lambda-Runtime-Function-Response-Mode: streaming, chunked — relayed piece by piece as
+// PayloadChunk events and an InvokeComplete, in the event-stream framing the pinned @smithy/eventstream-codec
+// encodes). A streamed response to a plain Invoke is gathered whole, as Lambda buffers it.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 
 export class RuntimeApiDouble {
-  constructor() {
+  // jsDir: where the pinned npm packages are (tests/js), for the event-stream codec.
+  constructor(jsDir) {
+    if (jsDir) {
+      const require = createRequire(jsDir + '/package.json');
+      const { EventStreamCodec } = require('@smithy/eventstream-codec');
+      this.codec = new EventStreamCodec((bytes) => new TextDecoder().decode(bytes), (text) => new TextEncoder().encode(text));
+    }
     this.queue = [];           // invocations not yet handed to the runtime
     this.waiting = [];         // parked GET /next responses
     this.inflight = new Map(); // id -> invocation
@@ -29,6 +40,10 @@ export class RuntimeApiDouble {
   }
 
   async handle(req, res) {
+    const streamed = req.headers['lambda-runtime-function-response-mode'] === 'streaming';
+    let m0;
+    if (req.method === 'POST' && streamed && (m0 = req.url.match(/^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/)))
+      return this.streamedResponse(m0[1], req, res);
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
@@ -63,6 +78,8 @@ export class RuntimeApiDouble {
       this.inflight.clear();
       return json(202, { status: 'OK' });
     }
+    if (req.method === 'POST' && (m = p.match(/^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/)))
+      return this.invokeStreaming(body, res);
     if (req.method === 'POST' && (m = p.match(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/))) {
       const out = await this.invoke(body);
       const headers = { 'x-amz-executed-version': '$LATEST' };
@@ -73,10 +90,48 @@ export class RuntimeApiDouble {
     json(404, { errorMessage: 'no route ' + req.method + ' ' + p, errorType: 'NotFound' });
   }
 
-  invoke(event) {
+  // The runtime's streamed /response: each piece goes to the invocation's listener as it arrives.
+  async streamedResponse(id, req, res) {
+    const inv = this.inflight.get(id);
+    if (!inv) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ errorMessage: 'unknown request id ' + id, errorType: 'InvalidRequestID' }));
+    }
+    this.inflight.delete(id);
+    const post = { kind: 'response', id, streamed: true, contentType: req.headers['content-type'],
+                   chunked: req.headers['transfer-encoding'] === 'chunked', pieces: [], deadline: inv.deadline };
+    for await (const piece of req) {
+      post.pieces.push({ t: Date.now(), bytes: piece });
+      inv.onPiece?.(piece);
+    }
+    post.t = Date.now();
+    post.body = Buffer.concat(post.pieces.map((p) => p.bytes)).toString('latin1');
+    this.posts.push(post);
+    inv.resolve({ payload: Buffer.concat(post.pieces.map((p) => p.bytes)) });
+    res.writeHead(202, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: 'OK' }));
+  }
+
+  // InvokeWithResponseStream: the pieces as PayloadChunk events while they come, then InvokeComplete.
+  async invokeStreaming(event, res) {
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amz-executed-version': '$LATEST' });
+    const message = (type, body) => this.codec.encode({
+      headers: {
+        ':event-type': { type: 'string', value: type },
+        ':message-type': { type: 'string', value: 'event' },
+        ':content-type': { type: 'string', value: type === 'PayloadChunk' ? 'application/octet-stream' : 'application/json' },
+      },
+      body,
+    });
+    const out = await this.invoke(event, (piece) => res.write(message('PayloadChunk', new Uint8Array(piece))));
+    const complete = out.functionError ? { ErrorCode: out.functionError, ErrorDetails: out.payload.toString() } : {};
+    res.end(message('InvokeComplete', new TextEncoder().encode(JSON.stringify(complete))));
+  }
+
+  invoke(event, onPiece) {
     if (this.initError) return Promise.resolve({ payload: Buffer.from(this.initError.body), functionError: 'Unhandled' });
     return new Promise((resolve) => {
-      const inv = { id: randomUUID(), event, deadline: Date.now() + this.timeoutMs, resolve };
+      const inv = { id: randomUUID(), event, deadline: Date.now() + this.timeoutMs, resolve, onPiece };
       if (this.waiting.length) this.handOut(inv, this.waiting.shift());
       else this.queue.push(inv);
     });

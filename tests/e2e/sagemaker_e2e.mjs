@@ -1,12 +1,14 @@
 // Drives a running r1serve with the real AWS SDK (tests/js/node_modules/@aws-sdk/client-sagemaker-runtime):
 // the client's endpoint pointed at the server, static dummy credentials, everything else as a SageMaker user
-// writes it. Usage: node sagemaker_e2e.mjs SCENARIO BASE_URL JS_DIR HANDLER
+// writes it. Usage: node sagemaker_e2e.mjs SCENARIO BASE_URL JS_DIR HANDLER [OPTIONS_JSON]
 //   HANDLER: "http1" (NodeHttpHandler, HTTP/1.1) or "default" (the SDK's own handler)
+//   OPTIONS_JSON: {"endpoint"} to call another endpoint than stories260K-hf, {"file"} a text an error must name
 // Exits non-zero on the first failed check.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 
-const [scenario, baseURL, jsDir, handler] = process.argv.slice(2);
+const [scenario, baseURL, jsDir, handler, optionsJson] = process.argv.slice(2);
+const options = optionsJson ? JSON.parse(optionsJson) : {};
 const require = createRequire(jsDir + '/package.json');
 const sm = require('@aws-sdk/client-sagemaker-runtime');
 const { NodeHttpHandler } = require('@smithy/node-http-handler');
@@ -128,6 +130,32 @@ const scenarios = {
     await expectError(() => invoke({ messages: [{ role: 'user', content: 'Hi' }], temperature: 9 }), 'ValidationError', 400);
     await expectError(() => invokeStream({ nothing: 1 }), 'ValidationError', 400);
     await expectError(() => invokeStream({ inputs: 'x', parameters: { max_new_tokens: 0 } }), 'ValidationError', 400);
+  },
+
+  // The endpoint's model cannot load (its files were corrupted after start): ModelError 424, as SageMaker
+  // reports a container's failure, with the container's status (TGI's 424 generation, OpenAI's 500) as
+  // OriginalStatusCode and a message naming the file.
+  async modelerror() {
+    const cases = [
+      [{ inputs: 'Once', parameters: { max_new_tokens: 3 } }, 424],
+      [{ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 }, 500],
+    ];
+    for (const [body, original] of cases) {
+      const e = await expectError(() => invoke(body, options.endpoint), 'ModelError', 424);
+      assert.equal(e.OriginalStatusCode, original, JSON.stringify(body));
+      assert.ok(e.OriginalMessage.includes(options.file), e.OriginalMessage);
+      assert.ok(e.message.includes(options.file), e.message);
+    }
+    const s = await expectError(() => invokeStream({ inputs: 'Once', parameters: { max_new_tokens: 3 }, stream: true }, options.endpoint), 'ModelError', 424);
+    assert.ok(s.message.includes(options.file), s.message);
+  },
+
+  // Past the server's --request-timeout, the container answers what it generated (finish_reason length, as
+  // TGI's max_new_tokens would), so SageMaker passes a 200 through.
+  async timeout() {
+    const { body } = await invoke({ inputs: 'Once upon a time', parameters: { max_new_tokens: 400, details: true } }, options.endpoint);
+    assert.equal(body[0].details.finish_reason, 'length');
+    assert.ok(body[0].details.generated_tokens > 0 && body[0].details.generated_tokens < 400, JSON.stringify(body[0].details));
   },
 };
 

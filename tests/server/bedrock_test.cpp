@@ -2,6 +2,7 @@
 // mapping, and the map from every refusal to the Bedrock error shape the SDKs decode.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -59,11 +60,18 @@ TEST(SigV4, NotSigV4OrMalformed) {
       r1::Error);
 }
 
-HttpRequest with_auth(const std::string& value) {
+// Signed `skew_s` seconds from now (x-amz-date).
+HttpRequest with_auth(const std::string& value, int64_t skew_s = 0) {
   HttpRequest r;
   r.method = "POST";
   r.path = r.target = "/model/m/invoke";
   if (!value.empty()) r.headers.emplace_back("authorization", value);
+  std::time_t t = std::time(nullptr) + skew_s;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+  r.headers.emplace_back("x-amz-date", date);
   return r;
 }
 
@@ -100,6 +108,44 @@ TEST(BedrockAuth, Rules) {
   aws.aws_access_key_id = "AKID1";
   aws.aws_secret_access_key = "secret";
   expect_denied(with_auth(sig), aws);  // the signature is wrong
+}
+
+// AWS allows a signature's time 15 minutes either side of its clock; past that the request is refused with
+// InvalidSignatureException in AWS's words (the SDKs match "Signature expired" to correct their clock).
+TEST(SigV4, ClockSkewOver15MinutesIsRefusedAsAwsWordsIt) {
+  const int64_t now = 1440938160;  // 20150830T123600Z
+  EXPECT_EQ(sigv4_clock_skew("20150830T123600Z", now), std::nullopt);
+  EXPECT_EQ(sigv4_clock_skew("20150830T122100Z", now), std::nullopt);  // exactly 15 min early
+  EXPECT_EQ(sigv4_clock_skew("20150830T125100Z", now), std::nullopt);  // exactly 15 min late
+  EXPECT_EQ(sigv4_clock_skew("20150830T122059Z", now),
+            "Signature expired: 20150830T122059Z is now earlier than 20150830T122100Z (20150830T123600Z - 15 "
+            "min.)");
+  EXPECT_EQ(sigv4_clock_skew("20150830T125101Z", now),
+            "Signature not yet current: 20150830T125101Z is still later than 20150830T125100Z "
+            "(20150830T123600Z + 15 min.)");
+  EXPECT_THROW(sigv4_clock_skew("2015-08-30T12:36:00Z", now), r1::Error);
+  EXPECT_THROW(sigv4_clock_skew("20150830T123600", now), r1::Error);
+
+  const std::string sig =
+      "AWS4-HMAC-SHA256 Credential=AKID1/20150830/us-east-1/bedrock/aws4_request, "
+      "SignedHeaders=host, Signature=00";
+  ServeOptions aws;
+  aws.aws_access_key_id = "AKID1";
+  EXPECT_NO_THROW(check_auth(with_auth(sig, -14 * 60), aws));
+  for (int64_t skew : {-16 * 60, 16 * 60}) {
+    try {
+      check_auth(with_auth(sig, skew), aws);
+      ADD_FAILURE() << "accepted a signature " << skew << " s off";
+    } catch (const ApiError& e) {
+      EXPECT_EQ(from_api(e).type, "InvalidSignatureException");
+      EXPECT_EQ(from_api(e).status, 403);
+      EXPECT_NE(std::string(e.what()).find(skew < 0 ? "Signature expired" : "Signature not yet current"),
+                std::string::npos);
+    }
+  }
+  HttpRequest undated = with_auth(sig);
+  undated.headers.pop_back();
+  expect_denied(undated, aws);
 }
 
 TEST(BedrockModelId, NameOrArnPercentDecoded) {

@@ -147,8 +147,8 @@ TEST(ModelRegistry, LoadWaitZeroAnswersAtOnceWithRetryAfter) {
   EXPECT_EQ(r.get("a")->name, "a");
 }
 
-// Bedrock's way (--load-wait 0, the client retries with backoff) with "unload as soon as idle": the model that
-// the refused request started loading waits for the retry instead of unloading before it arrives, then
+// Bedrock's way (--load-wait 0, the client retries with backoff) with "unload as soon as idle": the model
+// that the refused request started loading waits for the retry instead of unloading before it arrives, then
 // unloads as soon as the retry is done.
 TEST(ModelRegistry, ALoadForAClientToldToRetryWaitsForTheRetry) {
   FakeLoader f;
@@ -213,6 +213,39 @@ TEST(ModelRegistry, FailedLoadAnswersWaitersAndIsRetriedOnTheNextRequestOnly) {
   EXPECT_TRUE(c.lease);
   EXPECT_EQ(f.loads, 2);
   EXPECT_FALSE(r.status("a")->last_error);
+}
+
+// A client told "not ready, retry" (get(), Bedrock's ModelNotReadyException) whose load then fails learns
+// the failure on its retry — once; the request after that tries the load again.
+TEST(ModelRegistry, AFailedLoadIsReportedToTheRetryOfTheClientToldToRetry) {
+  FakeLoader f;
+  f.fail = true;
+  ModelRegistry r({spec("a")}, {}, f.fn());
+  r.start();
+  auto code_of = [&] {
+    try {
+      r.get("a");
+    } catch (const ServingError& e) {
+      return e.code().value_or("");
+    }
+    return std::string("served");
+  };
+  EXPECT_EQ(code_of(), "model_not_ready");  // the load starts
+  ASSERT_TRUE(eventually([&] { return f.loads == 1 && state(r, "a") == ModelState::unloaded; }));
+  try {
+    r.get("a");
+    ADD_FAILURE() << "served a model that failed to load";
+  } catch (const ServingError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::internal);
+    EXPECT_EQ(e.code(), "model_load_failed");
+    EXPECT_NE(std::string(e.what()).find("no such folder"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(f.loads, 1);
+  f.fail = false;
+  EXPECT_EQ(code_of(), "model_not_ready");  // loads again
+  ASSERT_TRUE(eventually([&] { return state(r, "a") == ModelState::loaded; }));
+  EXPECT_EQ(code_of(), "served");
+  EXPECT_EQ(f.loads, 2);
 }
 
 TEST(ModelRegistry, IdleUnloadNeverWhileLeased) {

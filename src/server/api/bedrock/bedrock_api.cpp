@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <ctime>
+
 #include "server/api/bedrock/bedrock_error.h"
 #include "server/api/bedrock/sigv4.h"
 #include "server/api_error.h"
@@ -76,6 +78,18 @@ void check_auth(const HttpRequest& req, const ServeOptions& opt) {
   if (sig->access_key_id != opt.aws_access_key_id)
     access_denied(
         fmt::format("the access key id '{}' is not this server's (--aws-access-key-id)", sig->access_key_id));
+  // The signature's time first, as AWS checks it: a replayed or skewed request is refused whatever its
+  // signature (403 InvalidSignatureException, with the server's Date so the SDK can correct its clock).
+  std::string amz_date = req.header("x-amz-date");
+  if (amz_date.empty())
+    access_denied("the SigV4-signed request has no X-Amz-Date header: the time it was signed is required");
+  std::optional<std::string> skew;
+  try {
+    skew = sigv4_clock_skew(amz_date, int64_t(std::time(nullptr)));
+  } catch (const r1::Error& e) {
+    access_denied(e.what());
+  }
+  if (skew) throw ApiError(403, *skew, "access_denied", std::nullopt, "InvalidSignatureException");
   if (!opt.aws_secret_access_key.empty() && !sigv4_verify(req, *sig, opt.aws_secret_access_key))
     // As AWS does, the message shows the canonical request the server signed, so a client can compare.
     access_denied(fmt::format(

@@ -149,11 +149,12 @@ class ConverseWriter final : public serving::GenerationObserver {
 
   void on_complete(const serving::GenerateResult& r) override {
     const int64_t latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0_).count();
-    if (r.error) {
-      BedrockError e{424, "ModelErrorException", *r.error};
-      status_ = 424;
+    if (auto failure = generation_failure(r)) {
+      const BedrockError& e = *failure;
+      status_ = e.status;
       if (!c_.stream) return send_error(*c_.res, e, c_.request_id);
-      c_.res->write(eventstream::exception(stream_exception_type(e), dump_json({{"message", e.message}})));
+      c_.res->write(eventstream::exception(stream_exception_type(e, /*converse=*/true),
+                                           dump_json({{"message", e.message}})));
       c_.res->end_stream();
       return;
     }

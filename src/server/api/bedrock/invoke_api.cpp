@@ -94,9 +94,10 @@ class InvokeWriter final : public serving::GenerationObserver {
   void on_complete(const serving::GenerateResult& r) override {
     const int64_t latency = ms_since(t0_);
     if (c_.stream) {
-      if (r.error) {
-        BedrockError e{424, "ModelErrorException", *r.error};
-        c_.res->write(eventstream::exception(stream_exception_type(e), dump_json({{"message", e.message}})));
+      if (auto e = generation_failure(r)) {
+        status_ = e->status;
+        c_.res->write(
+            eventstream::exception(stream_exception_type(*e), dump_json({{"message", e->message}})));
         c_.res->end_stream();
         return;
       }
@@ -117,9 +118,9 @@ class InvokeWriter final : public serving::GenerationObserver {
       c_.res->end_stream();
       return;
     }
-    if (r.error) {
-      status_ = 424;
-      send_error(*c_.res, {424, "ModelErrorException", *r.error}, c_.request_id);
+    if (auto e = generation_failure(r)) {
+      status_ = e->status;
+      send_error(*c_.res, *e, c_.request_id);
       return;
     }
     json body;

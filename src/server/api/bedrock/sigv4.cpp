@@ -1,11 +1,13 @@
 #include "server/api/bedrock/sigv4.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 
 #include "core/error.h"
@@ -212,6 +214,32 @@ bool sigv4_verify(const HttpRequest& req, const SigV4Auth& auth, const std::stri
   std::string want = sigv4_signature(req, auth, secret_key, amz_date);
   return want.size() == auth.signature.size() &&
          CRYPTO_memcmp(want.data(), auth.signature.data(), want.size()) == 0;
+}
+
+namespace {
+std::string amz_time(int64_t t) {
+  std::time_t tt = std::time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+std::optional<std::string> sigv4_clock_skew(const std::string& amz_date, int64_t now) {
+  std::tm tm{};
+  const char* end = amz_date.size() == 16 ? strptime(amz_date.c_str(), "%Y%m%dT%H%M%SZ", &tm) : nullptr;
+  if (!end || *end != '\0')
+    throw r1::Error(fmt::format("x-amz-date '{}' is not a SigV4 time (YYYYMMDDTHHMMSSZ)", amz_date));
+  const int64_t signed_at = int64_t(timegm(&tm));
+  if (signed_at < now - kMaxClockSkewSeconds)
+    return fmt::format("Signature expired: {} is now earlier than {} ({} - 15 min.)", amz_date,
+                       amz_time(now - kMaxClockSkewSeconds), amz_time(now));
+  if (signed_at > now + kMaxClockSkewSeconds)
+    return fmt::format("Signature not yet current: {} is still later than {} ({} + 15 min.)", amz_date,
+                       amz_time(now + kMaxClockSkewSeconds), amz_time(now));
+  return std::nullopt;
 }
 
 }  // namespace r1::server::bedrock

@@ -33,6 +33,16 @@ std::string sigv4_signature(const HttpRequest& req, const SigV4Auth& auth, const
 // True when the request's signature is the one `secret_key` gives (compared in constant time).
 bool sigv4_verify(const HttpRequest& req, const SigV4Auth& auth, const std::string& secret_key);
 
+// How far a signature's time may be from the server's clock, as AWS allows.
+constexpr int64_t kMaxClockSkewSeconds = 15 * 60;
+
+// AWS's refusal of a request signed at `amz_date` (ISO 8601 basic, 20150830T123600Z) when that is more than
+// kMaxClockSkewSeconds from `now` (Unix seconds): "Signature expired: ... is now earlier than ..." or
+// "Signature not yet current: ... is still later than ...", worded as AWS words them (the SDKs recognise the
+// first and correct their clock); nullopt when within. Throws r1::Error naming x-amz-date when it is
+// malformed.
+std::optional<std::string> sigv4_clock_skew(const std::string& amz_date, int64_t now);
+
 // Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(const std::string& data);
 

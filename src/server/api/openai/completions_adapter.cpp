@@ -127,6 +127,14 @@ class CompletionWriter final : public serving::GenerationObserver {
       res_->send(500, "application/json", dump_json(e.to_json()));
       return;
     }
+    if (r.timed_out && r.completion_tokens == 0) {
+      // Timed out before its first token (in the queue or the prefill): nothing to return, so the timeout
+      // itself is the answer. With tokens, what was generated comes back with finish_reason "length".
+      status_ = 408;
+      ApiError e(408, *r.timed_out, "timeout_error", std::nullopt, "request_timeout");
+      res_->send(408, "application/json", dump_json(e.to_json()));
+      return;
+    }
     json choices = json::array();
     for (const auto& c : r.choices) {
       if (chat()) {

@@ -20,6 +20,8 @@ TgiError from_serving(const serving::ServingError& e) {
     case ErrorKind::not_found:
       return {404, "not_found", e.what()};
     case ErrorKind::internal:
+      // A model whose files fail to load cannot generate: TGI's GenerationError (424), naming the file.
+      if (e.code() == "model_load_failed") return generation_error(e.what());
       break;
   }
   return {500, "generation", std::string("Request failed during generation: ") + e.what()};

@@ -38,7 +38,8 @@ class ValidationFailure : public ApiError {
 [[noreturn]] void validation_error(const std::string& what);
 
 // invalid_request → 422 validation (TGI's prefix), overloaded → 429 "Model is overloaded", unavailable → 503
-// unavailable, not_found → 404, internal → 500 generation.
+// unavailable, not_found → 404, a model that failed to load (model_load_failed) → 424 generation, other
+// internal → 500 generation.
 TgiError from_serving(const serving::ServingError& e);
 // An ApiError thrown by this adapter or a shared helper: 400 and 422 become validation 422, 401 unauthorized,
 // 429 overloaded, 503 unavailable, others keep their status.

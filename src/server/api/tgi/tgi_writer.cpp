@@ -46,6 +46,13 @@ void TgiWriter::on_complete(const serving::GenerateResult& r) {
     }
     return;
   }
+  if (r.timed_out && r.completion_tokens == 0 && !c_.stream) {
+    // Timed out before its first token: the timeout is the answer (with tokens: finish_reason "length").
+    TgiError e{408, "timeout", *r.timed_out};
+    status_ = e.status;
+    send_error(*c_.res, e);
+    return;
+  }
   const serving::ChoiceResult& ch = r.choices.at(0);
   if (c_.stream) {
     // Every generation has at least one token (max_new_tokens >= 1); the fallback only keeps the last event
