@@ -2,7 +2,8 @@
 // loopback, labelled as Kubernetes service discovery labels a pod (job = the Service, namespace, pod): after
 // a short load (chat completions, streamed and not, and completions), `promtool check metrics` passes on
 // /metrics, and every query the manifests hold — each Grafana panel and variable, the prometheus-adapter rule
-// behind the HPA, the KEDA trigger — returns data through Prometheus' HTTP API.
+// behind the HPA, the KEDA trigger — returns data through Prometheus' HTTP API, and the alert rules evaluate
+// without error.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -65,7 +66,8 @@ TEST(KubePrometheus, MetricsPassPromtoolAndEveryManifestQueryReturnsDataUnderLoa
                    "--kv-cache-memory", "64MiB", "--threads", "1"});
   ASSERT_TRUE(s.healthy()) << s.log();
   PrometheusProcess prom(dir, s.port(), "r1serve",
-                         {{"namespace", kNamespace}, {"pod", "r1serve-7c9d8f6b5-x2x4q"}});
+                         {{"namespace", kNamespace}, {"pod", "r1serve-7c9d8f6b5-x2x4q"}},
+                         {dir.file("rules.yml")});
   ASSERT_TRUE(prom.wait_ready()) << prom.log();
   ASSERT_TRUE(prom.wait_scraped()) << "Prometheus never scraped the server\n" << prom.log();
 
@@ -113,6 +115,19 @@ TEST(KubePrometheus, MetricsPassPromtoolAndEveryManifestQueryReturnsDataUnderLoa
   ASSERT_NE(own.find("r1serve_model_loads_total"), std::string::npos);
   CommandResult r1 = promtool_check_metrics(dir, "own.txt", own);
   EXPECT_EQ(r1.exit_code, 0) << r1.out << r1.err;
+
+  // The PrometheusRule's alerts, loaded into this Prometheus, evaluate on the live series without error.
+  HttpResult rules = http_request(prom.port(), "GET", "/api/v1/rules");
+  ASSERT_EQ(rules.status, 200) << rules.body;
+  const json loaded = json::parse(rules.body);
+  size_t alerts = 0;
+  for (const json& g : loaded["data"]["groups"])
+    for (const json& rule : g["rules"]) {
+      EXPECT_EQ(rule.value("health", ""), "ok") << rule.dump();
+      EXPECT_EQ(rule.value("lastError", ""), "") << rule.dump();
+      ++alerts;
+    }
+  EXPECT_EQ(alerts, 4u) << rules.body;
 
   size_t checked = 0;
   for (const json& q : queries) {

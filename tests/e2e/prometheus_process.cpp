@@ -43,13 +43,18 @@ bool port_open(int port) {
 }
 
 PrometheusProcess::PrometheusProcess(const TempDir& dir, int target_port, const std::string& job,
-                                     const std::map<std::string, std::string>& labels)
+                                     const std::map<std::string, std::string>& labels,
+                                     const std::vector<std::string>& rule_files)
     : port_(free_port()) {
   std::string cfg = dir.file("prometheus.yml");
   {
     std::ofstream f(cfg);
-    f << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      << "scrape_configs:\n  - job_name: " << job << "\n    static_configs:\n"
+    f << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n";
+    if (!rule_files.empty()) {
+      f << "rule_files:\n";
+      for (const std::string& r : rule_files) f << "  - '" << r << "'\n";
+    }
+    f << "scrape_configs:\n  - job_name: " << job << "\n    static_configs:\n"
       << "      - targets: ['127.0.0.1:" << target_port << "']\n";
     if (!labels.empty()) {
       f << "        labels:\n";

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "support/test_support.h"
 
@@ -21,9 +22,10 @@ bool port_open(int port);
 class PrometheusProcess {
  public:
   // Scrapes 127.0.0.1:target_port as job `job`; `labels` are added to every series of the target, as
-  // Kubernetes service discovery adds namespace and pod.
+  // Kubernetes service discovery adds namespace and pod; `rule_files` are evaluated every second.
   PrometheusProcess(const TempDir& dir, int target_port, const std::string& job = "r1serve",
-                    const std::map<std::string, std::string>& labels = {});
+                    const std::map<std::string, std::string>& labels = {},
+                    const std::vector<std::string>& rule_files = {});
   ~PrometheusProcess();  // SIGTERM, then SIGKILL
   int port() const { return port_; }
   // Until /-/ready answers 200 (30 s at most).
