@@ -2,7 +2,8 @@
 // `kubectl kustomize` and checks each resource against the Kubernetes API types (kubernetes-models' schemas
 // and kubernetes-types under tsc --strict, which rejects unknown fields) or its CRD's published schema (KEDA,
 // Prometheus Operator; vendored in data/crds), and that broken copies are rejected by each validator. The
-// alert rules pass promtool, and a broken rule does not.
+// memory limits follow the sizing arithmetic from each model's architecture. The alert rules pass promtool,
+// and a broken rule does not.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -24,8 +25,15 @@ TEST(KubeManifests, BaseAndOverlaysRenderAndPassApiTypesCrdSchemasAndBrokenCopie
   R1_REQUIRE_JS();
   R1_REQUIRE_KUBECTL();
   TempDir dir;
-  CommandResult r = run_kube_validate("validate", dir.path().string());
+  // With ../shared, each Deployment's memory is also checked against its model's sizing arithmetic.
+  const bool sizing = shared_available();
+  CommandResult r = run_kube_validate("validate", dir.path().string(), sizing ? shared_path("") : "");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  if (sizing) {
+    EXPECT_NE(r.out.find("overlays/7b: DeepSeek-R1-Distill-Qwen-7B 7.616e9 params"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("base: DeepSeek-R1-Distill-Qwen-1.5B 1.777e9 params"), std::string::npos) << r.out;
+  }
   for (const char* k : {"base:", "overlays/hpa:", "overlays/keda:", "overlays/7b:"})
     EXPECT_NE(r.out.find(k), std::string::npos) << k << " not validated\n" << r.out;
   EXPECT_NE(r.out.find("6 broken copies rejected"), std::string::npos) << r.out;

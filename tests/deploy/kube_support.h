@@ -1,6 +1,7 @@
 #pragma once
 // What the deploy tests share: kubectl's path, and kube_validate.mjs run in one of its modes.
 #include <string>
+#include <vector>
 
 #include "server_process.h"
 #include "support/test_support.h"
@@ -13,10 +14,15 @@ inline std::string kubectl_binary() {
   return find_program("kubectl");
 }
 
-// `node kube_validate.mjs MODE kubectl REPO JS_DIR WORK_DIR`.
-inline CommandResult run_kube_validate(const std::string& mode, const std::string& work_dir) {
-  return run_command({node_binary(), std::string(R1_DEPLOY_TEST_DIR) + "/kube_validate.mjs", mode,
-                      kubectl_binary(), R1_REPO_DIR, js_dir(), work_dir});
+// `node kube_validate.mjs MODE kubectl REPO JS_DIR WORK_DIR [SHARED_DIR]`.
+inline CommandResult run_kube_validate(const std::string& mode, const std::string& work_dir,
+                                       const std::string& shared_dir = "") {
+  std::vector<std::string> argv = {node_binary(), std::string(R1_DEPLOY_TEST_DIR) + "/kube_validate.mjs",
+                                   mode,          kubectl_binary(),
+                                   R1_REPO_DIR,   js_dir(),
+                                   work_dir};
+  if (!shared_dir.empty()) argv.push_back(shared_dir);
+  return run_command(argv);
 }
 
 }  // namespace r1::test

@@ -8,7 +8,9 @@
 //     rejected as the API server's strict field validation does;
 //   - deliberately broken copies (an unknown field, a wrong type) must be rejected by each validator.
 // Usage:
-//   node kube_validate.mjs validate KUBECTL REPO_DIR JS_DIR WORK_DIR
+//   node kube_validate.mjs validate KUBECTL REPO_DIR JS_DIR WORK_DIR [SHARED_DIR]
+//     (with SHARED_DIR, each Deployment's memory limit is also checked against the sizing arithmetic for its
+//     model, from the model's config.json in SHARED_DIR/hf-metadata/reconstructed)
 //   node kube_validate.mjs extract KUBECTL REPO_DIR JS_DIR WORK_DIR
 //     writes WORK_DIR/rules.yml (the PrometheusRule's groups, for promtool) and WORK_DIR/queries.json
 //     ([{source, expr}]: every dashboard query, the prometheus-adapter rule's query, the KEDA trigger's).
@@ -20,7 +22,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [mode, kubectl, repoDir, jsDir, workDir] = process.argv.slice(2);
+const [mode, kubectl, repoDir, jsDir, workDir, sharedDir] = process.argv.slice(2);
 const require = createRequire(jsDir + '/package.json');
 const YAML = require('yaml');
 const Ajv = require('ajv');
@@ -196,6 +198,29 @@ function checkDeployment(name, resources) {
   assert.equal(cm.data.R1SERVE_THREADS, String(c.resources.limits.cpu), `${name}: --threads = CPU limit`);
 }
 
+// The sizing rule of deploy/kubernetes (docs/DEPLOY.md): memory limit = bf16 weights + KV budget + 0.5 GiB,
+// rounded up to a whole GiB, from the model's architecture. Qwen2 parameters: embeddings and an untied
+// lm_head, per layer q/k/v (with biases) and o projections, the gated MLP and two norms; the final norm.
+function checkSizing(name, resources) {
+  const cm = resources.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('r1serve-config'));
+  const model = cm.data.HF_MODEL_ID.split('/')[1];
+  const cfgPath = path.join(sharedDir, 'hf-metadata/reconstructed', model, 'config.json');
+  const c = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+  assert.equal(c.torch_dtype, 'bfloat16', cfgPath);
+  const h = c.hidden_size, hd = h / c.num_attention_heads, kvDim = c.num_key_value_heads * hd;
+  const perLayer = h * h + 2 * h * kvDim + h * h + (h + 2 * kvDim) + 3 * h * c.intermediate_size + 2 * h;
+  const params = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) + c.num_hidden_layers * perLayer + h;
+  const GiB = 2 ** 30;
+  const kvPerToken = 2 * c.num_hidden_layers * kvDim * 2;  // K and V, every layer, bf16
+  const kvBudget = Number(cm.data.R1SERVE_KV_CACHE_MEMORY.replace(/GiB$/, '')) * GiB;
+  const need = Math.ceil((params * 2 + kvBudget + 0.5 * GiB) / GiB);
+  const c0 = resources.find((r) => r.kind === 'Deployment').spec.template.spec.containers[0];
+  assert.equal(c0.resources.limits.memory, `${need}Gi`, `${name}: memory limit for ${model}`);
+  assert.equal(c0.resources.requests.memory, c0.resources.limits.memory, `${name}: requests = limits`);
+  console.log(`${name}: ${model} ${(params / 1e9).toFixed(3)}e9 params = ${(params * 2 / GiB).toFixed(2)} GiB bf16, ` +
+    `KV ${kvPerToken} B/token x ${Math.floor(kvBudget / kvPerToken)} tokens -> ${need}Gi`);
+}
+
 async function validate() {
   const validators = crdValidators();
   const tsEntries = [];
@@ -205,6 +230,7 @@ async function validate() {
     const resources = render(path.join(kubeDir, k));
     assert.ok(resources.length >= 8, `${k}: only ${resources.length} resources rendered`);
     checkDeployment(k, resources);
+    if (sharedDir) checkSizing(k, resources);
     const kinds = resources.map((r) => r.kind);
     assert.equal(kinds.includes('HorizontalPodAutoscaler'), k === 'overlays/hpa' || k === 'overlays/7b', `${k}: HPA`);
     assert.equal(kinds.includes('ScaledObject'), k === 'overlays/keda', `${k}: ScaledObject`);
