@@ -1,15 +1,16 @@
 // The monitoring half of deploy/kubernetes against a real Prometheus (Debian's) scraping a real r1serve on
-// loopback, labelled as Kubernetes service discovery labels a pod (job = the Service, namespace, pod): after
-// a short load (chat completions, streamed and not, and completions), `promtool check metrics` passes on
-// /metrics, and every query the manifests hold — each Grafana panel and variable, the prometheus-adapter rule
-// behind the HPA, the KEDA trigger — returns data through Prometheus' HTTP API, and the alert rules evaluate
-// without error.
+// loopback (started with the Deployment's own arguments), labelled as Kubernetes service discovery labels a
+// pod (job = the Service, namespace, pod): after a short load (chat completions, streamed and not, and
+// completions), `promtool check metrics` passes on /metrics, and every query the manifests hold — each
+// Grafana panel and variable, the prometheus-adapter rule behind the HPA, the KEDA trigger — returns data
+// through Prometheus' HTTP API, and the alert rules evaluate without error.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -61,9 +62,22 @@ TEST(KubePrometheus, MetricsPassPromtoolAndEveryManifestQueryReturnsDataUnderLoa
   json queries = json::parse(std::ifstream(dir.file("queries.json")));
   ASSERT_GE(queries.size(), 20u);
 
-  ServerProcess s({"--model", shared_path("models/stories260K-hf"), "--chat-template",
-                   shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
-                   "--kv-cache-memory", "64MiB", "--threads", "1"});
+  // r1serve started with the Deployment's own arguments: the pod's $(VARIABLES) filled in for this machine
+  // (the shared tiny model, a small KV budget, one thread); --host and --port are ServerProcess's.
+  const std::map<std::string, std::string> env = {{"$(HF_MODEL_ID)", shared_path("models/stories260K-hf")},
+                                                  {"$(R1SERVE_THREADS)", "1"},
+                                                  {"$(R1SERVE_KV_CACHE_MEMORY)", "64MiB"}};
+  std::vector<std::string> args;
+  for (std::string a : json::parse(std::ifstream(dir.file("args.json")))) {
+    if (a == "serve" || a.starts_with("--host=") || a.starts_with("--port=")) continue;
+    for (const auto& [var, value] : env) a = replace_all(a, var, value);
+    ASSERT_EQ(a.find("$("), std::string::npos) << "the test does not fill in " << a;
+    args.push_back(a);
+  }
+  ASSERT_GE(args.size(), 5u);
+  args.insert(args.end(), {"--chat-template",
+                           shared_path("chat-templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja")});
+  ServerProcess s(args);
   ASSERT_TRUE(s.healthy()) << s.log();
   PrometheusProcess prom(dir, s.port(), "r1serve",
                          {{"namespace", kNamespace}, {"pod", "r1serve-7c9d8f6b5-x2x4q"}},

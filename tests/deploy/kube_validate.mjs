@@ -13,7 +13,8 @@
 //     model, from the model's config.json in SHARED_DIR/hf-metadata/reconstructed)
 //   node kube_validate.mjs extract KUBECTL REPO_DIR JS_DIR WORK_DIR
 //     writes WORK_DIR/rules.yml (the PrometheusRule's groups, for promtool) and WORK_DIR/queries.json
-//     ([{source, expr}]: every dashboard query, the prometheus-adapter rule's query, the KEDA trigger's).
+//     ([{source, expr}]: every dashboard query, the prometheus-adapter rule's query, the KEDA trigger's) and
+//     WORK_DIR/args.json (the server container's arguments).
 // Exits non-zero on the first failed check, saying which resource and why.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -300,6 +301,9 @@ function extract() {
   const so = keda.find((r) => r.kind === 'ScaledObject');
   for (const t of so.spec.triggers) queries.push({ source: `KEDA trigger ${t.name}`, expr: t.metadata.query });
   fs.writeFileSync(path.join(workDir, 'queries.json'), JSON.stringify(queries, null, 2));
+  // The server container's arguments, for the test to start r1serve with them.
+  const server = hpa.find((r) => r.kind === 'Deployment').spec.template.spec.containers.find((c) => c.name === 'r1serve');
+  fs.writeFileSync(path.join(workDir, 'args.json'), JSON.stringify(server.args));
   console.log(`${queries.length} queries, ${rule.spec.groups.reduce((n, g) => n + g.rules.length, 0)} rules`);
 }
 
