@@ -183,6 +183,7 @@ function checkDeployment(name, resources) {
     assert.equal(k.securityContext.readOnlyRootFilesystem, true, `${name}: ${k.name} read-only root`);
     assert.deepEqual(k.securityContext.capabilities.drop, ['ALL'], `${name}: ${k.name} drops all capabilities`);
     assert.equal(k.securityContext.allowPrivilegeEscalation, false, `${name}: ${k.name} no privilege escalation`);
+    assert.deepEqual(k.resources.requests, k.resources.limits, `${name}: ${k.name} requests = limits (Guaranteed QoS)`);
     assert.ok(k.volumeMounts.some((m) => m.mountPath === '/tmp'), `${name}: ${k.name} writable /tmp`);
     const tokenEnv = k.env.find((e) => e.name === 'HF_TOKEN');
     if (tokenEnv) assert.ok(tokenEnv.valueFrom.secretKeyRef, `${name}: HF_TOKEN from a Secret`);
