@@ -19,6 +19,9 @@ pkgs=(
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): then keep what is there.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+# kubectl renders deploy/kubernetes (`kubectl kustomize`) for the manifest tests; Debian's kubernetes-client
+# (1.20, kustomize v2.0.3) is enough, and a newer kubectl already on the machine is kept.
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -95,15 +95,20 @@ int ServerProcess::terminate(int timeout_s) {
   return -1;
 }
 
-std::string node_binary() {
+std::string find_program(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::stringstream ss(path ? path : "/usr/local/bin:/usr/bin:/bin");
   std::string dir;
   while (std::getline(ss, dir, ':')) {
-    std::filesystem::path p = std::filesystem::path(dir) / "node";
+    std::filesystem::path p = std::filesystem::path(dir) / name;
     if (::access(p.c_str(), X_OK) == 0) return p.string();
   }
-  return "node";
+  return "";
+}
+
+std::string node_binary() {
+  std::string p = find_program("node");
+  return p.empty() ? "node" : p;
 }
 
 std::string ServerProcess::log() const {

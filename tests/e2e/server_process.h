@@ -34,6 +34,8 @@ class ServerProcess {
 
 // The node binary found on PATH (run_command does not search PATH), or "node".
 std::string node_binary();
+// The full path of an executable found on PATH, or "" when there is none.
+std::string find_program(const std::string& name);
 
 // One HTTP exchange with the server on a fresh connection: status and body.
 struct HttpResult {
