@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "server/http_server.h"
 #include "serving/model_registry.h"
 #include "serving/model_spec.h"
 #include "serving/serving_options.h"
@@ -32,6 +33,7 @@ struct ServeOptions : serving::ServingOptions {
   size_t max_body_bytes = 8u << 20;
   int io_threads = 2;
   double drain_timeout_s = 30;
+  TlsOptions tls;  // --ssl-certfile, --ssl-keyfile, --ssl-ca-certs
   CorsOptions cors;
   // The models (repeatable --model); empty: one model from the options above (model_dir, served_model_name),
   // loaded at start.
