@@ -13,6 +13,7 @@ pkgs=(
   clang
   chromium
   prometheus
+  podman buildah runc catatonit debootstrap uidmap slirp4netns fuse-overlayfs containernetworking-plugins
 )
 # Node.js and npm run the test oracles and the openai client. A machine may already have them from elsewhere
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): then keep what is there.
