@@ -174,7 +174,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                             });
   }
 
-  // TLS first; then ALPN says which protocol the connection speaks (HTTP/1.1 when the client offered none).
+  // TLS first (instantiated for TlsStream only); then ALPN says which protocol the connection speaks
+  // (HTTP/1.1 when the client offered none).
   void handshake() {
     lowest().expires_after(srv_.opt.idle_timeout);
     stream_.async_handshake(net::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
@@ -186,13 +187,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                       ec.message());
         return self->close();
       }
-      if constexpr (kTls) {
-        if (alpn_selected(self->stream_.native_handle()) == "h2") {
-          self->dead_ = true;
-          self->lowest().expires_never();
-          serve_h2_tls(std::move(self->stream_), {&self->srv_.opt, &self->srv_.handler, &self->srv_.pending});
-          return;
-        }
+      if (alpn_selected(self->stream_.native_handle()) == "h2") {
+        self->dead_ = true;
+        self->lowest().expires_never();
+        serve_h2_tls(std::move(self->stream_), {&self->srv_.opt, &self->srv_.handler, &self->srv_.pending});
+        return;
       }
       self->do_read();
     });

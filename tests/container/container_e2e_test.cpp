@@ -82,7 +82,7 @@ class Container : public ::testing::Test {
     // The release build's binary is what the image packages (a sanitizer build needs libraries the image
     // lacks).
     const std::string bin = R1SERVE_BIN, release = kSource + "/build/release/";
-    if (bin.rfind(release, 0) != 0) return;
+    if (bin.rfind(release, 0) != 0 || ::geteuid() != 0) return;
     // Podman settings for this machine (ulimits that runc accepts, the runc runtime), unless the caller
     // chose.
     setenv("CONTAINERS_CONF", (kSource + "/scripts/container/containers.conf").c_str(), 0);
@@ -110,6 +110,8 @@ class Container : public ::testing::Test {
                       "debootstrap)";
     if (std::string(R1SERVE_BIN).rfind(kSource + "/build/release/", 0) != 0)
       GTEST_SKIP() << "the image packages the release build's binary; this build is " << R1SERVE_BIN;
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "debootstrap (the base image) needs root; CI runs as root";
     R1_REQUIRE_SHARED();
     R1_REQUIRE_JS();
     ASSERT_TRUE(built_) << build_error_;
