@@ -1,10 +1,10 @@
 #pragma once
 // HTTP/2 over TLS (ALPN "h2": serve_h2_tls) and without it (h2c, "prior knowledge": serve_h2c — a connection
-// whose first bytes are the HTTP/2 preface `PRI * HTTP/2.0` is served here instead of by the HTTP/1.1 session,
-// on the same port), with nghttp2 doing the framing. Each stream becomes one HttpRequest for the same handler,
-// answered through an HttpResponder with the same guarantees as HTTP/1.1: streamed responses are flushed as
-// they are written (DATA frames), a stream the client resets or a connection that drops fires on_disconnect,
-// and HEAD answers carry the headers of the body they omit.
+// whose first bytes are the HTTP/2 preface `PRI * HTTP/2.0` is served here instead of by the HTTP/1.1
+// session, on the same port), with nghttp2 doing the framing. Each stream becomes one HttpRequest for the
+// same handler, answered through an HttpResponder with the same guarantees as HTTP/1.1: streamed responses
+// are flushed as they are written (DATA frames), a stream the client resets or a connection that drops fires
+// on_disconnect, and HEAD answers carry the headers of the body they omit.
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>

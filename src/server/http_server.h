@@ -1,8 +1,8 @@
 #pragma once
 // The HTTP front door: Boost.Beast (HTTP/1.1) on a few Asio I/O threads, asynchronous, no thread per
 // connection; a connection that opens with the HTTP/2 preface is served as h2c on the same port
-// (h2_session.h). With TLS (TlsOptions) every connection starts with the handshake, and ALPN picks HTTP/1.1 or
-// h2. This header hides Beast (pimpl) so the rest of the server sees only plain requests and a responder.
+// (h2_session.h). With TLS (TlsOptions) every connection starts with the handshake, and ALPN picks HTTP/1.1
+// or h2. This header hides Beast (pimpl) so the rest of the server sees only plain requests and a responder.
 //
 // What it guarantees:
 // - keep-alive, `Expect: 100-continue`, and a body cap (413 with OpenAI's error JSON, then a lingering close

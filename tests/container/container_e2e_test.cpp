@@ -110,8 +110,7 @@ class Container : public ::testing::Test {
                       "debootstrap)";
     if (std::string(R1SERVE_BIN).rfind(kSource + "/build/release/", 0) != 0)
       GTEST_SKIP() << "the image packages the release build's binary; this build is " << R1SERVE_BIN;
-    if (::geteuid() != 0)
-      GTEST_SKIP() << "debootstrap (the base image) needs root; CI runs as root";
+    if (::geteuid() != 0) GTEST_SKIP() << "debootstrap (the base image) needs root; CI runs as root";
     R1_REQUIRE_SHARED();
     R1_REQUIRE_JS();
     ASSERT_TRUE(built_) << build_error_;
