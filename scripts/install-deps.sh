@@ -13,6 +13,7 @@ pkgs=(
   clang
   chromium
   prometheus
+  podman buildah runc catatonit debootstrap uidmap slirp4netns fuse-overlayfs containernetworking-plugins
 )
 # Node.js and npm run the test oracles and the openai client, and the build installs the chat page's pinned
 # packages with them (web/package-lock.json). A machine may already have them from elsewhere

@@ -108,7 +108,10 @@ void register_serve(CLI::App& app, Action& action) {
   add_tokenizer_option(cmd, o->tokenizer_dir);
   add_load_format_option(cmd, o->load_format);
   CLI::Option* host =
-      cmd->add_option("--host", o->host, "Address to listen on (SageMaker: 0.0.0.0)")->capture_default_str();
+      cmd->add_option("--host", o->host,
+                      "Address to listen on (SageMaker: 0.0.0.0; the container image: 0.0.0.0)")
+          ->envname("R1SERVE_HOST")
+          ->capture_default_str();
   CLI::Option* port = cmd->add_option("--port", o->port,
                                       "Port (0 = any free port, logged); default: PORT, or under SageMaker "
                                       "SAGEMAKER_BIND_TO_PORT else 8080")
@@ -175,6 +178,11 @@ void register_serve(CLI::App& app, Action& action) {
          "answers 408 ModelTimeoutException, the other APIs what was generated (finish_reason length)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--ssl-certfile", o->tls.certfile,
+                  "Serve HTTPS with this PEM certificate chain (ALPN offers h2 and http/1.1)");
+  cmd->add_option("--ssl-keyfile", o->tls.keyfile, "The certificate's PEM private key (with --ssl-certfile)");
+  cmd->add_option("--ssl-ca-certs", o->tls.ca_certs,
+                  "PEM CA bundle: require client certificates signed by it (mutual TLS)");
   cmd->add_option("--allowed-origins", o->cors.allowed_origins,
                   "CORS: origins whose web pages may call this server (default * = any page the user opens; "
                   "list the ones you trust when the server is reachable beyond loopback)")
@@ -209,6 +217,8 @@ void register_serve(CLI::App& app, Action& action) {
     if (sm && model_args->empty() && std::filesystem::is_directory("/opt/ml/model", ec))
       model_args->push_back("/opt/ml/model");  // where SageMaker puts the endpoint's ModelDataUrl
     action = [o, model_args, preload, idle_unload, load_wait, memory_budget, from_store] {
+      if (!o->tls.enabled() && !(o->tls.keyfile.empty() && o->tls.ca_certs.empty()))
+        fail("--ssl-keyfile and --ssl-ca-certs need --ssl-certfile (the server's certificate)");
       o->lifecycle.idle_unload = serving::parse_keep_alive(*idle_unload, "--idle-unload");
       o->lifecycle.load_wait = serving::Millis(int64_t(*load_wait * 1000));
       if (!memory_budget->empty())

@@ -25,11 +25,22 @@ bool is_h2_preface(std::string_view first) {
 
 namespace {
 
+// The byte stream under a session: tcp::socket for h2c, TlsStream for h2 over TLS. `lowest` is the TCP
+// socket under it (shutdown, peer address).
+tcp::socket& lowest(tcp::socket& s) {
+  return s;
+}
+tcp::socket& lowest(TlsStream& s) {
+  return boost::beast::get_lowest_layer(s).socket();
+}
+
+template <class S>
 class H2Session;
 
+template <class S>
 class H2Responder final : public TransportResponder {
  public:
-  H2Responder(std::shared_ptr<H2Session> s, int32_t stream_id, bool head_only)
+  H2Responder(std::shared_ptr<H2Session<S>> s, int32_t stream_id, bool head_only)
       : session_(std::move(s)), id_(stream_id), head_only_(head_only) {}
   ~H2Responder() override;
 
@@ -39,7 +50,7 @@ class H2Responder final : public TransportResponder {
   void transport_write(std::string data) override;
   void transport_end() override;
 
-  std::shared_ptr<H2Session> session_;
+  std::shared_ptr<H2Session<S>> session_;
   int32_t id_;
   bool head_only_;
 };
@@ -47,17 +58,20 @@ class H2Responder final : public TransportResponder {
 // One stream's state, touched only on the connection's strand.
 struct Stream {
   HttpRequest req;
-  std::weak_ptr<H2Responder> responder;
+  std::weak_ptr<TransportResponder> responder;
   std::string out;  // response body bytes not yet framed
   size_t out_at = 0;
   std::string authority;
   bool responded = false, ended = false, refused = false, counted = false;
 };
 
-class H2Session : public std::enable_shared_from_this<H2Session> {
+template <class S>
+class H2Session : public std::enable_shared_from_this<H2Session<S>> {
+  using std::enable_shared_from_this<H2Session<S>>::shared_from_this;
+  using std::enable_shared_from_this<H2Session<S>>::weak_from_this;
+
  public:
-  H2Session(tcp::socket socket, H2Context ctx)
-      : socket_(std::move(socket)), ctx_(ctx), idle_(socket_.get_executor()) {}
+  H2Session(S stream, H2Context ctx) : socket_(std::move(stream)), ctx_(ctx), idle_(socket_.get_executor()) {}
   ~H2Session() {
     if (session_) nghttp2_session_del(session_);
   }
@@ -206,7 +220,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     if (dead_ || finishing_) return;
     finishing_ = true;
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    lowest(socket_).shutdown(tcp::socket::shutdown_send, ignored);
     idle_.expires_after(std::chrono::seconds(2));
     idle_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->close();
@@ -220,8 +234,8 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     for (auto& [id, s] : streams_) stream_gone(s);
     streams_.clear();
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    lowest(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    lowest(socket_).close(ignored);
   }
 
   void stream_gone(Stream& s) {
@@ -238,9 +252,9 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     if (!s.authority.empty() && req.header("host").empty()) req.headers.emplace_back("host", s.authority);
     req.path = req.target.substr(0, req.target.find('?'));
     boost::system::error_code ignored;
-    auto ep = socket_.remote_endpoint(ignored);
+    auto ep = lowest(socket_).remote_endpoint(ignored);
     if (!ignored) req.remote = ep.address().to_string();
-    auto responder = std::make_shared<H2Responder>(shared_from_this(), id, req.method == "HEAD");
+    auto responder = std::make_shared<H2Responder<S>>(shared_from_this(), id, req.method == "HEAD");
     s.responder = responder;
     s.counted = true;
     ctx_.pending->fetch_add(1);
@@ -336,7 +350,7 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
     return ssize_t(n);
   }
 
-  tcp::socket socket_;
+  S socket_;  // the connection: a TCP socket (h2c) or a TLS stream over one
   H2Context ctx_;
   net::steady_timer idle_;
   nghttp2_session* session_ = nullptr;
@@ -347,7 +361,8 @@ class H2Session : public std::enable_shared_from_this<H2Session> {
   std::chrono::steady_clock::time_point last_active_ = std::chrono::steady_clock::now();
 };
 
-H2Responder::~H2Responder() {
+template <class S>
+H2Responder<S>::~H2Responder() {
   // A handler that dropped its responder without answering must not leave the stream hanging.
   if (dropped_unanswered())
     net::post(session_->executor(), [s = session_, id = id_, body = dropped_response_body()] {
@@ -355,33 +370,43 @@ H2Responder::~H2Responder() {
     });
 }
 
-void H2Responder::transport_send(int status, std::string content_type, std::string body, HeaderList headers) {
+template <class S>
+void H2Responder<S>::transport_send(int status, std::string content_type, std::string body,
+                                    HeaderList headers) {
   net::post(session_->executor(), [s = session_, id = id_, status, ct = std::move(content_type),
                                    b = std::move(body), h = std::move(headers), head = head_only_]() mutable {
     s->respond(id, status, ct, h, std::move(b), head);
   });
 }
 
-void H2Responder::transport_begin(int status, std::string content_type, HeaderList headers) {
+template <class S>
+void H2Responder<S>::transport_begin(int status, std::string content_type, HeaderList headers) {
   net::post(session_->executor(),
             [s = session_, id = id_, status, ct = std::move(content_type), h = std::move(headers)] {
               s->respond(id, status, ct, h, std::nullopt, false);
             });
 }
 
-void H2Responder::transport_write(std::string data) {
+template <class S>
+void H2Responder<S>::transport_write(std::string data) {
   net::post(session_->executor(), [s = session_, id = id_, d = std::move(data)] { s->append(id, d, false); });
 }
 
-void H2Responder::transport_end() {
+template <class S>
+void H2Responder<S>::transport_end() {
   net::post(session_->executor(), [s = session_, id = id_] { s->append(id, "", true); });
 }
 
 }  // namespace
 
 void serve_h2c(tcp::socket socket, std::string initial, H2Context ctx) {
-  auto s = std::make_shared<H2Session>(std::move(socket), ctx);
+  auto s = std::make_shared<H2Session<tcp::socket>>(std::move(socket), ctx);
   s->start(std::move(initial));
+}
+
+void serve_h2_tls(TlsStream stream, H2Context ctx) {
+  auto s = std::make_shared<H2Session<TlsStream>>(std::move(stream), ctx);
+  s->start({});
 }
 
 }  // namespace r1::server

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "server/api_error.h"
 #include "server/h2_session.h"
+#include "server/tls_context.h"
 #include "server/transport_responder.h"
 
 namespace r1::server {
@@ -83,18 +84,25 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<size_t> pending{0};
   std::atomic<bool> accepting{false};
+  std::shared_ptr<net::ssl::context> tls;  // set when serving TLS
 
   void do_accept();
 };
 
 namespace {
 
-class Session;
+// What a Responder needs of its connection, whichever stream (TCP or TLS) the connection runs on.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Queues bytes to write (any thread). `last` marks the end of the response.
+  virtual void enqueue(std::string bytes, bool last) = 0;
+};
 
 class Responder final : public TransportResponder {
  public:
   // head_only: a HEAD request; answers carry the headers (Content-Length included) of the body they omit.
-  Responder(std::shared_ptr<Session> s, bool keep_alive, bool head_only, HttpServer::Impl& srv)
+  Responder(std::shared_ptr<SessionBase> s, bool keep_alive, bool head_only, HttpServer::Impl& srv)
       : session_(std::move(s)), keep_alive_(keep_alive), head_only_(head_only), srv_(srv) {}
   ~Responder() override;
 
@@ -104,22 +112,34 @@ class Responder final : public TransportResponder {
   void transport_write(std::string data) override;
   void transport_end() override;
 
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<SessionBase> session_;
   bool keep_alive_;
   bool head_only_;
   HttpServer::Impl& srv_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection. Stream is beast::tcp_stream (plain HTTP/1.1, or h2c handed to serve_h2c) or TlsStream (the
+// handshake's ALPN picks HTTP/1.1 here or h2 in serve_h2_tls).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, HttpServer::Impl& srv) : stream_(std::move(socket)), srv_(srv) {}
+  // `args`: what Stream is made from (the accepted socket; and the TLS context).
+  template <class... A>
+  explicit Session(HttpServer::Impl& srv, A&&... args) : stream_(std::forward<A>(args)...), srv_(srv) {}
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->detect(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls)
+        self->handshake();
+      else
+        self->detect();
+    });
   }
 
-  // Queues bytes to write (any thread). `last` marks the end of the response.
-  void enqueue(std::string bytes, bool last) {
+  void enqueue(std::string bytes, bool last) override {
     net::post(stream_.get_executor(), [self = shared_from_this(), b = std::move(bytes), last]() mutable {
       if (self->dead_) return;
       self->out_.push_back({std::move(b), last});
@@ -154,13 +174,46 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // TLS first (instantiated for TlsStream only); then ALPN says which protocol the connection speaks
+  // (HTTP/1.1 when the client offered none).
+  void handshake() {
+    lowest().expires_after(srv_.opt.idle_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        // A client that does not trust our certificate, or has none when --ssl-ca-certs asks for one.
+        beast::error_code ignored;
+        auto ep = self->lowest().socket().remote_endpoint(ignored);
+        spdlog::debug("TLS handshake with {} failed: {}", ignored ? "?" : ep.address().to_string(),
+                      ec.message());
+        return self->close();
+      }
+      if (alpn_selected(self->stream_.native_handle()) == "h2") {
+        self->dead_ = true;
+        self->lowest().expires_never();
+        serve_h2_tls(std::move(self->stream_), {&self->srv_.opt, &self->srv_.handler, &self->srv_.pending});
+        return;
+      }
+      self->do_read();
+    });
+  }
+
+  // The TCP layer (timeouts, shutdown, the peer's address).
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  // What the watch reads from: the raw socket for plain HTTP (no timeout), the TLS stream otherwise.
+  auto& watched() {
+    if constexpr (kTls)
+      return stream_;
+    else
+      return stream_.socket();
+  }
+
   void do_read() {
     if (dead_) return;
     response_done_ = false;
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(srv_.opt.max_body_bytes);
-    stream_.expires_after(srv_.opt.idle_timeout);
+    lowest().expires_after(srv_.opt.idle_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
@@ -217,7 +270,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (ec) return on_read_error(ec);
-    stream_.expires_never();
+    lowest().expires_never();
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
     HttpRequest req;
@@ -228,7 +281,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : msg)
       req.headers.emplace_back(lower(std::string(f.name_string())), std::string(f.value()));
     beast::error_code ignored;
-    auto ep = stream_.socket().remote_endpoint(ignored);
+    auto ep = lowest().socket().remote_endpoint(ignored);
     if (!ignored) req.remote = ep.address().to_string();
 
     auto responder = std::make_shared<Responder>(shared_from_this(), keep_alive_, req.method == "HEAD", srv_);
@@ -250,20 +303,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void watch() {
     if (watching_ || dead_ || buffer_.size() >= kMaxWatchBuffer) return;
     watching_ = true;
-    stream_.socket().async_read_some(buffer_.prepare(4096),
-                                     [self = shared_from_this()](beast::error_code ec, size_t n) {
-                                       self->watching_ = false;
-                                       if (!ec) {
-                                         self->buffer_.commit(n);
-                                         if (self->response_done_) return self->next_request();
-                                         return self->watch();
-                                       }
-                                       if (ec == net::error::operation_aborted) {
-                                         if (self->response_done_) self->next_request();
-                                         return;
-                                       }
-                                       self->client_gone();
-                                     });
+    watched().async_read_some(buffer_.prepare(4096),
+                              [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                self->watching_ = false;
+                                if (!ec) {
+                                  self->buffer_.commit(n);
+                                  if (self->response_done_) return self->next_request();
+                                  return self->watch();
+                                }
+                                if (ec == net::error::operation_aborted) {
+                                  if (self->response_done_) self->next_request();
+                                  return;
+                                }
+                                self->client_gone();
+                              });
   }
 
   void client_gone() {
@@ -281,7 +334,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_write() {
     if (out_.empty() || dead_) return;
     writing_ = true;
-    stream_.expires_after(srv_.opt.write_timeout);
+    lowest().expires_after(srv_.opt.write_timeout);
     net::async_write(stream_, net::buffer(out_.front().bytes),
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
   }
@@ -295,7 +348,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec) return client_gone();
-    stream_.expires_never();
+    lowest().expires_never();
     bool last = out_.front().last;
     out_.pop_front();
     if (last) return response_complete();
@@ -311,7 +364,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (watching_) {
       // The watch read is cancelled; its handler starts the next request.
       beast::error_code ignored;
-      stream_.socket().cancel(ignored);
+      lowest().socket().cancel(ignored);
       return;
     }
     next_request();
@@ -325,8 +378,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Half-close and read what the client still sends, so it receives our error instead of a reset.
   void linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(std::chrono::seconds(2));
     drain_buf_.resize(16 << 10);
     drain();
   }
@@ -346,11 +399,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // An async_write in flight still reads out_.front(): free the queue only when no write is pending.
     if (!writing_) out_.clear();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -395,7 +448,10 @@ void HttpServer::Impl::do_accept() {
     if (!accepting.load()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      if (tls)
+        std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls)->start();
+      else
+        std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->start();
     } else if (ec == net::error::operation_aborted) {
       return;
     }
@@ -406,6 +462,7 @@ void HttpServer::Impl::do_accept() {
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler) : impl_(std::make_unique<Impl>()) {
   impl_->opt = std::move(options);
   impl_->handler = std::move(handler);
+  if (impl_->opt.tls.enabled()) impl_->tls = make_tls_context(impl_->opt.tls);
   beast::error_code ec;
   auto addr = net::ip::make_address(impl_->opt.host, ec);
   if (ec) fail("--host {}: not an IP address ({})", impl_->opt.host, ec.message());

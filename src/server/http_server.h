@@ -1,8 +1,8 @@
 #pragma once
 // The HTTP front door: Boost.Beast (HTTP/1.1) on a few Asio I/O threads, asynchronous, no thread per
 // connection; a connection that opens with the HTTP/2 preface is served as h2c on the same port
-// (h2_session.h). This header hides Beast (pimpl) so the rest of the server sees only plain requests and a
-// responder.
+// (h2_session.h). With TLS (TlsOptions) every connection starts with the handshake, and ALPN picks HTTP/1.1
+// or h2. This header hides Beast (pimpl) so the rest of the server sees only plain requests and a responder.
 //
 // What it guarantees:
 // - keep-alive, `Expect: 100-continue`, and a body cap (413 with OpenAI's error JSON, then a lingering close
@@ -57,6 +57,14 @@ class HttpResponder {
 // later from any thread.
 using HttpHandler = std::function<void(const HttpRequest&, std::shared_ptr<HttpResponder>)>;
 
+// TLS on the listening port (--ssl-certfile, --ssl-keyfile, --ssl-ca-certs); off while certfile is empty.
+// ALPN offers h2 and http/1.1: an h2 connection is served by the same HTTP/2 session code as h2c.
+struct TlsOptions {
+  std::string certfile, keyfile;  // PEM: the certificate chain, and its private key
+  std::string ca_certs;           // PEM CA bundle; when set, clients must present a certificate it signed
+  bool enabled() const { return !certfile.empty(); }
+};
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8000;  // 0 = any free port
@@ -64,11 +72,13 @@ struct HttpServerOptions {
   size_t max_body_bytes = 8u << 20;
   std::chrono::seconds idle_timeout{60};   // keep-alive connections with no request are closed after this
   std::chrono::seconds write_timeout{60};  // a client that stops reading for this long is dropped
+  TlsOptions tls;
 };
 
 class HttpServer {
  public:
-  // Binds and listens; throws r1::Error naming the address when it cannot.
+  // Binds and listens; throws r1::Error naming the address when it cannot, or naming the flag and file when
+  // the TLS certificate or key cannot be used.
   HttpServer(HttpServerOptions options, HttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;

@@ -45,6 +45,7 @@ int run_server(const ServeOptions& o) {
   ho.port = o.port;
   ho.io_threads = o.io_threads;
   ho.max_body_bytes = o.max_body_bytes;
+  ho.tls = o.tls;
   HttpServer http(ho, [&router](const HttpRequest& req, std::shared_ptr<HttpResponder> res) {
     router.handle(req, std::move(res));
   });
@@ -52,8 +53,9 @@ int run_server(const ServeOptions& o) {
   serving::ModelRegistry& models = router.models();
   std::string names, preloads;
   for (const auto& m : models.status()) names += (names.empty() ? "`" : ", `") + m.name + "`";
+  const char* scheme = o.tls.enabled() ? "https" : "http";
   // Tests and scripts read the port from this line (with --port 0).
-  spdlog::info("listening on http://{}:{} — models {} (idle unload: {}, load wait: {} s)", o.host,
+  spdlog::info("listening on {}://{}:{} — models {} (idle unload: {}, load wait: {} s)", scheme, o.host,
                http.port(), names, serving::keep_alive_name(o.lifecycle.idle_unload),
                double(o.lifecycle.load_wait.count()) / 1000);
   router.start();
@@ -66,7 +68,7 @@ int run_server(const ServeOptions& o) {
     models.shutdown();
     return 1;
   }
-  if (!sig) spdlog::info("ready: serving {} on http://{}:{}", names, o.host, http.port());
+  if (!sig) spdlog::info("ready: serving {} on {}://{}:{}", names, scheme, o.host, http.port());
   while (!sig) sig = wait_signal(set, 200);
   spdlog::info("{} received: draining (no new requests; up to {} s for the {} in flight)", strsignal(sig),
                o.drain_timeout_s, http.pending_responses());

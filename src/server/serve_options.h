@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "server/http_server.h"
 #include "serving/model_registry.h"
 #include "serving/model_spec.h"
 #include "serving/serving_options.h"
@@ -34,6 +35,7 @@ struct ServeOptions : serving::ServingOptions {
   double drain_timeout_s = 30;
   // A generation request's longest time, queue wait included (Bedrock's ModelTimeoutException); 0 = none.
   double request_timeout_s = 0;
+  TlsOptions tls;  // --ssl-certfile, --ssl-keyfile, --ssl-ca-certs
   CorsOptions cors;
   // The models (repeatable --model); empty: one model from the options above (model_dir, served_model_name),
   // loaded at start.

@@ -1,6 +1,7 @@
 #pragma once
 // The real r1serve binary as a child process on loopback: started with --port 0, its port read from the
-// "listening on" log line, ready once GET /health answers 200. Every wait is bounded.
+// "listening on" log line, ready once GET /health answers 200 (over TLS: once it logs "ready"). Every wait is
+// bounded.
 #include <sys/types.h>
 
 #include <string>
@@ -16,7 +17,10 @@ class ServerProcess {
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // https:// when the server was started with --ssl-certfile.
+  std::string base_url() const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+  }
   bool healthy() const { return healthy_; }
   // Sends SIGTERM and waits (bounded) for the exit; returns the exit code (-1: killed / timeout).
   int terminate(int timeout_s = 30);
@@ -29,6 +33,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   bool healthy_ = false;
+  bool tls_ = false;
   std::string log_path_;
 };
 
