@@ -9,7 +9,7 @@
 # debootstrap (localhost/debian:12-bootstrap). Targets: `runtime` (the default, last stage) and `lambda`.
 ARG BASE=debian:12-slim
 
-# ---- build: the r1serve target only (no tests, no benchmarks) ----
+# ---- build: the r1serve target only (no tests, no benchmarks); npm installs the chat page's pinned packages ----
 FROM ${BASE} AS build
 # A path in the build context to a binary built on a Debian 12 host; empty = compile here.
 ARG BINARY_FROM=
@@ -22,7 +22,7 @@ RUN set -eu; mkdir -p /out; \
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         g++ cmake ninja-build pkg-config nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev \
         libpcre2-dev libutf8proc-dev libboost-dev libboost-system-dev libcurl4-openssl-dev libssl-dev \
-        libxxhash-dev libnghttp2-dev; \
+        libxxhash-dev libnghttp2-dev npm; \
       cmake -S /src -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DR1_BUILD_TESTS=OFF \
         -DR1_BUILD_BENCH=OFF; \
       cmake --build /tmp/build --target r1serve; \
