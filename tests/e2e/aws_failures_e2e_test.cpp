@@ -34,21 +34,6 @@ void run_js(const ServerProcess& s, const std::string& script, const std::string
                             << s.log();
 }
 
-struct Response {
-  int status = 0;
-  std::string head, body;
-};
-Response post(int port, const std::string& path, const std::string& body) {
-  RawConnection c(port);
-  c.send("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body);
-  auto raw = c.read_response();
-  if (!raw) return {};
-  auto r = parse_raw_response(*raw);
-  if (!r) return {};
-  return {r->status, r->head, r->body};
-}
-
 // The value of one exposition line, or -1.
 double metric(int port, const std::string& series) {
   std::string text = http_request(port, "GET", "/metrics").body;
@@ -91,14 +76,15 @@ TEST(AwsFailures, AModelCorruptedAfterStartIsTheModelsErrorOnEveryApi) {
   }
 
   // TGI: 424 generation, naming the file.
-  Response tgi = post(s.port(), "/generate", R"({"inputs": "Once", "parameters": {"max_new_tokens": 3}})");
+  RawResponse tgi =
+      exchange(s.port(), "POST", "/generate", R"({"inputs": "Once", "parameters": {"max_new_tokens": 3}})");
   EXPECT_EQ(tgi.status, 424) << tgi.body;
   json t = json::parse(tgi.body, nullptr, false);
   EXPECT_EQ(t.value("error_type", ""), "generation") << tgi.body;
   EXPECT_NE(t.value("error", "").find(weights), std::string::npos) << tgi.body;
   // OpenAI: 500 naming the file (the code says it is the model's load).
-  Response oai =
-      post(s.port(), "/v1/completions", R"({"model": "broken", "prompt": "Once", "max_tokens": 3})");
+  RawResponse oai = exchange(s.port(), "POST", "/v1/completions",
+                             R"({"model": "broken", "prompt": "Once", "max_tokens": 3})");
   EXPECT_EQ(oai.status, 500) << oai.body;
   json o = json::parse(oai.body, nullptr, false);
   EXPECT_EQ(o["error"].value("code", ""), "model_load_failed") << oai.body;
@@ -110,8 +96,8 @@ TEST(AwsFailures, AModelCorruptedAfterStartIsTheModelsErrorOnEveryApi) {
   run_js(s, "sagemaker_e2e.mjs", "modelerror", "default", {{"endpoint", "broken"}, {"file", weights}});
 
   // The other model serves on.
-  Response ok =
-      post(s.port(), "/v1/completions", R"({"model": "stories", "prompt": "Once", "max_tokens": 3})");
+  RawResponse ok = exchange(s.port(), "POST", "/v1/completions",
+                            R"({"model": "stories", "prompt": "Once", "max_tokens": 3})");
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
@@ -134,9 +120,9 @@ TEST(AwsFailures, RequestTimeoutIsBedrocksModelTimeoutAndFreesTheKvBlocks) {
   run_js(s, "sagemaker_e2e.mjs", "timeout", "default", json::object());
 
   // OpenAI: what was generated, cut with finish_reason "length".
-  Response r =
-      post(port, "/v1/completions",
-           R"({"prompt": "Once upon a time", "max_tokens": 400, "temperature": 0, "ignore_eos": true})");
+  RawResponse r =
+      exchange(port, "POST", "/v1/completions",
+               R"({"prompt": "Once upon a time", "max_tokens": 400, "temperature": 0, "ignore_eos": true})");
   ASSERT_EQ(r.status, 200) << r.body;
   json c = json::parse(r.body);
   EXPECT_EQ(c["choices"][0]["finish_reason"], "length") << r.body;
@@ -144,9 +130,9 @@ TEST(AwsFailures, RequestTimeoutIsBedrocksModelTimeoutAndFreesTheKvBlocks) {
   EXPECT_GT(tokens, 0) << r.body;
   EXPECT_LT(tokens, 400) << r.body;
   // TGI likewise.
-  Response g =
-      post(port, "/generate",
-           R"({"inputs": "Once upon a time", "parameters": {"max_new_tokens": 400, "details": true}})");
+  RawResponse g =
+      exchange(port, "POST", "/generate",
+               R"({"inputs": "Once upon a time", "parameters": {"max_new_tokens": 400, "details": true}})");
   ASSERT_EQ(g.status, 200) << g.body;
   json gj = json::parse(g.body);
   EXPECT_EQ(gj["details"]["finish_reason"], "length") << g.body;
@@ -163,8 +149,9 @@ TEST(AwsFailures, RequestTimeoutIsBedrocksModelTimeoutAndFreesTheKvBlocks) {
   EXPECT_EQ(s.terminate(), 0) << s.log();
 }
 
-// A request that times out before its first token (a long prompt prefilled four tokens a step, about 75 steps) has nothing to
-// return: OpenAI and TGI answer 408, and SageMaker reports the container's 408 as ModelError.
+// A request that times out before its first token (a long prompt prefilled four tokens a step, about 75
+// steps) has nothing to return: OpenAI and TGI answer 408, and SageMaker reports the container's 408 as
+// ModelError.
 TEST(AwsFailures, TimeoutBeforeTheFirstTokenIs408) {
   R1_REQUIRE_SHARED();
   TempDir tmp;
@@ -175,17 +162,18 @@ TEST(AwsFailures, TimeoutBeforeTheFirstTokenIs408) {
   ASSERT_TRUE(s.healthy()) << s.log();
   std::string prompt;
   for (int i = 0; i < 60; ++i) prompt += "Once upon a time ";
-  Response r = post(s.port(), "/v1/completions", json{{"prompt", prompt}, {"max_tokens", 4}}.dump());
+  RawResponse r =
+      exchange(s.port(), "POST", "/v1/completions", json{{"prompt", prompt}, {"max_tokens", 4}}.dump());
   EXPECT_EQ(r.status, 408) << r.body;
   json e = json::parse(r.body, nullptr, false);
   EXPECT_EQ(e["error"].value("code", ""), "request_timeout") << r.body;
   EXPECT_NE(e["error"].value("message", "").find("--request-timeout"), std::string::npos) << r.body;
-  Response g =
-      post(s.port(), "/generate", json{{"inputs", prompt}, {"parameters", {{"max_new_tokens", 4}}}}.dump());
+  RawResponse g = exchange(s.port(), "POST", "/generate",
+                           json{{"inputs", prompt}, {"parameters", {{"max_new_tokens", 4}}}}.dump());
   EXPECT_EQ(g.status, 408) << g.body;
   EXPECT_EQ(json::parse(g.body, nullptr, false).value("error_type", ""), "timeout") << g.body;
-  Response sm = post(s.port(), "/endpoints/slow/invocations",
-                     json{{"inputs", prompt}, {"parameters", {{"max_new_tokens", 4}}}}.dump());
+  RawResponse sm = exchange(s.port(), "POST", "/endpoints/slow/invocations",
+                            json{{"inputs", prompt}, {"parameters", {{"max_new_tokens", 4}}}}.dump());
   EXPECT_EQ(sm.status, 424) << sm.body;
   EXPECT_NE(sm.head.find("ModelError"), std::string::npos) << sm.head;
   EXPECT_EQ(json::parse(sm.body, nullptr, false).value("OriginalStatusCode", 0), 408) << sm.body;

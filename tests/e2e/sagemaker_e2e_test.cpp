@@ -34,22 +34,6 @@ void run_sagemaker(const ServerProcess& s, const std::string& scenario, const st
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- server log ---\n" << s.log();
 }
 
-struct Response {
-  int status = 0;
-  std::string head, body;
-};
-Response exchange(int port, const std::string& method, const std::string& path,
-                  const std::string& body = "") {
-  RawConnection c(port);
-  c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body);
-  auto raw = c.read_response();
-  if (!raw) return {};
-  auto r = parse_raw_response(*raw);
-  if (!r) return {};
-  return {r->status, r->head, r->body};
-}
-
 // Whether a TCP connection to 127.0.0.1:port is accepted now.
 bool can_connect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -83,37 +67,38 @@ TEST_F(SageMakerSdk, InvokeEndpointWithResponseStreamH2c) {
 // The container's own routes, as SageMaker calls them.
 TEST_F(SageMakerSdk, InvocationsDispatchesOnTheBody) {
   const int port = server_->port();
-  Response ping = exchange(port, "GET", "/ping");
+  RawResponse ping = exchange(port, "GET", "/ping");
   EXPECT_EQ(ping.status, 200) << ping.body;
-  Response tgi = exchange(port, "POST", "/invocations",
-                          R"({"inputs":"Once upon a time","parameters":{"max_new_tokens":6}})");
+  RawResponse tgi = exchange(port, "POST", "/invocations",
+                             R"({"inputs":"Once upon a time","parameters":{"max_new_tokens":6}})");
   ASSERT_EQ(tgi.status, 200) << tgi.body;
   json t = json::parse(tgi.body);
   ASSERT_TRUE(t.is_array()) << tgi.body;
   const std::string text = t[0]["generated_text"];
-  Response comp = exchange(port, "POST", "/invocations",
-                           R"({"prompt":"Once upon a time","max_tokens":6,"temperature":0})");
+  RawResponse comp = exchange(port, "POST", "/invocations",
+                              R"({"prompt":"Once upon a time","max_tokens":6,"temperature":0})");
   ASSERT_EQ(comp.status, 200) << comp.body;
   EXPECT_EQ(json::parse(comp.body)["choices"][0]["text"], text);
-  Response chat = exchange(port, "POST", "/invocations",
-                           R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":4})");
+  RawResponse chat = exchange(port, "POST", "/invocations",
+                              R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":4})");
   ASSERT_EQ(chat.status, 200) << chat.body;
   EXPECT_EQ(json::parse(chat.body)["object"], "chat.completion");
   // Streams in the body's protocol: TGI's token events, OpenAI's chunks.
-  Response ts = exchange(port, "POST", "/invocations",
-                         R"({"inputs":"Once upon a time","parameters":{"max_new_tokens":3},"stream":true})");
+  RawResponse ts =
+      exchange(port, "POST", "/invocations",
+               R"({"inputs":"Once upon a time","parameters":{"max_new_tokens":3},"stream":true})");
   ASSERT_EQ(ts.status, 200);
   EXPECT_NE(ts.head.find("text/event-stream"), std::string::npos) << ts.head;
   EXPECT_NE(ts.body.find("\"generated_text\":\"" + text.substr(0, 1)), std::string::npos) << ts.body;
-  Response cs = exchange(port, "POST", "/invocations",
-                         R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true})");
+  RawResponse cs = exchange(port, "POST", "/invocations",
+                            R"({"messages":[{"role":"user","content":"Hi"}],"max_tokens":3,"stream":true})");
   ASSERT_EQ(cs.status, 200);
   EXPECT_NE(cs.body.find("chat.completion.chunk"), std::string::npos) << cs.body;
   EXPECT_NE(cs.body.find("data: [DONE]"), std::string::npos) << cs.body;
-  Response bad = exchange(port, "POST", "/invocations", R"({"nothing":1})");
+  RawResponse bad = exchange(port, "POST", "/invocations", R"({"nothing":1})");
   EXPECT_EQ(bad.status, 400) << bad.body;
   // The runtime API's error form: x-amzn-errortype and Message.
-  Response rt = exchange(port, "POST", "/endpoints/e/invocations", R"({"nothing":1})");
+  RawResponse rt = exchange(port, "POST", "/endpoints/e/invocations", R"({"nothing":1})");
   EXPECT_EQ(rt.status, 400);
   EXPECT_NE(rt.head.find("x-amzn-errortype: ValidationError"), std::string::npos) << rt.head;
   EXPECT_TRUE(json::parse(rt.body).contains("Message")) << rt.body;
@@ -131,10 +116,10 @@ TEST(SageMakerPing, AnswersServiceUnavailableUntilTheModelServes) {
                    "tiny=" + tmp.file("tiny") + ",tokenizer=" + shared_path("models/stories260K-hf"),
                    "--kv-cache-memory", "32MiB", "--threads", "1", "--load-wait", "0"});
   ASSERT_TRUE(s.healthy()) << s.log();
-  Response nr = exchange(s.port(), "POST", "/endpoints/tiny/invocations", R"({"inputs":"Once"})");
+  RawResponse nr = exchange(s.port(), "POST", "/endpoints/tiny/invocations", R"({"inputs":"Once"})");
   EXPECT_EQ(nr.status, 429) << nr.body;
   EXPECT_NE(nr.head.find("x-amzn-errortype: ModelNotReadyException"), std::string::npos) << nr.head;
-  Response first = exchange(s.port(), "GET", "/ping");
+  RawResponse first = exchange(s.port(), "GET", "/ping");
   EXPECT_EQ(first.status, 503) << first.body;  // unloaded: its load starts now
   EXPECT_EQ(exchange(s.port(), "GET", "/health").status, 200);
   int status = first.status;
@@ -143,7 +128,7 @@ TEST(SageMakerPing, AnswersServiceUnavailableUntilTheModelServes) {
     status = exchange(s.port(), "GET", "/ping").status;
   }
   EXPECT_EQ(status, 200) << s.log();
-  Response ok =
+  RawResponse ok =
       exchange(s.port(), "POST", "/invocations", R"({"inputs":"Once","parameters":{"max_new_tokens":2}})");
   EXPECT_EQ(ok.status, 200) << ok.body;
 }

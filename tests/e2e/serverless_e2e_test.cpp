@@ -78,8 +78,8 @@ double metric(int port, const std::string& series) {
   return std::stod(text.substr(p + series.size() + 2));
 }
 
-// A request's counters are written when its accounting runs, just after its response went out: polls (bounded)
-// until `series` reads `want`, and returns what it read last.
+// A request's counters are written when its accounting runs, just after its response went out: polls
+// (bounded) until `series` reads `want`, and returns what it read last.
 double metric_reaching(int port, const std::string& series, double want) {
   double v = metric(port, series);
   for (int i = 0; i < 100 && v != want; ++i) {
@@ -87,21 +87,6 @@ double metric_reaching(int port, const std::string& series, double want) {
     v = metric(port, series);
   }
   return v;
-}
-
-struct Response {
-  int status = 0;
-  std::string head, body;
-};
-// One request on its own connection, headers included (Retry-After).
-Response exchange(int port, const std::string& path, const std::string& body) {
-  RawConnection c(port);
-  c.send("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body);
-  auto raw = c.read_response();
-  if (!raw) return {};
-  auto r = parse_raw_response(*raw);
-  return {r->status, r->head, r->body};
 }
 
 class Serverless : public ::testing::Test {
@@ -175,11 +160,11 @@ TEST_F(Serverless, IdleUnloadReturnsTheMemoryAndTheReloadAnswersTheSame) {
 void sixteen_at_once(const std::string& tiny, const std::string& load_wait, bool expect_all_served) {
   ServerProcess s(two_models(tiny, {"--load-wait", load_wait}));
   ASSERT_TRUE(s.healthy()) << s.log();
-  std::vector<Response> answers(16);
+  std::vector<RawResponse> answers(16);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < answers.size(); ++i)
     threads.emplace_back(
-        [&, i] { answers[i] = exchange(s.port(), "/v1/completions", completion("tiny", 4)); });
+        [&, i] { answers[i] = exchange(s.port(), "POST", "/v1/completions", completion("tiny", 4)); });
   for (auto& t : threads) t.join();
   int served = 0, not_ready = 0;
   for (const auto& a : answers) {
@@ -280,7 +265,7 @@ TEST_F(Serverless, AModelWhoseFilesVanishFailsClearlyAndTheOtherKeepsServing) {
   ASSERT_TRUE(wait_state(s.port(), "tiny", "unloaded")) << s.log();
   std::filesystem::remove_all(tiny());
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Response r = exchange(s.port(), "/v1/completions", completion("tiny"));
+    RawResponse r = exchange(s.port(), "POST", "/v1/completions", completion("tiny"));
     EXPECT_EQ(r.status, 500) << r.body;
     json e = json::parse(r.body);
     EXPECT_EQ(e["error"]["code"], "model_load_failed") << r.body;
@@ -328,10 +313,11 @@ TEST_F(Serverless, KeepAliveEnvironmentIsTheDefaultIdleTime) {
 
 TEST_F(Serverless, ModelsFromTheStoreAndTheHuggingFaceCacheLoadOnDemand) {
   R1_REQUIRE_SHARED();
-  // r1serve's store, filled by `r1serve import` (a packed q8 file), and a cache laid out as huggingface_hub writes
-  // it (refs/main names the snapshot).
+  // r1serve's store, filled by `r1serve import` (a packed q8 file), and a cache laid out as huggingface_hub
+  // writes it (refs/main names the snapshot).
   ::setenv("R1SERVE_HOME", tmp_.file("store").c_str(), 1);
-  CommandResult imp = run_r1serve({"import", shared_path("models/stories260K-hf"), "--name", "stories:q8", "--dtype", "q8"});
+  CommandResult imp =
+      run_r1serve({"import", shared_path("models/stories260K-hf"), "--name", "stories:q8", "--dtype", "q8"});
   ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err;
   const std::string repo = tmp_.file("hub/models--test--tiny");
   std::filesystem::create_directories(repo + "/refs");

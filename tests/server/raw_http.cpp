@@ -118,4 +118,13 @@ std::optional<RawResponse> parse_raw_response(const std::string& raw) {
   return r;
 }
 
+RawResponse exchange(int port, const std::string& method, const std::string& path, const std::string& body) {
+  RawConnection c(port);
+  c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto raw = c.read_response();
+  if (!raw) return {};
+  return parse_raw_response(*raw).value_or(RawResponse{});
+}
+
 }  // namespace r1::test

@@ -30,4 +30,8 @@ struct RawResponse {
 };
 std::optional<RawResponse> parse_raw_response(const std::string& raw);
 
+// One request on a connection of its own, the body sent as JSON; status 0 when no whole answer came back.
+RawResponse exchange(int port, const std::string& method, const std::string& path,
+                     const std::string& body = "");
+
 }  // namespace r1::test
