@@ -140,8 +140,10 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body; more gets 413")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  // Environment names too: SageMaker and other platforms that start `serve` without arguments set these.
   cmd->add_option("--kv-cache-memory", o->kv_cache_memory,
-                  "KV cache budget, e.g. 2GiB (default: from free RAM)");
+                  "KV cache budget, e.g. 2GiB (default: from free RAM)")
+      ->envname("R1SERVE_KV_CACHE_MEMORY");
   add_kv_cache_dtype_option(cmd, o->kv_cache_dtype);
   cmd->add_option("--max-num-seqs", o->max_num_seqs, "Requests running at once")->capture_default_str();
   cmd->add_option("--max-batch-tokens", o->max_batch_tokens,
@@ -153,7 +155,7 @@ void register_serve(CLI::App& app, Action& action) {
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto, f32, bf16, q8, q4")
       ->envname("DTYPE")
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Compute threads (0 = all cores)");
+  cmd->add_option("--threads", o->threads, "Compute threads (0 = all cores)")->envname("R1SERVE_THREADS");
   cmd->add_option("--io-threads", o->io_threads, "HTTP I/O threads")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
