@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
+#include "store/sha256.h"
 #include "support/test_support.h"
 
 namespace r1::test {
@@ -94,6 +95,53 @@ TEST(GgufRun, TextFromTheFileMatchesTheSafetensorsFolderAndSurvivesImport) {
   EXPECT_EQ(imp.exit_code, 1);
   EXPECT_NE(imp.err.find("half.gguf"), std::string::npos) << imp.err;
   ::unsetenv("R1SERVE_HOME");
+}
+
+// --model ollama:NAME[:TAG]: a store laid out as Ollama lays it out (manifest + sha256-named blobs) serves
+// its GGUF model by name; a blob whose bytes do not match its digest is refused.
+TEST(GgufOllama, StoreLayoutResolvesVerifiesAndRuns) {
+  R1_REQUIRE_SHARED();
+  TempDir tmp;
+  namespace fs = std::filesystem;
+  const std::string gguf = shared_path("models/tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q6_K.gguf");
+  const std::string hex = store::sha256_file(gguf);
+  fs::create_directories(tmp.path() / "blobs");
+  fs::copy_file(gguf, tmp.path() / "blobs" / ("sha256-" + hex));
+  const fs::path mdir = tmp.path() / "manifests" / "registry.ollama.ai" / "library" / "tiny";
+  fs::create_directories(mdir);
+  nlohmann::json manifest = {{"schemaVersion", 2},
+                             {"layers",
+                              {{{"mediaType", "application/vnd.ollama.image.model"},
+                                {"digest", "sha256:" + hex},
+                                {"size", fs::file_size(gguf)}}}}};
+  std::ofstream(mdir / "q6") << manifest.dump();
+  ::setenv("OLLAMA_MODELS", tmp.path().c_str(), 1);
+
+  const auto golden = read_json(shared_path("golden/tiny-qwen2-kq-Q6_K/manifest.json"))["cases"][0];
+  std::string ids, want;
+  for (const auto& id : golden["ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  for (size_t i = 0; i < 8; ++i) want += std::to_string(golden["greedy32"][i].get<int>()) + "\n";
+  auto run = [&](const std::string& model) {
+    return run_r1serve({"run", "--model", model, "--dtype", "f32", "--kv-cache-dtype", "f32", "--prompt-ids",
+                        ids, "--max-tokens", "8", "--temperature", "0", "--ignore-eos", "--output", "ids"});
+  };
+  CommandResult r = run("ollama:tiny:q6");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want);
+
+  r = run("ollama:tiny:nope");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no manifest"), std::string::npos) << r.err;
+
+  {  // one flipped byte in the blob
+    std::fstream f(tmp.path() / "blobs" / ("sha256-" + hex), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put('\x5a');
+  }
+  r = run("ollama:tiny:q6");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not match the manifest's digest"), std::string::npos) << r.err;
+  ::unsetenv("OLLAMA_MODELS");
 }
 
 }  // namespace
