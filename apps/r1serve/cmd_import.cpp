@@ -9,6 +9,8 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "core/error.h"
+#include "model/gguf_file.h"
+#include "serving/gguf_text.h"
 #include "store/model_import.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -24,6 +26,10 @@ struct ImportCliOptions {
 
 // The tokenizer and chat template load as serve will load them.
 void check_tokenizer(const std::string& dir) {
+  if (const std::string gguf = gguf_model_file(dir); !gguf.empty()) {
+    serving::load_gguf_text(gguf);  // the file's own tokenizer and template
+    return;
+  }
   if (!Tokenizer::from_dir(dir))
     fail("{}: no tokenizer.json (a model in the store must be servable: it needs its tokenizer)", dir);
   const std::string cfg = (std::filesystem::path(dir) / "tokenizer_config.json").string();

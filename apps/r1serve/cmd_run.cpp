@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "engine/generator.h"
+#include "model/gguf_file.h"
 #include "model/kv_cache.h"
+#include "serving/gguf_text.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/tokenizer.h"
@@ -54,11 +56,19 @@ SamplingParams sampling_from(const RunOptions& o, const GenerationConfig& g) {
 // --chat: the prompt as the single user message of a conversation, rendered with the folder's chat template
 // and an opened assistant turn; the template writes BOS itself, so the text is encoded without special
 // tokens.
-std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o) {
+std::vector<int32_t> encode_chat(const Tokenizer& tok, const RunOptions& o, const serving::GgufText* gguf) {
   std::string config = o.tokenizer_dir() + "/tokenizer_config.json";
-  std::optional<ChatTemplate> tmpl = ChatTemplate::from_tokenizer_config(config);
-  if (!tmpl) fail("--chat: {} has no chat_template", config);
-  nlohmann::ordered_json ctx = special_tokens_from_tokenizer_config(config);
+  std::optional<ChatTemplate> tmpl;
+  nlohmann::ordered_json ctx = nlohmann::ordered_json::object();
+  if (gguf) {
+    if (!gguf->chat_template) fail("--chat: {} has no tokenizer.chat_template", o.model);
+    tmpl = gguf->chat_template;
+    ctx = nlohmann::ordered_json::parse(gguf->special_tokens.dump());
+  } else {
+    tmpl = ChatTemplate::from_tokenizer_config(config);
+    if (!tmpl) fail("--chat: {} has no chat_template", config);
+    ctx = special_tokens_from_tokenizer_config(config);
+  }
   ctx["messages"] = nlohmann::ordered_json::array({{{"role", "user"}, {"content", o.prompt}}});
   ctx["add_generation_prompt"] = true;
   return tok.encode(tmpl->render(ctx), /*add_special_tokens=*/false);
@@ -70,7 +80,17 @@ int run(const RunOptions& o) {
   // The tokenizer first (it fails fast, before the weights are read or made). The prompt as ids: --prompt is
   // encoded with tokenizer.json (BOS etc. as its post-processor or tokenizer_config.json says); output is
   // streamed as text through the incremental detokenizer when possible.
-  std::unique_ptr<Tokenizer> tok = Tokenizer::from_dir(o.tokenizer_dir());
+  // A GGUF model's own tokenizer is read when text is involved (a file may have none: --prompt-ids with ids
+  // out needs none).
+  std::optional<serving::GgufText> gguf_text;
+  const std::string gguf = o.tokenizer.empty() ? gguf_model_file(o.model) : "";
+  std::unique_ptr<Tokenizer> tok;
+  if (gguf.empty()) {
+    tok = Tokenizer::from_dir(o.tokenizer_dir());
+  } else if (!o.prompt.empty() || o.output == "text") {
+    gguf_text = serving::load_gguf_text(gguf);
+    tok = std::move(gguf_text->tokenizer);
+  }
   if (!o.tokenizer.empty() && !tok) fail("--tokenizer {}: no tokenizer.json in that folder", o.tokenizer);
   if (!o.prompt.empty() && !tok)
     fail(
@@ -82,7 +102,7 @@ int run(const RunOptions& o) {
   const ModelConfig& c = model->package.config();
   const DType kv_dtype = resolve_kv_cache_dtype(o.kv_cache_dtype, c, precision);
   std::vector<int32_t> prompt = o.prompt.empty() ? parse_id_list(o.prompt_ids, "--prompt-ids")
-                                : o.chat         ? encode_chat(*tok, o)
+                                : o.chat         ? encode_chat(*tok, o, gguf_text ? &*gguf_text : nullptr)
                                                  : tok->encode(o.prompt);
   if (prompt.empty()) fail("--prompt: the text encodes to no tokens");
   bool text_output = o.output.empty() ? tok != nullptr : o.output == "text";

@@ -31,6 +31,9 @@ struct ModelConfig {
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
+  // Llama 3.1 from GGUF (rope_freqs.weight): rotary frequency i is divided by rope_freq_factors[i] — how
+  // llama.cpp stores the llama3 scaling. Empty otherwise; [head_dim / 2] when set.
+  std::vector<float> rope_freq_factors;
   bool tie_word_embeddings = false;
   bool qkv_bias = false;  // Qwen2 always; Llama when attention_bias is true
   std::optional<int> bos_token_id;

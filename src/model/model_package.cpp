@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "model/gguf_config.h"
 #include "model/packed_weights.h"
 
 namespace r1 {
@@ -15,6 +16,7 @@ using nlohmann::json;
 std::string package_name(const std::string& dir) {
   fs::path p = fs::path(dir).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
+  if (p.extension() == ".gguf") return p.stem().string();
   return p.filename().string();
 }
 
@@ -53,6 +55,16 @@ ModelPackage ModelPackage::open_config_only(const std::string& path) {
 }
 
 ModelPackage ModelPackage::open(const std::string& dir) {
+  if (const std::string gguf = gguf_model_file(dir); !gguf.empty()) {
+    ModelPackage p;
+    p.dir_ = dir;
+    p.gguf_ = std::make_unique<GgufFile>(gguf);
+    p.config_ = gguf_model_config(*p.gguf_);
+    // An imported GGUF model packed at import: the file still gives the config and tokenizer.
+    if (fs::is_directory(dir) && fs::exists(fs::path(dir) / kPackedWeightsFile))
+      p.packed_path_ = (fs::path(dir) / kPackedWeightsFile).string();
+    return p;
+  }
   if (!fs::is_directory(dir)) fail("{}: not a model folder (no such directory)", dir);
   ModelPackage p = open_config_only(dir);
   const fs::path packed = fs::path(dir) / kPackedWeightsFile;
@@ -90,6 +102,11 @@ ModelPackage ModelPackage::open(const std::string& dir) {
 
 size_t ModelPackage::weight_bytes() const {
   if (!packed_path_.empty()) return fs::file_size(packed_path_);
+  if (gguf_) {
+    size_t n = 0;
+    for (const auto& t : gguf_->tensors()) n += t.bytes;
+    return n;
+  }
   size_t n = 0;
   for (const auto& [name, loc] : tensors_) n += loc.entry->end - loc.entry->begin;
   return n;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace r1 {
 
 std::vector<float> rope_inv_freq(const ModelConfig& c) {
@@ -27,6 +29,11 @@ std::vector<float> rope_inv_freq(const ModelConfig& c) {
         f = float((1 - smooth) * f / rs.factor + smooth * f);
       }
     }
+  }
+  if (!c.rope_freq_factors.empty()) {
+    R1_CHECK(c.rope_freq_factors.size() == half, "rope_freq_factors [{}] for head_dim {}",
+             c.rope_freq_factors.size(), c.head_dim);
+    for (size_t i = 0; i < half; ++i) inv[i] /= c.rope_freq_factors[i];
   }
   return inv;
 }

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/quant.h"
+#include "model/gguf_tensors.h"
 #include "model/packed_weights.h"
 
 namespace r1 {
@@ -218,11 +219,16 @@ void Weights::check(const ModelPackage& pkg) {
     check_packed_weights(pkg.packed_path(), pkg.config());
     return;
   }
+  if (pkg.gguf()) return check_gguf_tensors(*pkg.gguf(), pkg.config());
   checked_views(pkg);
 }
 
 Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
   if (!pkg.packed_path().empty()) return load_packed_weights(pkg.packed_path(), pkg.config(), precision);
+  if (pkg.gguf()) {
+    check_gguf_tensors(*pkg.gguf(), pkg.config());
+    return build(pkg.config(), precision, gguf_tensor_source(*pkg.gguf(), pkg.config()));
+  }
   std::map<std::string, TensorView> views = checked_views(pkg);
   return build(pkg.config(), precision, [&](const std::string& name, const std::vector<size_t>&) {
     const TensorView& v = views.at(name);

@@ -46,6 +46,8 @@ int64_t unix_now() {
 size_t estimate_bytes(const ModelSpec& s) {
   size_t total = 0;
   std::error_code ec;
+  if (std::filesystem::is_regular_file(s.options.model_dir, ec))  // a GGUF file
+    total += std::filesystem::file_size(s.options.model_dir, ec);
   for (const auto& f : std::filesystem::directory_iterator(s.options.model_dir, ec)) {
     std::string ext = f.path().extension().string();
     if (ext == ".safetensors" || ext == ".gguf" || ext == ".bin") total += f.file_size(ec);

@@ -9,8 +9,10 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "model/gguf_file.h"
 #include "model/kv_cache.h"
 #include "model/packed_weights.h"
+#include "serving/gguf_text.h"
 
 namespace r1::serving {
 
@@ -83,7 +85,9 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
     fail("--reasoning-parser {}: expected auto, deepseek_r1 or none", o.reasoning_parser);
 
   const LoadFormat format = parse_load_format(o.load_format);
-  if (!std::filesystem::is_directory(o.model_dir)) fail("--model {}: no such folder", o.model_dir);
+  const std::string gguf = gguf_model_file(o.model_dir);
+  if (gguf.empty() && !std::filesystem::is_directory(o.model_dir))
+    fail("--model {}: no such folder or GGUF file", o.model_dir);
   // Tokenizer and template first: they fail fast, before gigabytes of weights are converted. A packed weight
   // file is only read (about as long as the tokenizer takes to build), so it is read meanwhile, on its own
   // thread: cold start is then the longer of the two, not their sum.
@@ -94,7 +98,14 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   const std::string& tok_dir = o.tokenizer_dir.empty() ? o.model_dir : o.tokenizer_dir;
   if (!o.tokenizer_dir.empty() && !std::filesystem::is_directory(tok_dir))
     fail("--tokenizer {}: no such folder", tok_dir);
-  m->tokenizer = Tokenizer::from_dir(tok_dir);
+  if (!gguf.empty() && o.tokenizer_dir.empty()) {
+    GgufText text = load_gguf_text(gguf);
+    m->tokenizer = std::move(text.tokenizer);
+    m->special_tokens = std::move(text.special_tokens);
+    m->chat_template = std::move(text.chat_template);
+  } else {
+    m->tokenizer = Tokenizer::from_dir(tok_dir);
+  }
   if (!m->tokenizer) fail("{}", missing_tokenizer_message(o, format));
   std::string cfg = (std::filesystem::path(tok_dir) / "tokenizer_config.json").string();
   if (std::filesystem::exists(cfg)) {
@@ -104,7 +115,7 @@ std::unique_ptr<ServedModel> ServedModel::load(const ServingOptions& o) {
   if (!o.chat_template.empty()) {
     m->chat_template =
         ChatTemplate::from_string(read_text(o.chat_template, "--chat-template"), o.chat_template);
-  } else if (std::filesystem::exists(cfg)) {
+  } else if (!m->chat_template && std::filesystem::exists(cfg)) {
     m->chat_template = ChatTemplate::from_tokenizer_config(cfg);
   }
   if (o.reasoning_parser == "deepseek_r1")

@@ -1,5 +1,6 @@
 #include "serving/structured_output.h"
 
+#include "core/error.h"
 #include "serving/serving_error.h"
 #include "tokenizer/tokenizer.h"
 
@@ -11,8 +12,13 @@ std::shared_ptr<TokenConstraint> ConstraintSpec::make() const {
 
 StructuredOutputs::StructuredOutputs(const Tokenizer& tok, std::vector<int32_t> eos_ids, size_t vocab_size)
     : tok_(tok), eos_(std::move(eos_ids)), vocab_size_(vocab_size) {
-  // One added token in the R1 distills; byte-level pieces where the vocabulary has no such token.
-  think_end_ = tok_.encode("</think>", false);
+  // One added token in the R1 distills; byte-level pieces where the vocabulary has no such token. A vocabulary
+  // that cannot spell it at all (a GGUF file's stand-in vocabulary without byte tokens) has no reasoning end.
+  try {
+    think_end_ = tok_.encode("</think>", false);
+  } catch (const r1::Error&) {
+    think_end_.clear();
+  }
 }
 
 structured::GrammarCache& StructuredOutputs::cache() {

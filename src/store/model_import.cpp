@@ -12,6 +12,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "model/gguf_file.h"
 #include "model/model_package.h"
 #include "model/packed_weights.h"
 #include "store/sha256.h"
@@ -79,6 +80,9 @@ Manifest import_model(const ModelStore& store, const ImportOptions& o) {
   m.revision = src.commit;
   m.architecture = c.architecture;
   m.parameters = c.n_params();
+  // A GGUF model is kept whole as model.gguf: it gives the config and tokenizer (and the weights, unless
+  // packed).
+  if (pkg.gguf()) copy_into(pkg.gguf()->path(), staged.dir / kGgufModelFile);
   if (o.pack) {
     spdlog::info("import {}: converting the weights to {} and packing them", o.name.str(),
                  weight_precision_name(*o.pack));
@@ -94,6 +98,8 @@ Manifest import_model(const ModelStore& store, const ImportOptions& o) {
     copy_into(pkg.packed_path(), staged.dir / kPackedWeightsFile);
     m.weights_format = "packed";
     m.dtype = weight_precision_name(check_packed_weights((staged.dir / kPackedWeightsFile).string(), c));
+  } else if (pkg.gguf()) {
+    m.weights_format = "gguf";
   } else {
     std::set<std::string> files;
     for (const auto& [name, loc] : pkg.tensors())

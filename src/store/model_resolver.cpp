@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "store/hub_cache.h"
+#include "store/ollama_store.h"
 #include "store/s3_source.h"
 
 namespace r1::store {
@@ -28,6 +29,11 @@ ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& optio
   std::error_code ec;
   if (spec.empty()) fail("--model: empty");
   if (fs::exists(spec, ec)) return ResolvedModel{spec, "", "", ""};
+  if (spec.rfind("ollama:", 0) == 0) {  // Ollama's store: the verified GGUF blob itself
+    const std::string name = spec.substr(7);
+    return ResolvedModel{resolve_ollama_model(name).string(), "", "",
+                         name.find(':') == std::string::npos ? name + ":latest" : name};
+  }
   if (std::optional<S3Location> loc = parse_s3_url(spec)) {
     const fs::path dest = default_store_root(options.store_dir) / "s3" / loc->bucket / loc->prefix;
     if (options.hub.offline) {

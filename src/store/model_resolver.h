@@ -1,6 +1,8 @@
 #pragma once
 // The ONE resolver from a --model string to a local package folder, used by every subcommand:
 //   - an existing path: itself (as before);
+//   - ollama:NAME[:TAG]: the GGUF blob of that model in Ollama's store, digest-verified
+//   (store/ollama_store.h);
 //   - s3://BUCKET/PREFIX/: its files fetched into the model store's s3/ folder (store/s3_source.h), then
 //     that folder (offline: the copy already there, if any);
 //   - NAME[:TAG] (no '/'): the model imported under that name into r1serve's store (model_store.h);

@@ -20,7 +20,7 @@ struct Manifest {
   std::string revision;      // the Hub commit when from the Hub, else ""
   std::string architecture;  // config.json's, e.g. "Qwen2ForCausalLM"
   uint64_t parameters = 0;
-  std::string weights_format;  // "safetensors" or "packed"
+  std::string weights_format;  // "safetensors", "packed" or "gguf"
   std::string dtype;           // the packed file's precision (bf16, q8, q4); "" for safetensors
   std::string imported_at;     // UTC, ISO 8601
   std::vector<ManifestFile> files;

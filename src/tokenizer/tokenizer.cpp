@@ -25,6 +25,11 @@ std::unique_ptr<Tokenizer> Tokenizer::from_files(const std::string& tokenizer_js
       new Tokenizer(load_tokenizer_parts(tokenizer_json, tokenizer_config_json)));
 }
 
+std::unique_ptr<Tokenizer> Tokenizer::from_json(const nlohmann::json& tokenizer, const nlohmann::json* config,
+                                                const std::string& origin) {
+  return std::unique_ptr<Tokenizer>(new Tokenizer(load_tokenizer_parts(tokenizer, origin, config, origin)));
+}
+
 namespace {
 
 // Pre-tokenizes one run of normalized text and appends its BPE ids.

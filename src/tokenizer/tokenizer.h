@@ -5,6 +5,7 @@
 // shared by any number of threads.
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,10 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> from_dir(const std::string& dir);
   static std::unique_ptr<Tokenizer> from_files(const std::string& tokenizer_json,
                                                const std::string& tokenizer_config_json = "");
+  // From the documents themselves (a GGUF file's tokenizer, tokenizer/gguf_tokenizer.h); `origin` names them
+  // in errors. `config` may be null.
+  static std::unique_ptr<Tokenizer> from_json(const nlohmann::json& tokenizer, const nlohmann::json* config,
+                                              const std::string& origin);
   ~Tokenizer();
 
   // Added/special tokens written in the text are always recognised (as Hugging Face does); add_special_tokens

@@ -28,5 +28,10 @@ struct Tokenizer::Impl {
 // Builds the parts from tokenizer.json (and tokenizer_config.json when the path is not empty).
 std::unique_ptr<Tokenizer::Impl> load_tokenizer_parts(const std::string& tokenizer_json,
                                                       const std::string& tokenizer_config_json);
+// The same from parsed JSON; the names are what errors call the two documents. `config` may be null.
+std::unique_ptr<Tokenizer::Impl> load_tokenizer_parts(const nlohmann::json& tokenizer,
+                                                      const std::string& tokenizer_json,
+                                                      const nlohmann::json* config,
+                                                      const std::string& tokenizer_config_json);
 
 }  // namespace r1

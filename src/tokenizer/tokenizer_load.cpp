@@ -50,8 +50,16 @@ bool rebuilds_template_from_config(const std::string& tokenizer_class) {
 
 std::unique_ptr<Tokenizer::Impl> load_tokenizer_parts(const std::string& tokenizer_json,
                                                       const std::string& tokenizer_config_json) {
-  auto impl = std::make_unique<Tokenizer::Impl>();
   json j = read_json_file(tokenizer_json);
+  if (tokenizer_config_json.empty()) return load_tokenizer_parts(j, tokenizer_json, nullptr, "");
+  json cfg = read_json_file(tokenizer_config_json);
+  return load_tokenizer_parts(j, tokenizer_json, &cfg, tokenizer_config_json);
+}
+
+std::unique_ptr<Tokenizer::Impl> load_tokenizer_parts(const json& j, const std::string& tokenizer_json,
+                                                      const json* config,
+                                                      const std::string& tokenizer_config_json) {
+  auto impl = std::make_unique<Tokenizer::Impl>();
   JsonPlace root{tokenizer_json, ""};
   tok::need_object(j, root);
 
@@ -77,8 +85,8 @@ std::unique_ptr<Tokenizer::Impl> load_tokenizer_parts(const std::string& tokeniz
         tok::fail_at(root.field("post_processor"),
                      fmt::format("special token id {} is not in the vocabulary", id));
 
-  if (tokenizer_config_json.empty()) return impl;
-  json cfg = read_json_file(tokenizer_config_json);
+  if (!config) return impl;
+  const json& cfg = *config;
   JsonPlace cfg_at{tokenizer_config_json, ""};
   tok::need_object(cfg, cfg_at);
   impl->bos_token = config_token(cfg, "bos_token", cfg_at);

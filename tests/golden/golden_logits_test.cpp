@@ -47,12 +47,28 @@ std::vector<int32_t> parse_lines(const std::string& out) {
   return ids;
 }
 
-class GoldenModel : public ::testing::TestWithParam<std::string> {
+// A golden set and the model file or folder (under ../shared/models) that must reproduce it.
+struct GoldenCase {
+  std::string golden, model;
+};
+std::ostream& operator<<(std::ostream& o, const GoldenCase& c) {
+  return o << c.model;
+}
+struct GoldenCaseName {
+  std::string operator()(const ::testing::TestParamInfo<GoldenCase>& info) const {
+    std::string s = info.param.model;
+    for (char& ch : s)
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return s;
+  }
+};
+
+class GoldenModel : public ::testing::TestWithParam<GoldenCase> {
  protected:
   void SetUp() override {
     R1_REQUIRE_SHARED();
-    model_dir_ = shared_path("models/" + GetParam());
-    golden_dir_ = shared_path("golden/" + GetParam());
+    model_dir_ = shared_path("models/" + GetParam().model);
+    golden_dir_ = shared_path("golden/" + GetParam().golden);
     manifest_ = read_json(golden_dir_ + "/manifest.json");
   }
   std::string model_dir_, golden_dir_;
@@ -74,7 +90,8 @@ TEST_P(GoldenModel, DumpLogitsMatchEveryPromptPosition) {
     NpyArray ref = read_npy_f32(golden_dir_ + "/" + c["logits_file"].get<std::string>());
     ASSERT_EQ(ours.shape, ref.shape) << name;
     Diff d = compare(ours.data, ref.data);
-    EXPECT_LE(d.max_abs_diff, f32_tolerance(d)) << GetParam() << " " << name << ": max |diff| " << d.max_abs_diff;
+    EXPECT_LE(d.max_abs_diff, f32_tolerance(d))
+        << GetParam().model << " " << name << ": max |diff| " << d.max_abs_diff;
   }
 }
 
@@ -93,13 +110,13 @@ TEST_P(GoldenModel, GreedyDecodeStepLogitsAndIdsMatch) {
     opt.ignore_eos = true;
     std::vector<std::vector<float>> steps;
     auto got = gen.generate(ids, opt, [](int32_t) { return true; }, &steps);
-    EXPECT_EQ(got, want) << GetParam() << " " << name;
+    EXPECT_EQ(got, want) << GetParam().model << " " << name;
     ASSERT_EQ(steps.size(), ref.shape[0]);
     const size_t vocab = ref.shape[1];
     for (size_t s = 0; s < steps.size(); ++s) {
       std::vector<float> row(ref.data.begin() + long(s * vocab), ref.data.begin() + long((s + 1) * vocab));
       Diff d = compare(steps[s], row);
-      ASSERT_LE(d.max_abs_diff, f32_tolerance(d)) << GetParam() << " " << name << " decode step " << s;
+      ASSERT_LE(d.max_abs_diff, f32_tolerance(d)) << GetParam().model << " " << name << " decode step " << s;
     }
   }
 }
@@ -117,7 +134,31 @@ TEST_P(GoldenModel, CliGreedyIdsMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, GoldenModel,
-                         ::testing::Values("tiny-qwen2", "tiny-llama3", "tiny-llama-tied", "stories260K-hf"), ::r1::test::ParamName());
+                         ::testing::Values(GoldenCase{"tiny-qwen2", "tiny-qwen2"},
+                                           GoldenCase{"tiny-llama3", "tiny-llama3"},
+                                           GoldenCase{"tiny-llama-tied", "tiny-llama-tied"},
+                                           GoldenCase{"stories260K-hf", "stories260K-hf"}),
+                         GoldenCaseName());
+
+// The same goldens from the gguf/ copies of the same weights (read by r1serve's GGUF reader; the llama ones
+// with llama.cpp's interleaved q/k rows put back), and every k-quant file of tiny-qwen2-kq with its blocks
+// decoded exactly at load (--dtype f32) against llama.cpp on the file's dequantized twin: the same F32
+// tolerance, since both sides compute in float32 from identical float weights.
+INSTANTIATE_TEST_SUITE_P(
+    Gguf, GoldenModel,
+    ::testing::Values(GoldenCase{"tiny-qwen2", "tiny-qwen2/gguf/tiny-qwen2-F32.gguf"},
+                      GoldenCase{"tiny-llama3", "tiny-llama3/gguf/tiny-llama3-F32.gguf"},
+                      GoldenCase{"tiny-llama-tied", "tiny-llama-tied/gguf/tiny-llama-tied-F32.gguf"},
+                      GoldenCase{"stories260K-hf", "stories260K-hf/gguf/stories260K-F32.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q8_0", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q8_0.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q4_0", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q4_0.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q4_1", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q4_1.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q5_0", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q5_0.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q5_1", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q5_1.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q4_K_M", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q4_K_M.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q5_K_M", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q5_K_M.gguf"},
+                      GoldenCase{"tiny-qwen2-kq-Q6_K", "tiny-qwen2-kq/gguf/tiny-qwen2-kq-Q6_K.gguf"}),
+    GoldenCaseName());
 
 // stories260K is a real trained model: 200 greedy tokens from BOS reproduce llama2.c's run.c token for token.
 TEST(Stories260K, GreedyFromBosMatchesLlama2c) {

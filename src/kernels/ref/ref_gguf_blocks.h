@@ -1,0 +1,21 @@
+#pragma once
+// Scalar decoders of ggml's block formats as GGUF files store them: the exact reference (each value is what
+// ggml's dequantize_row_* gives) that --dtype f32 uses at load, and the oracle for the per-ISA kernels.
+// Each takes n / block-size consecutive blocks at `blocks` (any alignment) and writes n floats.
+#include <cstddef>
+
+namespace r1::kernels::ref {
+
+// 32-value blocks: n must be a multiple of 32.
+void dequantize_q4_0(const void* blocks, float* out, size_t n);  // d · (q − 8), q 4-bit
+void dequantize_q4_1(const void* blocks, float* out, size_t n);  // d · q + m, q 4-bit
+void dequantize_q5_0(const void* blocks, float* out, size_t n);  // d · (q − 16), q 5-bit
+void dequantize_q5_1(const void* blocks, float* out, size_t n);  // d · q + m, q 5-bit
+void dequantize_q8_0(const void* blocks, float* out, size_t n);  // d · q, q int8
+// 256-value super-blocks (k-quants): n must be a multiple of 256.
+void dequantize_q4_k(const void* blocks, float* out,
+                     size_t n);  // 8 sub-blocks of 32, 6-bit scale and min each
+void dequantize_q5_k(const void* blocks, float* out, size_t n);  // as Q4_K with a fifth bit per value
+void dequantize_q6_k(const void* blocks, float* out, size_t n);  // 16 sub-blocks of 16, int8 scale each
+
+}  // namespace r1::kernels::ref
