@@ -77,6 +77,11 @@ void Engine::add(EngineRequest req, OutputCallback on_output) {
   if (req.logprobs < -1) fail("request {}: logprobs must be -1 (none) or >= 0, got {}", req.id, req.logprobs);
   if (size_t(std::max(req.logprobs, 0)) > vocab_)
     fail("request {}: logprobs {} is above the vocabulary size {}", req.id, req.logprobs, vocab_);
+  if (req.prompt_logprobs < -1)
+    fail("request {}: prompt_logprobs must be -1 (none) or >= 0, got {}", req.id, req.prompt_logprobs);
+  if (size_t(std::max(req.prompt_logprobs, 0)) > vocab_)
+    fail("request {}: prompt_logprobs {} is above the vocabulary size {}", req.id, req.prompt_logprobs,
+         vocab_);
   req.sampling.validate(vocab_);
   if (!on_output) fail("request {}: no output callback", req.id);
   std::lock_guard lock(mu_);

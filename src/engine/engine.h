@@ -61,6 +61,10 @@ size_t parse_byte_size(const std::string& text, const std::string& what);
 // `fraction` of the memory the OS reports available right now (/proc/meminfo MemAvailable).
 size_t available_memory_fraction(double fraction);
 
+// The most prompt tokens of a prompt_logprobs request computed in one step: each needs a row of logits
+// (vocab floats: 128 rows of a 152K vocabulary are 78 MB).
+inline constexpr size_t kPromptLogprobsChunk = 128;
+
 struct EngineRequest {
   std::string id;  // unique among requests in flight
   std::vector<int32_t> prompt;
@@ -70,6 +74,10 @@ struct EngineRequest {
       stop_token_ids;       // finish (reason stop) after emitting one of these, in addition to EOS
   bool ignore_eos = false;  // do not stop at the model's EOS ids (stop_token_ids still apply)
   int logprobs = -1;        // -1: none; 0: the sampled token's logprob; N: also the top N
+  // -1: none; N >= 0: each prompt token's logprob given the tokens before it (and the top N), as vLLM's
+  // prompt_logprobs and TGI's decoder_input_details. Such a prompt is computed in full (no prefix-cache hit)
+  // and in chunks of at most kPromptLogprobsChunk tokens, each of its positions costing a row of logits.
+  int prompt_logprobs = -1;
   // Restricts what may be sampled (structured output; token_constraint.h); it finishes the request (reason
   // stop) once complete. Used only on the engine's threads while the request runs.
   std::shared_ptr<TokenConstraint> constraint;
@@ -92,6 +100,9 @@ struct RequestOutput {
   // the server decides whether it shows as text.
   std::vector<int32_t> new_token_ids;
   std::vector<TokenLogprob> logprobs;  // one per new token when the request asked for logprobs
+  // With prompt_logprobs, once, on the first output: one per prompt token after the first (the first token
+  // has no context to be scored in).
+  std::vector<TokenLogprob> prompt_logprobs;
   bool finished = false;
   std::optional<FinishReason> finish_reason;  // set when finished
   std::optional<int32_t> stop_token_id;       // the EOS/stop id that finished it (reason stop)

@@ -43,6 +43,14 @@ RequestOutput EngineCore::make_output(Request& r, Clock::time_point now) {
   o.logprobs = std::move(r.unreported_logprobs);
   r.unreported.clear();
   r.unreported_logprobs.clear();
+  // The prompt's scores go out once, complete, with the first output after they are (before the first
+  // token's).
+  if (r.params.prompt_logprobs >= 0 && !r.prompt_logprobs_reported && !r.scores_prompt() &&
+      !o.new_token_ids.empty()) {
+    o.prompt_logprobs = std::move(r.prompt_logprobs);
+    r.prompt_logprobs.clear();
+    r.prompt_logprobs_reported = true;
+  }
   if (!o.new_token_ids.empty() && r.first_token_time == Clock::time_point{}) r.first_token_time = now;
   o.finished = r.finished();
   if (o.finished) o.finish_reason = r.finish_reason;

@@ -51,7 +51,8 @@ Generator::Generator(const LoadedModel& m, ThreadPool& pool, size_t max_context,
 
 std::vector<float> Generator::prompt_logits(const std::vector<int32_t>& prompt) {
   if (prompt.empty()) fail("the prompt is empty");
-  if (prompt.size() > max_context_) fail("prompt of {} tokens exceeds the context of {}", prompt.size(), max_context_);
+  if (prompt.size() > max_context_)
+    fail("prompt of {} tokens exceeds the context of {}", prompt.size(), max_context_);
   ForwardBatch b;
   b.tokens = prompt;
   b.seqs.push_back({0, prompt.size(), 0, block_table_.data()});

@@ -19,6 +19,8 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
   batch_.seqs.clear();
   batch_.logit_rows.clear();
   sampling_.clear();
+  sampling_rows_.clear();
+  scored_.clear();
   for (const ScheduledChunk& c : plan.chunks) {
     Request& r = *c.req;
     R1_CHECK(c.start + c.n_tokens <= r.tokens.size(), "chunk past the end of request {}", r.id());
@@ -29,7 +31,17 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
     s.block_table = kv_.block_table(r.seq).data();
     batch_.tokens.insert(batch_.tokens.end(), r.tokens.begin() + long(c.start),
                          r.tokens.begin() + long(c.start + c.n_tokens));
+    // Prompt positions to score come before the chunk's sampled row (always its last token, past the prompt's
+    // scored positions), so rows stay in token order. A position already scored (a preempted request
+    // computing its prompt again) is not scored twice.
+    if (r.scores_prompt())
+      for (size_t p = std::max(c.start, r.prompt_logprobs.size());
+           p < c.start + c.n_tokens && p + 1 < r.num_prompt; ++p) {
+        scored_.push_back({&r, p, batch_.logit_rows.size()});
+        batch_.logit_rows.push_back(int32_t(s.first_token + (p - c.start)));
+      }
     if (c.samples) {
+      sampling_rows_.push_back(batch_.logit_rows.size());
       batch_.logit_rows.push_back(int32_t(s.first_token + c.n_tokens - 1));
       sampling_.push_back(&r);
     }
@@ -37,6 +49,13 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
   }
   logits_.resize(batch_.logit_rows.size() * vocab);
   if (!batch_.tokens.empty()) exec_.forward(batch_, logits_.data());
+  for (const Scored& s : scored_) {
+    Request& r = *s.req;
+    R1_CHECK(s.position == r.prompt_logprobs.size(), "prompt position {} of request {} scored out of order",
+             s.position, r.id());
+    r.prompt_logprobs.push_back(token_logprob(std::span<const float>(logits_.data() + s.row * vocab, vocab),
+                                              r.tokens[s.position + 1], r.params.prompt_logprobs));
+  }
 
   // Each row touches only its own request (sampler, logprobs), so rows are independent.
   std::vector<int32_t> sampled(sampling_.size());
@@ -46,7 +65,7 @@ std::vector<int32_t> ModelRunner::execute(const StepPlan& plan) {
   auto sample_rows = [&](size_t begin, size_t end, size_t thread) {
     for (size_t row = begin; row < end; ++row) {
       Request& r = *sampling_[row];
-      std::span<float> logits(logits_.data() + row * vocab, vocab);
+      std::span<float> logits(logits_.data() + sampling_rows_[row] * vocab, vocab);
       const bool want_logprobs = r.params.logprobs >= 0;
       std::vector<float>& raw = raw_rows_[thread];
       if (want_logprobs) raw.assign(logits.begin(), logits.end());
@@ -74,7 +93,8 @@ int32_t sample_constrained(Request& r, std::span<float> logits) {
     const int32_t id = restricted ? r.sampler.sample(logits, r.prompt(), r.output(), r.allowed)
                                   : r.sampler.sample(logits, r.prompt(), r.output());
     if (!c->accept(id)) {
-      r.constraint_error = fmt::format("internal error: token {} was sampled outside the output constraint", id);
+      r.constraint_error =
+          fmt::format("internal error: token {} was sampled outside the output constraint", id);
     } else {
       r.constraint_complete = c->finished();
     }
@@ -91,7 +111,8 @@ TokenLogprob token_logprob(std::span<const float> logits, int32_t id, int top_n)
   const float mx = logits[kern.argmax(logits.data(), logits.size())];
   thread_local std::vector<float> e;
   e.resize(logits.size());
-  const double lse = double(mx) + std::log(kern.exp_shifted(logits.data(), logits.size(), mx, 1.0f, e.data(), nullptr));
+  const double lse =
+      double(mx) + std::log(kern.exp_shifted(logits.data(), logits.size(), mx, 1.0f, e.data(), nullptr));
   TokenLogprob out;
   out.id = id;
   out.logprob = float(double(logits[size_t(id)]) - lse);

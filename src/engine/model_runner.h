@@ -2,7 +2,8 @@
 // Runs one StepPlan: gathers the scheduled tokens and block tables into a ForwardBatch, runs the executor,
 // and samples one token for every chunk that reaches its request's end, with that request's own sampler
 // (so a seeded request draws the same tokens alone or in any batch). The rows of a batch are sampled in
-// parallel on the executor's threads. Logprobs come from the raw logits.
+// parallel on the executor's threads. Logprobs come from the raw logits, prompt logprobs too (a row for each
+// prompt position of a request that asked for them).
 #include <cstdint>
 #include <vector>
 
@@ -25,8 +26,15 @@ class ModelRunner {
   ModelExecutor& exec_;
   const KvCacheManager& kv_;
   ForwardBatch batch_;
-  std::vector<float> logits_;                 // [rows, vocab]
-  std::vector<Request*> sampling_;            // the request of each logits row
+  std::vector<float> logits_;          // [rows, vocab]
+  std::vector<Request*> sampling_;     // the request of each sampled row
+  std::vector<size_t> sampling_rows_;  // [sampling_.size()]: its row of logits_
+  struct Scored {
+    Request* req;
+    size_t position;  // the prompt position whose logits score token position + 1
+    size_t row;       // its row of logits_
+  };
+  std::vector<Scored> scored_;  // prompt positions scored this step (prompt_logprobs), in row order
   std::vector<std::vector<float>> raw_rows_;  // per thread [vocab]: a row before the sampler changes it
 };
 

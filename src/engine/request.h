@@ -51,16 +51,25 @@ struct Request {
   // Produced since the last report.
   std::vector<int32_t> unreported;
   std::vector<TokenLogprob> unreported_logprobs;
+  // With params.prompt_logprobs: the scores of prompt tokens 1.. so far (position p's logits score token p +
+  // 1), and whether they went out (on the first output).
+  std::vector<TokenLogprob> prompt_logprobs;
+  bool prompt_logprobs_reported = false;
 
   // The constraint's view of the last step (set by the model runner, read by the scheduler).
-  std::vector<uint32_t> allowed;   // [ceil(vocab / 32)] mask filled per step
+  std::vector<uint32_t> allowed;  // [ceil(vocab / 32)] mask filled per step
   bool constraint_complete = false;
-  std::string constraint_error;    // not empty: the constraint failed; the request ends with this error
+  std::string constraint_error;  // not empty: the constraint failed; the request ends with this error
 
   std::span<const int32_t> prompt() const { return {tokens.data(), num_prompt}; }
   std::span<const int32_t> output() const { return {tokens.data() + num_prompt, tokens.size() - num_prompt}; }
   size_t num_output() const { return tokens.size() - num_prompt; }
   const std::string& id() const { return params.id; }
+  // Whether prompt positions are still to be scored (prompt_logprobs asked for and not complete).
+  bool scores_prompt() const {
+    return params.prompt_logprobs >= 0 && !prompt_logprobs_reported &&
+           prompt_logprobs.size() + 1 < num_prompt;
+  }
   bool finished() const { return status == RequestStatus::finished; }
 };
 

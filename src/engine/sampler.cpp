@@ -17,7 +17,8 @@ constexpr size_t kGatherLimit = 4096;
 }  // namespace
 
 void SamplingParams::validate(size_t vocab) const {
-  if (!(temperature >= 0) || !std::isfinite(temperature)) fail("temperature must be >= 0, got {}", temperature);
+  if (!(temperature >= 0) || !std::isfinite(temperature))
+    fail("temperature must be >= 0, got {}", temperature);
   if (!(top_p > 0 && top_p <= 1)) fail("top_p must be in (0, 1], got {}", top_p);
   if (!(min_p >= 0 && min_p <= 1)) fail("min_p must be in [0, 1], got {}", min_p);
   if (!(repetition_penalty > 0) || !std::isfinite(repetition_penalty))
@@ -92,7 +93,8 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
 }
 
 void apply_allowed_mask(std::span<float> logits, std::span<const uint32_t> allowed) {
-  R1_CHECK(allowed.size() * 32 >= logits.size(), "a mask of {} words for {} logits", allowed.size(), logits.size());
+  R1_CHECK(allowed.size() * 32 >= logits.size(), "a mask of {} words for {} logits", allowed.size(),
+           logits.size());
   for (size_t w = 0; w < allowed.size(); ++w) {
     uint32_t banned = ~allowed[w];
     while (banned) {
@@ -103,8 +105,8 @@ void apply_allowed_mask(std::span<float> logits, std::span<const uint32_t> allow
   }
 }
 
-int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output,
-                        std::span<const uint32_t> allowed) {
+int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt,
+                        std::span<const int32_t> output, std::span<const uint32_t> allowed) {
   const auto& kern = kernels::active_sampling_kernels();
   const size_t vocab = logits.size();
   R1_CHECK(vocab > 0, "sampling from an empty row");
@@ -147,7 +149,8 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt
   if (p_.top_p >= 1.0 && p_.min_p <= 0) return draw_from_row(e_, blocks_, z);
 
   // The kept tokens: the nucleus (the rank prefix through cut.last, all within l >= l[cut.last]) and/or
-  // e >= min_p. e_min is the least float whose double reaches min_p, so float compares give the rule's answer.
+  // e >= min_p. e_min is the least float whose double reaches min_p, so float compares give the rule's
+  // answer.
   float e_min = float(p_.min_p);
   if (double(e_min) < p_.min_p) e_min = std::nextafter(e_min, INFINITY);
   NucleusCut cut;
@@ -166,9 +169,12 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> prompt
     kept = n = kern.select_range(e_.data(), vocab, e_min, INFINITY, ids_.data(), kGatherLimit);
   if (kept <= kGatherLimit) {
     std::span<int32_t> kept_ids(ids_.data(), n);
-    n = size_t(std::remove_if(kept_ids.begin(), kept_ids.end(), [&](int32_t id) {
-              return e_[size_t(id)] < e_min || (p_.top_p < 1.0 && logits[size_t(id)] == l_min && id > cut.last);
-            }) - kept_ids.begin());
+    n = size_t(std::remove_if(kept_ids.begin(), kept_ids.end(),
+                              [&](int32_t id) {
+                                return e_[size_t(id)] < e_min ||
+                                       (p_.top_p < 1.0 && logits[size_t(id)] == l_min && id > cut.last);
+                              }) -
+               kept_ids.begin());
     return draw_from_candidates(e_, kept_ids.first(n), /*sorted_by_id=*/true);
   }
   // Most of the vocabulary is kept (a flat row): weigh the dropped tokens 0 and draw over the whole row.

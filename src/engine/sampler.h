@@ -3,7 +3,8 @@
 // from a per-request seeded generator (the same seed gives the same tokens). Temperature 0 is greedy.
 //
 // The exact rule (sampler_reference.h spells it out in plain scalar code, the oracle of the tests):
-//  1. l[id] += logit_bias; l[id] = -inf where an output constraint's mask forbids id; repetition penalty once per distinct id of prompt and output (l / r if l > 0,
+//  1. l[id] += logit_bias; l[id] = -inf where an output constraint's mask forbids id; repetition penalty once
+//  per distinct id of prompt and output (l / r if l > 0,
 //     else l · r); l[id] -= presence + frequency · count for each distinct output id.
 //  2. temperature 0: the lowest id of the largest l.
 //  3. Rank = larger l first, lower id first on ties. top-k keeps the k best ranks.
@@ -69,18 +70,18 @@ class Sampler {
   const SamplingParams& params() const { return p_; }
 
  private:
-  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt, std::span<const int32_t> output,
-                       std::span<const uint32_t> allowed);
+  void apply_penalties(std::span<float> logits, std::span<const int32_t> prompt,
+                       std::span<const int32_t> output, std::span<const uint32_t> allowed);
   int32_t draw_from_candidates(std::span<const float> e, std::span<int32_t> kept, bool sorted_by_id);
   int32_t draw_from_row(std::span<const float> e, std::span<const double> block_sums, double mass);
 
   SamplingParams p_;
   std::mt19937_64 rng_;
-  std::vector<float> e_;           // [vocab] scaled exponentials
-  std::vector<double> blocks_;     // [ceil(vocab / kExpBlock)] sums of e_ per block
-  std::vector<int32_t> ids_;       // [vocab] gathered ids (a prefix is in use)
-  std::vector<int32_t> top_;       // the top-k ids
-  std::vector<int32_t> scratch_;   // selection scratch
+  std::vector<float> e_;          // [vocab] scaled exponentials
+  std::vector<double> blocks_;    // [ceil(vocab / kExpBlock)] sums of e_ per block
+  std::vector<int32_t> ids_;      // [vocab] gathered ids (a prefix is in use)
+  std::vector<int32_t> top_;      // the top-k ids
+  std::vector<int32_t> scratch_;  // selection scratch
   // Penalty bookkeeping, grown as the output grows.
   std::vector<uint64_t> seen_bits_;  // [ceil(vocab / 64)] ids of prompt ∪ output
   std::vector<int32_t> seen_ids_;    // the same ids, each once

@@ -45,6 +45,7 @@ StepPlan Scheduler::schedule() {
   for (size_t i = 0; i < running_.size() && budget > 0;) {
     Request* r = running_[i];
     size_t n = std::min(r->tokens.size() - r->num_computed, budget);
+    if (r->scores_prompt()) n = std::min(n, kPromptLogprobsChunk);
     R1_CHECK(n > 0, "running request {} has nothing to compute", r->id());
     bool self_preempted = false;
     while (!kv_.allocate(r->seq, r->num_computed, n, nullptr)) {
@@ -78,9 +79,11 @@ StepPlan Scheduler::schedule() {
                         kv_.n_blocks() * kv_.block_size()));
         continue;
       }
-      PrefixHit hit = kv_.find_prefix(r->tokens);
+      // A prompt to be scored is computed from its first token: cached blocks have no logits to score with.
+      PrefixHit hit = r->scores_prompt() ? PrefixHit{} : kv_.find_prefix(r->tokens);
       size_t start = hit.num_tokens();
       size_t n = std::min(r->tokens.size() - start, budget);
+      if (r->scores_prompt()) n = std::min(n, kPromptLogprobsChunk);
       if (!kv_.allocate(r->seq, start, n, &hit)) break;  // wait for blocks; order is kept (no overtaking)
       counters_.prefix_queries += r->tokens.size();
       counters_.prefix_hits += start;

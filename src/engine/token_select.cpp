@@ -1,10 +1,10 @@
 #include "engine/token_select.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 
@@ -48,8 +48,9 @@ void top_k_by_rank(const kernels::SamplingKernels& kern, std::span<const float> 
   if (out.size() > k) out.resize(k);
 }
 
-NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const float> l, std::span<const float> e,
-                       double z, double p, float max_logit, float scale, std::vector<int32_t>& scratch) {
+NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const float> l,
+                       std::span<const float> e, double z, double p, float max_logit, float scale,
+                       std::vector<int32_t>& scratch) {
   const double target = p * z;
   // Tokens whose e is below t0 = (1 - p)·z / V together weigh less than (1 - p)·z, so the nucleus lies
   // within {e >= t0}. In logit space (a rank prefix, unlike e, whose rounding need not be monotone) that is
@@ -66,7 +67,8 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
   double mass[kSplits];
   size_t count[kSplits];
   if (scratch.size() < l.size() + 16) scratch.resize(l.size() + 16);
-  size_t count_lo = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), kSortDirectly), count_hi = 0;
+  size_t count_lo = kern.select_range(l.data(), l.size(), lo, hi, scratch.data(), kSortDirectly),
+         count_hi = 0;
   double mass_hi = 0;  // Σ e over l >= hi, the tokens ranked before every candidate
   // The tokens the passes read: the whole row, or (once few enough remain) the piece [lo, hi) copied out,
   // whose weights then add to those of l >= hi.
@@ -125,8 +127,9 @@ NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const flo
   if (n_cand == 0) {
     // The bisection ended on an empty piece, which the bounds above should exclude; seen once while serving
     // and not yet understood, so fall back to the plain search over every token rather than fail the request.
-    spdlog::warn("nucleus_cut: empty piece [{}, {}) (z {}, target {}, counts {}..{}); searching the whole row", lo,
-                 hi, z, target, count_hi, count_lo);
+    spdlog::warn(
+        "nucleus_cut: empty piece [{}, {}) (z {}, target {}, counts {}..{}); searching the whole row", lo, hi,
+        z, target, count_hi, count_lo);
     lo = -std::numeric_limits<float>::infinity();
     hi = std::numeric_limits<float>::infinity();
     mass_hi = 0;

@@ -24,15 +24,16 @@ void top_k_by_rank(const kernels::SamplingKernels& kern, std::span<const float> 
 // The top-p cut over the whole row, given e[i] = exp((l[i] - max) · scale) for every token and z = Σ e: the
 // shortest rank prefix whose mass reaches p·z (0 < p < 1).
 struct NucleusCut {
-  int32_t last = 0;   // its last token in rank order
-  size_t kept = 0;    // its length
+  int32_t last = 0;  // its last token in rank order
+  size_t kept = 0;   // its length
   // Tokens with last's logit but a higher id (so ranked after it): l >= l[last] holds the prefix and these.
   std::vector<int32_t> tied_after;
 };
 // Only tokens close enough to the maximum to matter are looked at: a superset found by one vectorised
 // compare; when that is large (a flat row), bisection on the logit with one vectorised mass pass per step
 // narrows it to a few thousand tokens, which alone are sorted.
-NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const float> l, std::span<const float> e,
-                       double z, double p, float max_logit, float scale, std::vector<int32_t>& scratch);
+NucleusCut nucleus_cut(const kernels::SamplingKernels& kern, std::span<const float> l,
+                       std::span<const float> e, double z, double p, float max_logit, float scale,
+                       std::vector<int32_t>& scratch);
 
 }  // namespace r1

@@ -144,6 +144,7 @@ void Generation::start(std::vector<Prompt> prompts) {
       er.stop_token_ids = p_.stop_token_ids;
       er.ignore_eos = p_.ignore_eos;
       er.logprobs = p_.logprobs;
+      er.prompt_logprobs = p_.prompt_logprobs;
       if (p_.constraint) er.constraint = p_.constraint->make();
       size_t idx = c->index;
       m_->engine->add(std::move(er), [self, idx](const RequestOutput& o) { self->on_output(idx, o); });
@@ -216,6 +217,12 @@ void Generation::on_output(size_t idx, const RequestOutput& o) {
     c.last_token = now;
     cached_tokens_ += o.cached_prompt_tokens;
     if (stats_) stats_->tokens(o.prompt_tokens, 0);
+    if (p_.prompt_logprobs >= 0 && !c.prompt_ids.empty()) {
+      LogprobEntry first = logprob_entry({c.prompt_ids.front(), 0, {}});
+      first.logprob.reset();
+      c.result.prompt_logprobs.push_back(std::move(first));
+      for (const TokenLogprob& lp : o.prompt_logprobs) c.result.prompt_logprobs.push_back(logprob_entry(lp));
+    }
   } else if (!o.new_token_ids.empty()) {
     double itl = seconds(now - c.last_token) / double(o.new_token_ids.size());
     if (stats_)

@@ -47,8 +47,10 @@ struct GenerateParams {
   std::vector<int32_t> stop_token_ids;
   bool ignore_eos = false;
   bool skip_special_tokens = true;
-  int logprobs = -1;                         // -1: none; 0: the sampled token's; N: also the top N
-  bool echo = false;                         // the prompt text (and its tokens, without logprobs) come first
+  int logprobs = -1;  // -1: none; 0: the sampled token's; N: also the top N
+  bool echo = false;  // the prompt text (and its tokens, without logprobs) come first
+  // -1: none; N >= 0: score the prompt's tokens (and their top N) into ChoiceResult::prompt_logprobs.
+  int prompt_logprobs = -1;
   bool reasoning = false;                    // split R1's <think> … </think> (output starts inside it)
   std::optional<ConstraintSpec> constraint;  // structured output / reasoning budget, one state per choice
   bool tool_calls = false;                   // parse tool calls out of the content
@@ -77,6 +79,9 @@ struct ChoiceResult {
   std::string reasoning, content;
   std::vector<ToolCall> tool_calls;
   std::vector<LogprobEntry> logprobs;
+  // With GenerateParams::prompt_logprobs: one per prompt token, the first without a logprob (nothing precedes
+  // it); empty when the choice ended before its first token.
+  std::vector<LogprobEntry> prompt_logprobs;
   std::string finish_reason;
   bool stop_string = false;  // finish_reason "stop" came from one of the request's stop strings
   size_t completion_tokens = 0;

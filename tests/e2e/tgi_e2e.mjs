@@ -144,6 +144,23 @@ const scenarios = {
     const t = events((await post('/generate_stream', { inputs: PROMPT + ' there was a little girl', parameters: { max_new_tokens: 2, truncate: 3, details: true } })).text);
     assert.equal(t.at(-1).details.input_length, 3);
 
+    // decoder_input_details: the prompt's tokens with their logprobs, the first without (nothing precedes it).
+    const scored = json(await post('/generate', { inputs: PROMPT, parameters: { max_new_tokens: 6, details: true, decoder_input_details: true } }));
+    const prefill = scored.details.prefill;
+    assert.ok(prefill.length >= 3, JSON.stringify(prefill));
+    assert.deepEqual(Object.keys(prefill[1]).sort(), ['id', 'logprob', 'text']);
+    assert.equal(prefill[0].logprob, null);
+    for (const t of prefill.slice(1)) assert.ok(typeof t.logprob === 'number' && t.logprob <= 0, JSON.stringify(t));
+    assert.match(prefill.map((t) => t.text).join(''), /upon a time$/);
+    // Scoring the prompt followed by its greedy answer gives the answer's tokens the logprobs their generation
+    // reported: a prompt position is scored exactly as a decode step.
+    const again = json(await post('/generate', { inputs: PROMPT + scored.generated_text, parameters: { max_new_tokens: 1, details: true, decoder_input_details: true } }));
+    const answer = again.details.prefill.slice(prefill.length);
+    assert.deepEqual(again.details.prefill.slice(0, prefill.length).map((t) => t.id), prefill.map((t) => t.id));
+    assert.deepEqual(answer.map((t) => t.id), scored.details.tokens.map((t) => t.id));
+    answer.forEach((t, i) => assert.ok(Math.abs(t.logprob - scored.details.tokens[i].logprob) < 1e-3,
+                                       `${i}: prefill ${t.logprob} vs generated ${scored.details.tokens[i].logprob}`));
+
     // A regex grammar constrains the answer.
     const digits = json(await post('/generate', { inputs: PROMPT, parameters: { max_new_tokens: 10, grammar: { type: 'regex', value: '[0-9]{3}' } } }));
     assert.match(digits.generated_text, /^[0-9]{3}$/);
@@ -169,6 +186,9 @@ const scenarios = {
     const bad = await post('/generate_stream', { inputs: PROMPT, parameters: { max_new_tokens: 4, repetition_penalty: -1 } });
     assert.equal(bad.status, 200);
     assert.deepEqual(events(bad.text), [{ error: 'Input validation error: `repetition_penalty` must be strictly positive', error_type: 'validation' }]);
+    // TGI's stream details have no prefill: decoder_input_details is refused there, inside the stream.
+    const dids = await post('/generate_stream', { inputs: PROMPT, parameters: { max_new_tokens: 4, decoder_input_details: true } });
+    assert.deepEqual(events(dids.text), [{ error: 'Input validation error: `decoder_input_details` == true is not supported when streaming tokens', error_type: 'validation' }]);
     // A prompt too long for the context: the serving layer's limit, in the stream too.
     const long = events((await post('/generate_stream', { inputs: PROMPT, parameters: { max_new_tokens: 100000 } })).text);
     assert.equal(long.length, 1);
@@ -194,7 +214,6 @@ const scenarios = {
       ['/generate', { inputs: PROMPT, parameters: { temperature: -1 } }, 'Input validation error: `temperature` must be strictly positive'],
       ['/generate', { inputs: '' }, 'Input validation error: `inputs` cannot be empty'],
       ['/generate', { inputs: PROMPT, parameters: { best_of: 2 } }, 'Input validation error: `best_of` must be > 0 and <= 1. Given: 2'],
-      ['/', { inputs: PROMPT, parameters: { decoder_input_details: true } }, null],
       ['/generate', { parameters: {} }, null],
       ['/generate_stream', { inputs: 7 }, null],
     ]) {

@@ -202,6 +202,98 @@ TEST(Engine, ConcurrentRequestsMatchTheReferenceAndLeakNothing) {
   EXPECT_LE(max_seqs, 16u);  // max_num_seqs
 }
 
+// log-softmax of the fake model's row after `history`, at `id`.
+double fake_logprob(const FakeExecutor& f, std::span<const int32_t> history, int32_t id) {
+  std::vector<float> row(f.vocab_size());
+  f.fill_logits(history, row.data());
+  double lse = 0, mx = *std::max_element(row.begin(), row.end());
+  for (float l : row) lse += std::exp(double(l) - mx);
+  return row[size_t(id)] - (mx + std::log(lse));
+}
+
+// Every prompt token after the first is scored given the tokens before it; the scores arrive once, with the
+// first token, whatever the chunking; a prompt whose prefix is cached is computed in full all the same.
+TEST(Engine, PromptLogprobsScoreEveryPromptTokenOnceWhateverTheChunksAndTheCache) {
+  EngineConfig cfg = small_config(256);
+  cfg.max_batch_tokens = 512;  // the budget would take the whole prompt: kPromptLogprobsChunk cuts it
+  FakeEngine s(cfg);
+  Collector col;
+  auto p = prompt_of(300, 9);
+  s.engine->add(greedy("warm", p, 2), col.callback());  // leaves the prompt's blocks in the prefix cache
+  ASSERT_TRUE(col.wait_finished(1));
+  const size_t warm_steps = s.fake->steps().size();
+  auto r = greedy("scored", p, 3);
+  r.prompt_logprobs = 2;
+  s.engine->add(r, col.callback());
+  ASSERT_TRUE(col.wait_finished(2));
+  std::vector<TokenLogprob> got;
+  size_t outputs_with_scores = 0;
+  for (auto& o : col.all("scored")) {
+    if (o.prompt_logprobs.empty()) continue;
+    ++outputs_with_scores;
+    EXPECT_FALSE(o.new_token_ids.empty());  // they come with the first token
+    got = o.prompt_logprobs;
+  }
+  EXPECT_EQ(outputs_with_scores, 1u);
+  ASSERT_EQ(got.size(), p.size() - 1);
+  for (size_t k = 0; k < got.size(); ++k) {
+    std::span<const int32_t> history(p.data(), k + 1);
+    EXPECT_EQ(got[k].id, p[k + 1]);
+    EXPECT_NEAR(got[k].logprob, fake_logprob(*s.fake, history, p[k + 1]), 1e-5) << k;
+    ASSERT_EQ(got[k].top.size(), 2u);
+    EXPECT_GE(got[k].top[0].second, got[k].top[1].second);
+  }
+  EXPECT_EQ(col.last("scored").cached_prompt_tokens, 0u);
+  EXPECT_EQ(col.tokens("scored"), s.fake->reference_greedy(p, 3));
+  // The unscored prompt went in one step; the scored one in chunks of at most kPromptLogprobsChunk tokens.
+  auto steps = s.fake->steps();
+  ASSERT_GT(steps.size(), warm_steps);
+  EXPECT_EQ(steps.front().n_tokens, p.size());
+  size_t computed = 0;
+  for (size_t i = warm_steps; i < steps.size(); ++i)
+    for (auto& seq : steps[i].seqs) {
+      EXPECT_LE(seq.n_tokens, kPromptLogprobsChunk);
+      computed += seq.n_tokens;
+    }
+  EXPECT_EQ(computed, p.size() + 2);  // the whole prompt, then one step per later token
+  EXPECT_EQ(s.engine->stats().kv_blocks_used, 0u);
+  for (auto& o : col.all("warm")) EXPECT_TRUE(o.prompt_logprobs.empty());
+}
+
+// Preempted while its prompt is being scored, a request computes it again and scores each position once.
+TEST(Engine, PromptLogprobsSurvivePreemption) {
+  EngineConfig cfg = small_config(12);
+  cfg.max_batch_tokens = 16;
+  FakeEngine s(cfg);
+  Collector col;
+  std::map<std::string, std::vector<int32_t>> prompts;
+  {
+    auto held = s.fake->hold_steps();
+    for (int i = 0; i < 10; ++i) {
+      std::string id = "p" + std::to_string(i);
+      prompts[id] = prompt_of(size_t(5 + (i * 5) % 17), 200 + i);
+      auto r = greedy(id, prompts[id], 10);
+      r.prompt_logprobs = 0;
+      s.engine->add(r, col.callback());
+    }
+  }
+  ASSERT_TRUE(col.wait_finished(10));
+  EXPECT_GT(s.engine->stats().preemptions, 0u);
+  for (auto& [id, p] : prompts) {
+    std::vector<TokenLogprob> got;
+    for (auto& o : col.all(id))
+      if (!o.prompt_logprobs.empty()) got = o.prompt_logprobs;
+    ASSERT_EQ(got.size(), p.size() - 1) << id;
+    for (size_t k = 0; k < got.size(); ++k) {
+      EXPECT_NEAR(got[k].logprob, fake_logprob(*s.fake, std::span<const int32_t>(p.data(), k + 1), p[k + 1]),
+                  1e-5)
+          << id << " " << k;
+      EXPECT_TRUE(got[k].top.empty());
+    }
+    EXPECT_EQ(col.tokens(id), s.fake->reference_greedy(p, 10)) << id;
+  }
+}
+
 TEST(Engine, AFullyCachedPromptRecomputesItsLastBlock) {
   FakeEngine s(small_config(64));
   Collector col;
@@ -523,7 +615,8 @@ TEST(ModelRunner, TokenLogprobOrdersTiesByLowerId) {
 // `fail_at` (0: never).
 class EveryNth final : public TokenConstraint {
  public:
-  EveryNth(int32_t step, size_t length, size_t fail_at = 0) : step_(step), length_(length), fail_at_(fail_at) {}
+  EveryNth(int32_t step, size_t length, size_t fail_at = 0)
+      : step_(step), length_(length), fail_at_(fail_at) {}
   bool fill_mask(std::span<uint32_t> mask) override {
     if (++calls_ == fail_at_) fail("the grammar is too ambiguous to follow");
     for (uint32_t& w : mask) w = 0;

@@ -127,8 +127,7 @@ TEST(TgiRequest, ValuesTgiRefusesGetItsMessages) {
 }
 
 TEST(TgiRequest, WhatR1serveCannotDoIsRefusedNotIgnored) {
-  for (const json& p : {json{{"decoder_input_details", true}}, json{{"watermark", true}},
-                        json{{"typical_p", 0.5}}, json{{"adapter_id", "lora"}}}) {
+  for (const json& p : {json{{"watermark", true}}, json{{"typical_p", 0.5}}, json{{"adapter_id", "lora"}}}) {
     SCOPED_TRACE(p.dump());
     Refusal r = refusal(json{{"inputs", "x"}, {"parameters", p}});
     EXPECT_EQ(r.status, 422);
@@ -229,6 +228,25 @@ serving::GenerateResult result(std::string finish, bool stop_string) {
 }
 
 const IsSpecial kSpecial = [](int32_t id) { return id == 2; };
+
+TEST(TgiResponse, DecoderInputDetailsListThePromptTokensFirstWithoutLogprob) {
+  TgiRequest r =
+      parse({{"inputs", "Once"}, {"parameters", {{"details", true}, {"decoder_input_details", true}}}});
+  EXPECT_TRUE(r.decoder_input_details);
+  serving::GenerateResult res = result("length", false);
+  serving::LogprobEntry bos, once;
+  bos.id = 1;
+  bos.token = "<s>";
+  once.id = 9;
+  once.token = "Once";
+  once.logprob = -3.25f;
+  res.choices[0].prompt_logprobs = {bos, once};
+  json prefill = generate_response(r, res, kSpecial)["details"]["prefill"];
+  EXPECT_EQ(prefill, (json{{{"id", 1}, {"text", "<s>"}, {"logprob", nullptr}},
+                           {{"id", 9}, {"text", "Once"}, {"logprob", -3.25}}}));
+  r.decoder_input_details = false;  // asked without it: TGI's empty list, whatever serving holds
+  EXPECT_EQ(generate_response(r, res, kSpecial)["details"]["prefill"], json::array());
+}
 
 TEST(TgiResponse, FinishReasonsAreTgis) {
   EXPECT_EQ(finish_reason(result("length", false).choices[0]), "length");

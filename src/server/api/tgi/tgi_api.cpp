@@ -106,6 +106,9 @@ void TgiApi::generate(const std::shared_ptr<serving::ServedModel>& model, const 
   TgiLimits limits;
   limits.max_input_tokens = model->max_input_tokens;
   TgiRequest r = parse_request(req.body, limits);
+  // TGI's own refusal (its stream details have no prefill): inside the stream, as its validation errors are.
+  if (stream && r.decoder_input_details)
+    validation_error("`decoder_input_details` == true is not supported when streaming tokens");
   serving::GenerateRequest g = to_generate_request(r, *model->tokenizer);
   g.model = model->name;
   std::shared_ptr<const Tokenizer> keep(model, model->tokenizer.get());  // the tokenizer lives with the model

@@ -161,10 +161,7 @@ TgiRequest parse_request(const std::string& body_text, const TgiLimits& limits) 
   if (typical_p)
     validation_error("`typical_p` is not supported by r1serve (its sampler has no typical decoding)");
   if (boolean(p, "watermark", false)) validation_error("`watermark` is not supported by r1serve");
-  if (boolean(p, "decoder_input_details", false))
-    validation_error(
-        "`decoder_input_details` is not supported by r1serve: it computes no log-probabilities "
-        "for prompt tokens");
+  r.decoder_input_details = boolean(p, "decoder_input_details", false);
   if (field(p, "adapter_id")) validation_error("`adapter_id` is not supported by r1serve (no LoRA adapters)");
 
   // TGI's server samples when asked to or when any sampling parameter moves the distribution; otherwise it
@@ -208,6 +205,7 @@ serving::GenerateRequest to_generate_request(const TgiRequest& r, const Tokenize
   g.params.stop = r.stop;
   // Every token's id, text and log-probability go into TGI's answers: ask for them always.
   g.params.logprobs = r.top_n_tokens;
+  if (r.decoder_input_details) g.params.prompt_logprobs = 0;  // TGI's prefill tokens carry no alternatives
   g.format = r.grammar;
   g.input_field = "inputs";
   g.max_tokens_field = "max_new_tokens";

@@ -34,6 +34,8 @@ struct TgiRequest {
   std::vector<std::string> stop;
   std::optional<size_t> truncate;  // keep the last N prompt tokens
   bool details = false;
+  bool decoder_input_details =
+      false;  // details.prefill: the prompt's tokens with their logprobs (not streamed)
   bool return_full_text = false;
   int top_n_tokens = 0;
   std::optional<serving::OutputFormat> grammar;
@@ -41,8 +43,8 @@ struct TgiRequest {
 
 // Reads and validates a body. Malformed JSON or a field of the wrong type is a 422 naming the field (TGI's
 // deserializer refuses those before anything runs); a value TGI's validator refuses is a 422 with TGI's
-// message. What r1serve cannot do is refused the same way, saying so: decoder_input_details (no prompt
-// log-probabilities are computed), typical_p, watermark, adapter_id. Throws ApiError.
+// message. What r1serve cannot do is refused the same way, saying so: typical_p, watermark, adapter_id.
+// Throws ApiError.
 TgiRequest parse_request(const std::string& body, const TgiLimits& limits);
 
 // The request in serving's terms. `truncate` needs the tokenizer: the prompt is then sent as its last ids.

@@ -18,6 +18,16 @@ json logprob_json(std::optional<float> lp) {
   return lp && std::isfinite(*lp) ? json(*lp) : json(nullptr);
 }
 
+// With decoder_input_details, the prompt's tokens as TGI's PrefillToken {id, text, logprob}: the first has no
+// logprob (null, as TGI's NaN serializes). Without it, TGI sends an empty list.
+json prefill_json(const TgiRequest& r, const serving::ChoiceResult& c) {
+  json out = json::array();
+  if (!r.decoder_input_details) return out;
+  for (const auto& e : c.prompt_logprobs)
+    out.push_back({{"id", e.id}, {"text", e.token}, {"logprob", logprob_json(e.logprob)}});
+  return out;
+}
+
 }  // namespace
 
 std::string finish_reason(const serving::ChoiceResult& c) {
@@ -57,7 +67,7 @@ json generate_response(const TgiRequest& r, const serving::GenerateResult& resul
   json details = {{"finish_reason", finish_reason(c)},
                   {"generated_tokens", c.completion_tokens},
                   {"seed", seed_json(r)},
-                  {"prefill", json::array()},
+                  {"prefill", prefill_json(r, c)},
                   {"tokens", std::move(tokens)}};
   if (r.top_n_tokens > 0) details["top_tokens"] = std::move(top);  // TGI leaves an empty list out
   body["details"] = std::move(details);

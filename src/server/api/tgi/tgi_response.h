@@ -27,7 +27,8 @@ nlohmann::json top_tokens_json(const serving::LogprobEntry& e, const IsSpecial& 
 std::string generated_text(const TgiRequest& r, const serving::ChoiceResult& c);
 
 // /generate's body (details only when asked: finish_reason, generated_tokens, seed — null when greedy —,
-// prefill (always empty: decoder_input_details is refused), tokens, and top_tokens when asked).
+// prefill (the prompt's tokens with their logprobs with decoder_input_details, else empty), tokens, and
+// top_tokens when asked).
 nlohmann::json generate_response(const TgiRequest& r, const serving::GenerateResult& result,
                                  const IsSpecial& is_special);
 
