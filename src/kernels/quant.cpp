@@ -66,6 +66,35 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
   }
 }
 
+void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
+                         void* dst) {
+  R1_CHECK(n_rows <= kQRowTile, "pack_gguf_row_group: {} rows", n_rows);
+  R1_CHECK(cols % kQBlock == 0, "pack_gguf_row_group: {} columns", cols);
+  const size_t kb = cols / kQBlock, tb = quant_tile_bytes(fmt), bb = dtype_size(fmt);
+  uint8_t* tiles = static_cast<uint8_t*>(dst) + group * kb * tb;
+  // Rows past the matrix get what pack_row_group gives them: a zero scale (ggml's Q4_0 quantizer makes it
+  // -0.0) and the zero point (q + 128 = 128 for Q8_0, nibbles 8 for Q4_0), so both packers write identical
+  // tiles.
+  const uint16_t pad_scale = fmt == DType::Q8_0 ? 0x0000 : 0x8000;
+  for (size_t b = 0; b < kb; ++b) {
+    uint8_t* tile = tiles + b * tb;
+    for (size_t r = n_rows; r < kQRowTile; ++r) std::memcpy(tile + 2 * r, &pad_scale, 2);
+    std::memset(tile + 2 * kQRowTile, fmt == DType::Q8_0 ? 0x80 : 0x88, tb - 2 * kQRowTile);
+    for (size_t r = 0; r < n_rows; ++r) {
+      const uint8_t* blk = rows[r] + b * bb;
+      std::memcpy(tile + 2 * r, blk, 2);  // the f16 scale, as stored
+      const uint8_t* qs = blk + 2;
+      if (fmt == DType::Q8_0) {
+        for (size_t i = 0; i < 8; ++i)
+          for (size_t j = 0; j < 4; ++j) tile[32 + i * 64 + r * 4 + j] = uint8_t(int8_t(qs[4 * i + j]) + 128);
+      } else {
+        // A stored byte already pairs element e (low nibble) with element e + 16 (high), as the tile does.
+        for (size_t p = 0; p < 4; ++p) std::memcpy(tile + 32 + p * 64 + r * 4, qs + 4 * p, 4);
+      }
+    }
+  }
+}
+
 void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out) {
   const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt), r = row % kQRowTile;
   const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * kb * tb;

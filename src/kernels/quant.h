@@ -37,13 +37,19 @@ size_t packed_bytes(DType fmt, size_t rows, size_t cols);
 // Quantizes rows [16 * group, 16 * group + n_rows) given as floats (rows16: [n_rows, cols], n_rows <= 16) and
 // writes their tiles into the packed matrix `dst`.
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst);
+// The same rows given as ggml blocks already in format `fmt` (a GGUF file's Q8_0 or Q4_0 tensor: per block an
+// f16 scale, then 32 int8 or 16 bytes of nibble pairs; rows[i] points at row i's blocks), moved into their
+// tiles bit for bit: the format is the tiles', so nothing is decoded or quantized again. cols must be a
+// multiple of 32 (GGUF requires it of these formats).
+void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
+                         void* dst);
 // Row `row` of a packed matrix, dequantized: out [cols].
 void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out);
 
-// Tokens are also regrouped in passes for GEMM kernels that run several tokens against each weight tile: the n
-// tokens split into ceil(n / kActPass) passes of near-equal size (act_pass), and within the pass of tokens
-// [t0, t0 + nt) everything is interleaved by token, so one pointer per block reaches all nt tokens at constant
-// offsets:
+// Tokens are also regrouped in passes for GEMM kernels that run several tokens against each weight tile: the
+// n tokens split into ceil(n / kActPass) passes of near-equal size (act_pass), and within the pass of tokens
+// [t0, t0 + nt) everything is interleaved by token, so one pointer per block reaches all nt tokens at
+// constant offsets:
 //   pq[t0 * kb * 8 + (b * 8 + i) * nt + t] = token t0 + t's quants 4i..4i+3 of block b, as one int32
 //   pd[t0 * kb + b * nt + t], psum[t0 * kb + b * nt + t] = its block scale and quant sum
 // Built once per activation set by quantize_acts, instead of by every kernel call and group batch.
@@ -66,7 +72,7 @@ struct QActsView {
   const float* d;      // [n, kb]
   const int32_t* sum;  // [n, kb]
   size_t n, kb;
-  const int32_t* pq;    // the same, regrouped by pass (above)
+  const int32_t* pq;  // the same, regrouped by pass (above)
   const float* pd;
   const int32_t* psum;
 };

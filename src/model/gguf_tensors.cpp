@@ -148,6 +148,11 @@ TensorSourceFn gguf_tensor_source(const GgufFile& f, const ModelConfig& c) {
     const size_t cols = t->ne[0];
     const size_t row_bytes = cols / ggml_block_elems(t->type) * ggml_block_bytes(t->type);
     const GgmlType type = t->type;
+    if (shape.size() == 2 && (type == GgmlType::Q8_0 || type == GgmlType::Q4_0)) {
+      // The kernels' own block formats: their tiles take these blocks as they are.
+      s.dtype = type == GgmlType::Q8_0 ? DType::Q8_0 : DType::Q4_0;
+      s.blocks = [=](size_t r) { return data + (permute ? gguf_row_of_hf_row(r, head_dim) : r) * row_bytes; };
+    }
     if (permute && shape.size() == 1) {
       // A q/k bias: one row whose elements follow the rows' order.
       s.row = [=](size_t, float* out) {

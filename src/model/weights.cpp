@@ -140,6 +140,19 @@ void convert(ThreadPool& pool, const TensorSource& s, size_t rows, size_t cols, 
     std::memcpy(dst, s.data, dtype_bytes(to, rows * cols));
     return;
   }
+  if (kernels::is_quantized(to) && s.blocks && s.dtype == to) {
+    // Stored in the tiles' own block format: moved, not decoded and quantized again.
+    const size_t groups = (rows + kernels::kQRowTile - 1) / kernels::kQRowTile;
+    pool.parallel_for(groups, [&](size_t g0, size_t g1) {
+      const uint8_t* ptrs[kernels::kQRowTile];
+      for (size_t g = g0; g < g1; ++g) {
+        const size_t r0 = g * kernels::kQRowTile, nr = std::min(kernels::kQRowTile, rows - r0);
+        for (size_t i = 0; i < nr; ++i) ptrs[i] = s.blocks(r0 + i);
+        kernels::pack_gguf_row_group(to, cols, g, ptrs, nr, dst);
+      }
+    });
+    return;
+  }
   if (kernels::is_quantized(to)) {
     const size_t groups = (rows + kernels::kQRowTile - 1) / kernels::kQRowTile;
     pool.parallel_for(groups, [&](size_t g0, size_t g1) {

@@ -164,5 +164,36 @@ TEST(QuantPacking, QuantizationErrorWithinHalfAStep) {
     ASSERT_LE(std::fabs(x[i] - y[i]), 1.01f * std::fabs(f16_to_f32(b4[i / 32].d)) + 1e-3f);
 }
 
+// A GGUF file's own Q8_0 / Q4_0 blocks moved into tiles give exactly the bytes that quantizing the same
+// values gives (same block format, same padding rows), on ragged row counts.
+TEST(QuantPacking, GgufBlocksPackBitIdenticalToQuantizedRows) {
+  std::mt19937 rng(20);
+  for (DType fmt : {DType::Q8_0, DType::Q4_0}) {
+    for (size_t rows : {1, 5, 16, 17, 40}) {
+      for (size_t cols : {32, 96, 256}) {
+        auto w = random_vec(rows * cols, rng);
+        const size_t kb = cols / kQBlock, bb = dtype_size(fmt);
+        std::vector<uint8_t> blocks(rows * kb * bb);
+        for (size_t r = 0; r < rows; ++r) {
+          if (fmt == DType::Q8_0)
+            ref::quantize_q8_0(w.data() + r * cols, kb,
+                               reinterpret_cast<ref::BlockQ8_0*>(blocks.data() + r * kb * bb));
+          else
+            ref::quantize_q4_0(w.data() + r * cols, kb,
+                               reinterpret_cast<ref::BlockQ4_0*>(blocks.data() + r * kb * bb));
+        }
+        std::vector<uint8_t> moved(packed_bytes(fmt, rows, cols), 0xAB);  // garbage: every byte is written
+        for (size_t g = 0; g * kQRowTile < rows; ++g) {
+          const size_t nr = std::min(kQRowTile, rows - g * kQRowTile);
+          const uint8_t* ptrs[kQRowTile];
+          for (size_t i = 0; i < nr; ++i) ptrs[i] = blocks.data() + (g * kQRowTile + i) * kb * bb;
+          pack_gguf_row_group(fmt, cols, g, ptrs, nr, moved.data());
+        }
+        EXPECT_EQ(moved, pack(fmt, w, rows, cols)) << dtype_name(fmt) << " " << rows << "x" << cols;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace r1::kernels
