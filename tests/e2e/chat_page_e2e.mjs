@@ -128,6 +128,13 @@ async function chat() {
   const out = {};
   try {
     const { page } = await openPage(browser);
+    // The page samples at the model's defaults without a seed, and this random model may draw its EOS after a
+    // few tokens: on the wire (after the page's own body is checked) ignore_eos makes every answer run to
+    // max_tokens, so "the text grows over several frames" and Stop always find a stream to watch.
+    await page.route('**/v1/chat/completions', (route) => {
+      const body = route.request().postDataJSON();
+      return route.continue({ postData: JSON.stringify({ ...body, ignore_eos: true }) });
+    });
     await page.goto(base + '/');
     await ready(page);
     // Loopback figures of a first (uncached) load: bytes over the wire and time to interactive (the models
