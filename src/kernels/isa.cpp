@@ -40,6 +40,23 @@ static bool cpu_supports(Isa isa) {
   return false;
 }
 
+QMatmulFn qmatmul_for(const KernelTable& t, DType fmt) {
+  switch (fmt) {
+    case DType::Q8_0:
+      return t.qmatmul_q8_0;
+    case DType::Q4_0:
+      return t.qmatmul_q4_0;
+    case DType::Q4_K:
+      return t.qmatmul_q4_k;
+    case DType::Q5_K:
+      return t.qmatmul_q5_k;
+    case DType::Q6_K:
+      return t.qmatmul_q6_k;
+    default:
+      return nullptr;
+  }
+}
+
 const KernelTable* kernel_table_for(Isa isa) {
   if (!cpu_supports(isa)) return nullptr;
   switch (isa) {

@@ -19,7 +19,7 @@ using MatmulRowsFn = void (*)(const float* x, size_t n, size_t k, const void* w,
 struct QActsView;  // quant.h
 
 // Computes y[t * ldy + r] = x[t] · w[r] for t < x.n and the rows r < rows of 16-row groups [group_begin,
-// group_end) of a packed Q8_0 / Q4_0 matrix w (layout in quant.h).
+// group_end) of a packed Q8_0 / Q4_0 matrix w (layout in quant.h), or a k-quant one (kquant_tiles.h).
 using QMatmulFn = void (*)(const QActsView& x, const void* w, size_t rows, size_t group_begin,
                            size_t group_end, float* y, size_t ldy);
 
@@ -62,12 +62,18 @@ struct KernelTable {
   MatmulRowsFn matmul_rows_f16;
   QMatmulFn qmatmul_q8_0;
   QMatmulFn qmatmul_q4_0;
+  QMatmulFn qmatmul_q4_k;
+  QMatmulFn qmatmul_q5_k;
+  QMatmulFn qmatmul_q6_k;
   AttentionFn attention;
   QuantizeActsFn quantize_acts;
   SiluMulFn silu_mul;
   QuantizeBlocksFn quantize_q8_0;
   QuantizeBlocksFn quantize_q4_0;
 };
+
+// The table's kernel for packed weights of format `fmt`, or nullptr for a format that is not packed.
+QMatmulFn qmatmul_for(const KernelTable& t, DType fmt);
 
 // The table for an ISA, or nullptr if this CPU cannot run it.
 const KernelTable* kernel_table_for(Isa isa);

@@ -51,9 +51,7 @@ void matmul(ThreadPool& pool, const float* x, size_t n, const WeightMatrix& w, c
 void matmul(ThreadPool& pool, const QuantizedActs& xq, const WeightMatrix& w, const float* bias, float* y) {
   R1_CHECK(xq.k == w.cols, "matmul: activations have {} columns, weights {}", xq.k, w.cols);
   const KernelTable& kt = active_kernels();
-  QMatmulFn fn = w.dtype == DType::Q8_0   ? kt.qmatmul_q8_0
-                 : w.dtype == DType::Q4_0 ? kt.qmatmul_q4_0
-                                          : nullptr;
+  const QMatmulFn fn = qmatmul_for(kt, w.dtype);
   R1_CHECK(fn, "matmul: {} is not a block format", dtype_name(w.dtype));
   const QActsView xv = xq.view();
   const size_t n_groups = (w.rows + kQRowTile - 1) / kQRowTile;

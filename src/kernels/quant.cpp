@@ -6,21 +6,27 @@
 
 #include "core/error.h"
 #include "kernels/isa.h"
+#include "kernels/kquant_tiles.h"
 #include "kernels/ref/ref_quant.h"
 
 namespace r1::kernels {
 
 bool is_quantized(DType fmt) {
-  return fmt == DType::Q8_0 || fmt == DType::Q4_0;
+  return fmt == DType::Q8_0 || fmt == DType::Q4_0 || is_kquant(fmt);
 }
 
 size_t quant_tile_bytes(DType fmt) {
   R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
-  return kQRowTile * dtype_size(fmt);
+  return is_kquant(fmt) ? ktile::tile_bytes(fmt) : kQRowTile * dtype_size(fmt);
+}
+
+size_t quant_tile_cols(DType fmt) {
+  R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
+  return is_kquant(fmt) ? kKBlock : kQBlock;
 }
 
 int32_t quant_offset(DType fmt) {
-  R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
+  R1_CHECK(fmt == DType::Q8_0 || fmt == DType::Q4_0, "{} has no quant offset", dtype_name(fmt));
   return fmt == DType::Q8_0 ? 128 : 8;
 }
 
@@ -29,11 +35,16 @@ size_t quant_blocks(size_t cols) {
 }
 
 size_t packed_bytes(DType fmt, size_t rows, size_t cols) {
-  return (rows + kQRowTile - 1) / kQRowTile * quant_blocks(cols) * quant_tile_bytes(fmt);
+  const size_t tc = quant_tile_cols(fmt);
+  R1_CHECK(tc == kQBlock || cols % tc == 0, "{} needs rows of a multiple of {} columns, not {}",
+           dtype_name(fmt), tc, cols);
+  return (rows + kQRowTile - 1) / kQRowTile * ((cols + tc - 1) / tc) * quant_tile_bytes(fmt);
 }
 
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst) {
   R1_CHECK(n_rows <= kQRowTile, "pack_row_group: {} rows", n_rows);
+  R1_CHECK(fmt == DType::Q8_0 || fmt == DType::Q4_0, "{} tiles are made from GGUF blocks, not floats",
+           dtype_name(fmt));
   const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt);
   uint8_t* tiles = static_cast<uint8_t*>(dst) + group * kb * tb;
   std::memset(tiles, 0, kb * tb);
@@ -68,6 +79,7 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
 
 void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
                          void* dst) {
+  if (is_kquant(fmt)) return pack_kquant_row_group(fmt, cols, group, rows, n_rows, dst);
   R1_CHECK(n_rows <= kQRowTile, "pack_gguf_row_group: {} rows", n_rows);
   R1_CHECK(cols % kQBlock == 0, "pack_gguf_row_group: {} columns", cols);
   const size_t kb = cols / kQBlock, tb = quant_tile_bytes(fmt), bb = dtype_size(fmt);
@@ -96,6 +108,7 @@ void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* co
 }
 
 void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* out) {
+  if (is_kquant(fmt)) return unpack_kquant_row(fmt, packed, cols, row, out);
   const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt), r = row % kQRowTile;
   const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * kb * tb;
   for (size_t b = 0; b < kb; ++b) {
@@ -126,12 +139,14 @@ void regroup_pass(QuantizedActs& a, size_t p) {
   int32_t* pq = a.pq.data() + t0 * kb * 8;
   float* pd = a.pd.data() + t0 * kb;
   int32_t* psum = a.psum.data() + t0 * kb;
+  int32_t* phsum = a.phsum.data() + t0 * kb;
   for (size_t t = 0; t < nt; ++t) {
     const int8_t* q = a.row(t0 + t);
     for (size_t b = 0; b < kb; ++b) {
       for (size_t i = 0; i < 8; ++i) std::memcpy(&pq[(b * 8 + i) * nt + t], q + b * kQBlock + 4 * i, 4);
       pd[b * nt + t] = a.d[(t0 + t) * kb + b];
       psum[b * nt + t] = a.sum[(t0 + t) * kb + b];
+      phsum[b * nt + t] = a.hsum[(t0 + t) * kb + b];
     }
   }
 }
@@ -144,9 +159,11 @@ void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, Threa
   out.qs.resize(n * out.kb * kQBlock);
   out.d.resize(n * out.kb);
   out.sum.resize(n * out.kb);
+  out.hsum.resize(n * out.kb);
   out.pq.resize(n * out.kb * 8);
   out.pd.resize(n * out.kb);
   out.psum.resize(n * out.kb);
+  out.phsum.resize(n * out.kb);
   const size_t passes = act_passes(n);
   if (pool && n > 1) {
     pool->parallel_for(n, [&](size_t t0, size_t t1) { quantize_act_rows(x, t0, t1, k, out); });
@@ -163,6 +180,15 @@ void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, Q
   const size_t kp = out.kb * kQBlock;
   active_kernels().quantize_acts(x + t_begin * k, t_end - t_begin, k, out.kb, out.qs.data() + t_begin * kp,
                                  out.d.data() + t_begin * out.kb, out.sum.data() + t_begin * out.kb);
+  // Only Q6_K's kernels read these; summing 16 bytes a block costs little beside quantizing them.
+  for (size_t t = t_begin; t < t_end; ++t) {
+    const int8_t* q = out.row(t);
+    for (size_t b = 0; b < out.kb; ++b) {
+      int32_t s = 0;
+      for (size_t i = 0; i < 16; ++i) s += q[b * kQBlock + i];
+      out.hsum[t * out.kb + b] = s;
+    }
+  }
 }
 
 }  // namespace r1::kernels

@@ -13,6 +13,8 @@
 //         (q in 0..15, value (q - 8) * d, as in GGUF)
 // so a tile is 16 × 34 = 544 bytes (Q8_0) or 16 × 18 = 288 bytes (Q4_0): the GGUF sizes exactly. Rows past
 // the matrix and columns past cols are zero.
+// The k-quants (Q4_K, Q5_K, Q6_K) have tiles of 16 rows × 256 columns instead, laid out in kquant_tiles.h;
+// the functions below take every block format.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -25,22 +27,25 @@ namespace r1::kernels {
 constexpr size_t kQBlock = 32;    // columns per quant block
 constexpr size_t kQRowTile = 16;  // rows per tile
 
+// Q8_0, Q4_0 and the k-quants: the formats the int8 kernels compute in.
 bool is_quantized(DType fmt);
-// Bytes of one tile, and the offset that makes a stored quant unsigned (q + offset >= 0): 128 for Q8_0, 8 for
-// Q4_0. Both throw for non-block formats.
+// Bytes of one tile, and columns it covers (32, or 256 for the k-quants). Throw for non-block formats.
 size_t quant_tile_bytes(DType fmt);
+size_t quant_tile_cols(DType fmt);
+// The offset that makes a stored Q8_0 / Q4_0 quant unsigned (q + offset >= 0): 128 for Q8_0, 8 for Q4_0.
 int32_t quant_offset(DType fmt);
 size_t quant_blocks(size_t cols);  // kb = ceil(cols / 32)
 // Bytes of a packed [rows, cols] matrix.
 size_t packed_bytes(DType fmt, size_t rows, size_t cols);
 
 // Quantizes rows [16 * group, 16 * group + n_rows) given as floats (rows16: [n_rows, cols], n_rows <= 16) and
-// writes their tiles into the packed matrix `dst`.
+// writes their tiles into the packed matrix `dst`. Q8_0 and Q4_0 only: k-quant tiles come from GGUF blocks.
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst);
 // The same rows given as ggml blocks already in format `fmt` (a GGUF file's Q8_0 or Q4_0 tensor: per block an
 // f16 scale, then 32 int8 or 16 bytes of nibble pairs; rows[i] points at row i's blocks), moved into their
 // tiles bit for bit: the format is the tiles', so nothing is decoded or quantized again. cols must be a
-// multiple of 32 (GGUF requires it of these formats).
+// multiple of 32 (GGUF requires it of these formats). The k-quants' super-blocks likewise (cols a multiple of
+// 256), through pack_kquant_row_group.
 void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
                          void* dst);
 // Row `row` of a packed matrix, dequantized: out [cols].
@@ -51,7 +56,8 @@ void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* o
 // [t0, t0 + nt) everything is interleaved by token, so one pointer per block reaches all nt tokens at
 // constant offsets:
 //   pq[t0 * kb * 8 + (b * 8 + i) * nt + t] = token t0 + t's quants 4i..4i+3 of block b, as one int32
-//   pd[t0 * kb + b * nt + t], psum[t0 * kb + b * nt + t] = its block scale and quant sum
+//   pd[t0 * kb + b * nt + t], psum[t0 * kb + b * nt + t] = its block scale and quant sum (phsum: of the
+//   block's first 16 quants, for Q6_K's scales per 16 columns)
 // Built once per activation set by quantize_acts, instead of by every kernel call and group batch.
 constexpr size_t kActPass = 8;
 // How many passes n tokens take.
@@ -75,26 +81,31 @@ struct QActsView {
   const int32_t* pq;  // the same, regrouped by pass (above)
   const float* pd;
   const int32_t* psum;
+  const int32_t* hsum;  // [n, kb] sum of each block's first 16 quants
+  const int32_t* phsum;
 };
 
 // Activations quantized per block of 32 to int8 with a float scale: x ≈ qs * d. Rows are padded with zeros to
 // kb * 32 columns.
 struct QuantizedActs {
   size_t n = 0, k = 0, kb = 0;
-  std::vector<int8_t> qs;    // [n, kb * 32]
-  std::vector<float> d;      // [n, kb]
-  std::vector<int32_t> sum;  // [n, kb]  sum of the block's qs (for the unsigned-weight offset)
-  std::vector<int32_t> pq;   // regrouped by pass (act_pass)
+  std::vector<int8_t> qs;     // [n, kb * 32]
+  std::vector<float> d;       // [n, kb]
+  std::vector<int32_t> sum;   // [n, kb]  sum of the block's qs (for the unsigned-weight offset)
+  std::vector<int32_t> hsum;  // [n, kb]  sum of its first 16 qs
+  std::vector<int32_t> pq;    // regrouped by pass (act_pass)
   std::vector<float> pd;
   std::vector<int32_t> psum;
+  std::vector<int32_t> phsum;
   const int8_t* row(size_t t) const { return qs.data() + t * kb * kQBlock; }
   QActsView view() const {
-    return {qs.data(), d.data(), sum.data(), n, kb, pq.data(), pd.data(), psum.data()};
+    return {qs.data(), d.data(),  sum.data(),  n,           kb,
+            pq.data(), pd.data(), psum.data(), hsum.data(), phsum.data()};
   }
 };
 // d = max|x| / 127 per block, qs = round(x / d). x: [n, k]. Rows are split across the pool when given.
 void quantize_acts(const float* x, size_t n, size_t k, QuantizedActs& out, ThreadPool* pool = nullptr);
-// Rows [t_begin, t_end) of an `out` already sized by quantize_acts (qs, d and sum only; not the passes).
+// Rows [t_begin, t_end) of an `out` already sized by quantize_acts (qs, d, sum and hsum; not the passes).
 void quantize_act_rows(const float* x, size_t t_begin, size_t t_end, size_t k, QuantizedActs& out);
 
 }  // namespace r1::kernels

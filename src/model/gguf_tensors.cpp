@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "core/error.h"
 #include "core/tensor.h"
@@ -54,6 +55,24 @@ size_t gguf_row_of_hf_row(size_t r, size_t head_dim) {
 
 bool is_block_format(GgmlType t) {
   return t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
+}
+
+// The packed format the int8 kernels compute a matrix of type t in directly, if they have one.
+std::optional<DType> kernel_block_format(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q8_0:
+      return DType::Q8_0;
+    case GgmlType::Q4_0:
+      return DType::Q4_0;
+    case GgmlType::Q4_K:
+      return DType::Q4_K;
+    case GgmlType::Q5_K:
+      return DType::Q5_K;
+    case GgmlType::Q6_K:
+      return DType::Q6_K;
+    default:
+      return std::nullopt;
+  }
 }
 
 DType float_dtype(GgmlType t) {
@@ -148,9 +167,9 @@ TensorSourceFn gguf_tensor_source(const GgufFile& f, const ModelConfig& c) {
     const size_t cols = t->ne[0];
     const size_t row_bytes = cols / ggml_block_elems(t->type) * ggml_block_bytes(t->type);
     const GgmlType type = t->type;
-    if (shape.size() == 2 && (type == GgmlType::Q8_0 || type == GgmlType::Q4_0)) {
+    if (auto own = kernel_block_format(type); shape.size() == 2 && own) {
       // The kernels' own block formats: their tiles take these blocks as they are.
-      s.dtype = type == GgmlType::Q8_0 ? DType::Q8_0 : DType::Q4_0;
+      s.dtype = *own;
       s.blocks = [=](size_t r) { return data + (permute ? gguf_row_of_hf_row(r, head_dim) : r) * row_bytes; };
     }
     if (permute && shape.size() == 1) {

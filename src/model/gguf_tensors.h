@@ -20,11 +20,12 @@ std::string hf_name_of_gguf_tensor(const std::string& gguf_name);
 void check_gguf_tensors(const GgufFile& f, const ModelConfig& c);
 
 // The tensors as sources for Weights::build, by Hugging Face name. Float tensors are read in place; block
-// formats are decoded a row at a time; Q8_0 and Q4_0 matrices also give their blocks as stored, which
-// --dtype auto moves into the int8 kernels' tiles unchanged, while the other block formats are reported as
-// Q8_0 (--dtype auto quantizes their decoded rows to 8 bits until the kernels compute in those formats). A
-// llama-architecture file's q/k rows are put back in Hugging Face's rotate-half order: llama.cpp's converter
-// interleaves each head's halves for its own RoPE. `f` must outlive the sources.
+// formats are decoded a row at a time; the matrices the int8 kernels compute in their stored format (Q8_0,
+// Q4_0, Q4_K, Q5_K, Q6_K) also give their blocks as stored, which --dtype auto moves into the kernels' tiles
+// unchanged, while the other block formats (Q4_1, Q5_0, Q5_1) are reported as Q8_0 (--dtype auto quantizes
+// their decoded rows to 8 bits). A llama-architecture file's q/k rows are put back in Hugging Face's
+// rotate-half order: llama.cpp's converter interleaves each head's halves for its own RoPE. `f` must outlive
+// the sources.
 TensorSourceFn gguf_tensor_source(const GgufFile& f, const ModelConfig& c);
 
 // Decodes n values of type t (n a multiple of its block) from `src` into out [n].

@@ -39,10 +39,10 @@ struct LayerWeights {
 // A GGUF file's Q8_0/Q4_0 tensor also gives its rows' blocks, which become the kernels' tiles unchanged when
 // the target format is the stored one (--dtype auto): a Q4_0 file stays 4-bit and bit-identical in memory.
 struct TensorSource {
-  DType dtype = DType::F32;                          // as stored; F32, BF16, F16, or Q8_0/Q4_0 with `blocks`
+  DType dtype = DType::F32;                          // as stored; F32, BF16, F16, or a block format with `blocks`
   const void* data = nullptr;                        // [rows, cols] when in memory
   std::function<void(size_t row, float* out)> row;   // out: [cols]; used when data is null
-  std::function<const uint8_t*(size_t row)> blocks;  // row's ggml blocks in `dtype`; set only for Q8_0/Q4_0
+  std::function<const uint8_t*(size_t row)> blocks;  // row's ggml blocks in `dtype`, for block formats
 };
 // name and shape (outermost first) of a tensor Hugging Face's modeling code has -> its source.
 using TensorSourceFn = std::function<TensorSource(const std::string& name, const std::vector<size_t>& shape)>;

@@ -27,18 +27,20 @@ std::ostream& operator<<(std::ostream& o, const TypeCase& c) {
 }
 
 // Measured max |ours - llama.cpp quantized| over the 3 cases' prompt rows and 32 teacher-forced steps
-// (this test prints them): Q8_0 0.138, Q4_0 0.165, Q4_1 0.286, Q5_0 0.266, Q5_1 0.291, Q4_K_M 0.286,
-// Q5_K_M 0.366, Q6_K 0.295. Neither side is exact: llama.cpp's own int8 path is 0.12-0.24 from the exact
-// dequantized reference (ASSETS.md, manifest quantized_vs_dequantized), and once one activation rounds
-// differently rows move by up to ~0.15. Q8_0 and Q4_0 run here in the stored blocks, as llama.cpp does, so
-// only activation rounding separates the engines; the other types are decoded and quantized again to Q8_0
-// at load (their own kernels are not written yet), a second weight rounding that roughly doubles the gap.
-// Each tolerance is ~1.5x its type's measurement, rounded up to 0.05: that absorbs the rounding noise, and it
-// still sits below what the bugs this test exists for move the logits by (ASSETS.md: swapped RoPE pairing
+// (this test prints them; AVX-512, and AVX2 where it differs): Q8_0 0.138, Q4_0 0.154, Q4_1 0.283, Q5_0
+// 0.285, Q5_1 0.293, Q4_K_M 0.291, Q5_K_M 0.250 (0.277), Q6_K 0.246. Neither side is exact: llama.cpp's own
+// int8 path is 0.12-0.24 from the exact dequantized reference (ASSETS.md, manifest quantized_vs_dequantized),
+// and once one activation rounds differently rows move by up to ~0.15. Q8_0, Q4_0 and the k-quants run here
+// in their stored blocks, as llama.cpp does, so only activation rounding separates the engines (llama.cpp
+// rounds them per 256 for the k-quants, r1serve per 32); Q4_1, Q5_0 and Q5_1 are decoded and quantized again
+// to Q8_0 at load, a second weight rounding that roughly doubles the gap (the k-quants measured 0.29-0.37
+// that way). Each tolerance is ~1.5x its type's measurement, rounded up to 0.05: that absorbs the rounding
+// noise, and it still sits below what the bugs this test exists for move the logits by (ASSETS.md: swapped
+// RoPE pairing
 // >= 3.3, dropped q/k/v bias >= 1.7, unquantized instead of decoded 4/5-bit weights 0.8-2.5).
 const TypeCase kTypes[] = {
     {"Q8_0", 0.25}, {"Q4_0", 0.25},   {"Q4_1", 0.45},   {"Q5_0", 0.4},
-    {"Q5_1", 0.45}, {"Q4_K_M", 0.45}, {"Q5_K_M", 0.55}, {"Q6_K", 0.45},
+    {"Q5_1", 0.45}, {"Q4_K_M", 0.45}, {"Q5_K_M", 0.45}, {"Q6_K", 0.4},
 };
 
 std::string join_ids(const std::vector<int32_t>& ids) {

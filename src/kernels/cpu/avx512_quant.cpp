@@ -12,6 +12,7 @@
 // are memory-broadcast operands.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx512_vnni.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
@@ -21,13 +22,6 @@ namespace {
 template <DType F>
 constexpr size_t tile_bytes() {
   return kQRowTile * (F == DType::Q8_0 ? 34 : 18);
-}
-
-// s += w · (the 4 activation bytes at x, broadcast), with the broadcast folded into vpdpbusd's memory
-// operand. GCC 12 emits a separate vpbroadcastd for the intrinsic, and on Zen 4 that extra µop per
-// vpdpbusd costs ~30% of the GEMM's throughput.
-inline void dpbusd_bcast(__m512i& s, __m512i w, const int32_t* x) {
-  asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(s) : "v"(w), "m"(*x));
 }
 
 // The 8 vectors of one tile's quants: w[i] holds columns 4i..4i+3 of all 16 rows (Q4_0's high nibbles are

@@ -61,6 +61,9 @@ const KernelTable& avx512_kernel_table() {
                              matmul_rows<DType::F16>,
                              cpu::avx512_qmatmul_q8_0,
                              cpu::avx512_qmatmul_q4_0,
+                             cpu::avx512_qmatmul_q4_k,
+                             cpu::avx512_qmatmul_q5_k,
+                             cpu::avx512_qmatmul_q6_k,
                              cpu::avx512_attention,
                              // Element-wise work is a small share; the AVX2 code runs on every AVX-512 CPU.
                              cpu::avx2_quantize_act_rows,

@@ -28,6 +28,17 @@ void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t 
 void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
                          size_t ldy);
 
+// The k-quant tiles (kquant_tiles.h): cpu/*_kquant.cpp.
+void scalar_qmatmul_q4_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q5_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q6_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q4_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q5_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q6_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q4_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q5_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q6_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+
 // AVX-512 BF16 weights × activations rounded to bf16 (vdpbf16ps; cpu/avx512_dense.cpp): the MatmulRowsFn
 // contract (isa.h).
 void avx512_matmul_rows_bf16(const float* x, size_t n, size_t k, const void* w, size_t row_begin, size_t row_end,

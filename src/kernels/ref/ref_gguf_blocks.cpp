@@ -16,10 +16,12 @@ float f16_at(const uint8_t* p) {
   return f16_to_f32(h);
 }
 
+}  // namespace
+
 // The 6-bit scale and min of sub-block j of a Q4_K/Q5_K super-block, packed in 12 bytes: sub-blocks 0-3 keep
 // theirs in the low 6 bits of bytes j and j+4; 4-7 split theirs between a nibble of byte j+4 and the top two
 // bits of bytes j-4 and j.
-void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+void kquant_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
   if (j < 4) {
     *sc = q[j] & 63;
     *m = q[j + 4] & 63;
@@ -28,8 +30,6 @@ void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
     *m = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
 }
-
-}  // namespace
 
 void dequantize_q4_0(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
@@ -102,9 +102,9 @@ void dequantize_q4_k(const void* blocks, float* y, size_t n) {
     // Each 64 values: 32 bytes, low nibbles one sub-block, high nibbles the next.
     for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
       uint8_t sc, m;
-      scale_min_k4(is, scales, &sc, &m);
+      kquant_scale_min(is, scales, &sc, &m);
       const float d1 = d * sc, m1 = dmin * m;
-      scale_min_k4(is + 1, scales, &sc, &m);
+      kquant_scale_min(is + 1, scales, &sc, &m);
       const float d2 = d * sc, m2 = dmin * m;
       for (int l = 0; l < 32; ++l) *y++ = d1 * float(q[l] & 0xF) - m1;
       for (int l = 0; l < 32; ++l) *y++ = d2 * float(q[l] >> 4) - m2;
@@ -123,9 +123,9 @@ void dequantize_q5_k(const void* blocks, float* y, size_t n) {
     uint8_t u1 = 1, u2 = 2;
     for (int j = 0, is = 0; j < 256; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
       uint8_t sc, m;
-      scale_min_k4(is, scales, &sc, &m);
+      kquant_scale_min(is, scales, &sc, &m);
       const float d1 = d * sc, m1 = dmin * m;
-      scale_min_k4(is + 1, scales, &sc, &m);
+      kquant_scale_min(is + 1, scales, &sc, &m);
       const float d2 = d * sc, m2 = dmin * m;
       for (int l = 0; l < 32; ++l) *y++ = d1 * float((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
       for (int l = 0; l < 32; ++l) *y++ = d2 * float((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;

@@ -3,6 +3,7 @@
 // ggml's dequantize_row_* gives) that --dtype f32 uses at load, and the oracle for the per-ISA kernels.
 // Each takes n / block-size consecutive blocks at `blocks` (any alignment) and writes n floats.
 #include <cstddef>
+#include <cstdint>
 
 namespace r1::kernels::ref {
 
@@ -17,5 +18,10 @@ void dequantize_q4_k(const void* blocks, float* out,
                      size_t n);  // 8 sub-blocks of 32, 6-bit scale and min each
 void dequantize_q5_k(const void* blocks, float* out, size_t n);  // as Q4_K with a fifth bit per value
 void dequantize_q6_k(const void* blocks, float* out, size_t n);  // 16 sub-blocks of 16, int8 scale each
+
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K super-block, from its 12 packed bytes:
+// sub-blocks 0-3 keep theirs in the low 6 bits of bytes j and j+4; 4-7 split theirs between a nibble of byte
+// j+4 and the top two bits of bytes j-4 and j.
+void kquant_scale_min(int j, const uint8_t* scales, uint8_t* sc, uint8_t* m);
 
 }  // namespace r1::kernels::ref
