@@ -2,8 +2,9 @@
 // (scripts/container/base-image.sh, no registry), the Dockerfile's prebuilt path packaging the binary these
 // tests were built with, then the container serving the shared tiny model mounted read-only, as a non-root
 // user with a read-only root filesystem, answering from the host through a published loopback port
-// (container_e2e.mjs), draining an in-flight stream on `podman stop`; and `podman kube play` of a Deployment
-// that uses the image. Skipped, saying why, where podman is not installed.
+// (container_e2e.mjs), draining an in-flight stream on `podman stop`; `podman kube play` of a Deployment
+// that uses the image, and of deploy/kubernetes/overlays/local as kubectl renders it. Skipped, saying why,
+// where podman is not installed.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -225,6 +226,57 @@ TEST_F(Container, KubePlayOfADeploymentStartsAPodThatAnswers) {
   CommandResult r = run_command({node_binary(), kSource + "/tests/container/container_e2e.mjs",
                                  "http://127.0.0.1:" + std::to_string(port), js_dir(), "-"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- pod log ---\n" << logs_of(container);
+}
+
+// deploy/kubernetes/overlays/local rendered by kubectl and played whole by podman (kube_play_local.mjs
+// changes only the image, the model folder, the host port and the name): the base Deployment's pod answers a
+// chat completion through the published port, as the Deployment's user with its read-only root, and its
+// liveness probe, which podman runs as a healthcheck inside the container (restarting it on failure), passes.
+TEST_F(Container, KubePlayOfTheRenderedLocalOverlayAnswersAndPassesItsLivenessProbe) {
+  const std::string kubectl = find_program("kubectl");
+  ASSERT_FALSE(kubectl.empty())
+      << "kubectl not on PATH: scripts/install-deps.sh installs Debian's kubernetes-client";
+  TempDir dir;
+  const int port = 40000 + ::getpid() % 20000;
+  const std::string name = "r1serve-local-" + std::to_string(::getpid());
+  CommandResult render =
+      run_command({node_binary(), kSource + "/tests/container/kube_play_local.mjs", kubectl, kSource,
+                   js_dir(), shared_path(""), dir.path().string(), kImage, std::to_string(port), name});
+  ASSERT_EQ(render.exit_code, 0) << render.out << render.err;
+  std::cout << render.out;
+  const std::string yaml = dir.file("play.yaml");
+  CommandResult play = podman({"kube", "play", "--replace", yaml});
+  struct Cleanup {
+    std::string file;
+    ~Cleanup() { podman({"kube", "down", file}); }
+  } cleanup{yaml};
+  ASSERT_EQ(play.exit_code, 0) << play.out << play.err;
+  std::string container;
+  if (size_t at = play.out.find("Container:\n"); at != std::string::npos)
+    container = trim(play.out.substr(at + 11, play.out.find('\n', at + 11) - at - 11));
+  ASSERT_FALSE(container.empty()) << play.out;
+  ASSERT_TRUE(wait_healthy(container, port, 60)) << podman({"ps", "-a"}).out << logs_of(container);
+
+  // The pod's security context as rendered.
+  EXPECT_EQ(trim(podman({"exec", container, "id", "-u"}).out), "65532");
+  EXPECT_NE(podman({"exec", container, "sh", "-c", "touch /usr/local/bin/x"}).exit_code, 0)
+      << "the root filesystem is writable";
+  // The liveness probe as podman runs it (a systemd timer would, every periodSeconds; this machine has no
+  // systemd, so the test runs it): `curl -f` on the probe's port and path, inside the container.
+  EXPECT_NE(podman({"inspect", "--format", "{{json .Config.Healthcheck.Test}}", container})
+                .out.find("http://localhost:8080/version"),
+            std::string::npos);
+  CommandResult probe = podman({"healthcheck", "run", container});
+  EXPECT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+
+  CommandResult r = run_command({node_binary(), kSource + "/tests/container/container_e2e.mjs",
+                                 "http://127.0.0.1:" + std::to_string(port), js_dir(), "-"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- pod log ---\n" << logs_of(container);
+  probe = podman({"healthcheck", "run", container});
+  EXPECT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+  // Never restarted, still running.
+  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.RestartCount}} {{.State.Status}}", container}).out),
+            "0 running");
 }
 
 }  // namespace
