@@ -16,6 +16,7 @@
 
 #include "server_process.h"
 #include "support/test_support.h"
+#include "tls_files.h"
 
 namespace r1::test {
 namespace {
@@ -58,14 +59,17 @@ std::string logs_of(const std::string& container) {
   return r.out + r.err;
 }
 
-// Waits for the server's "ready" line (connecting before it listens would fail the test), then asks /health.
-bool wait_healthy(const std::string& container, int port, int seconds) {
+// Waits for the server's "ready" line: connecting before it listens would fail the test.
+bool wait_ready(const std::string& container, int seconds) {
   for (int i = 0; i < seconds * 4; ++i) {
-    if (logs_of(container).find("ready: serving") != std::string::npos)
-      return http_request(port, "GET", "/health").status == 200;
+    if (logs_of(container).find("ready: serving") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return false;
+}
+
+bool wait_healthy(const std::string& container, int port, int seconds) {
+  return wait_ready(container, seconds) && http_request(port, "GET", "/health").status == 200;
 }
 
 std::string slurp(const std::string& path) {
@@ -189,6 +193,57 @@ TEST_F(Container, ImageIsSmallAndServesReadOnlyAsNonRootAndDrainsOnStop) {
   EXPECT_NE(logs.find("Terminated received: draining"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("for the 0 in flight"), std::string::npos) << logs;
   EXPECT_NE(logs.find("stopped"), std::string::npos) << logs;
+}
+
+// HTTPS from the container: a certificate and key made here, mounted read-only, given as --ssl-certfile and
+// --ssl-keyfile; tls_e2e.mjs through the published port (the openai client trusting the test's CA completes
+// a chat, one trusting another CA is refused, HTTP/2 over ALPN, no answer to plain HTTP).
+TEST_F(Container, ServesHttpsWithAMountedCertificate) {
+  TlsFiles certs;
+  ASSERT_TRUE(certs.ok()) << certs.log();
+  // openssl writes the key for its owner only; the image's user (10001, group 0) reads it through group 0,
+  // as from a Secret mounted with a group-readable mode.
+  fs::permissions(certs.path("server-key.pem"), fs::perms::group_read, fs::perm_options::add);
+  const std::string name = "r1serve-tls-" + std::to_string(::getpid());
+  podman({"rm", "-f", name});
+  CommandResult run = podman({"run",
+                              "-d",
+                              "--name",
+                              name,
+                              "--read-only",
+                              "--cap-drop=all",
+                              "-p",
+                              "127.0.0.1::8080",
+                              "-v",
+                              model_dir() + ":/models/stories:ro",
+                              "-v",
+                              chat_template() + ":/models/template.jinja:ro",
+                              "-v",
+                              certs.dir() + ":/tls:ro",
+                              "-e",
+                              "MODEL=/models/stories",
+                              kImage,
+                              "--chat-template",
+                              "/models/template.jinja",
+                              "--kv-cache-memory",
+                              "64MiB",
+                              "--threads",
+                              "1",
+                              "--ssl-certfile",
+                              "/tls/server.pem",
+                              "--ssl-keyfile",
+                              "/tls/server-key.pem"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  struct Cleanup {
+    std::string name;
+    ~Cleanup() { podman({"rm", "-f", "-v", name}); }
+  } cleanup{name};
+  int port = published_port(name);
+  ASSERT_GT(port, 0) << logs_of(name);
+  ASSERT_TRUE(wait_ready(name, 60)) << logs_of(name);
+  CommandResult r = run_command({node_binary(), kSource + "/tests/e2e/tls_e2e.mjs",
+                                 "https://127.0.0.1:" + std::to_string(port), js_dir(), certs.dir()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- container log ---\n" << logs_of(name);
 }
 
 TEST_F(Container, KubePlayOfADeploymentStartsAPodThatAnswers) {
