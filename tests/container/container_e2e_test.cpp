@@ -173,7 +173,7 @@ TEST_F(Container, ImageIsSmallAndServesReadOnlyAsNonRootAndDrainsOnStop) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   struct Cleanup {
     std::string name;
-    ~Cleanup() { podman({"rm", "-f", name}); }
+    ~Cleanup() { podman({"rm", "-f", "-v", name}); }  // -v: its anonymous /data volume too
   } cleanup{name};
   int port = published_port(name);
   ASSERT_GT(port, 0) << logs_of(name);
@@ -284,9 +284,10 @@ TEST_F(Container, KubePlayOfADeploymentStartsAPodThatAnswers) {
 }
 
 // deploy/kubernetes/overlays/local rendered by kubectl and played whole by podman (kube_play_local.mjs
-// changes only the image, the model folder, the host port and the name): the base Deployment's pod answers a
-// chat completion through the published port, as the Deployment's user with its read-only root, and its
-// liveness probe, which podman runs as a healthcheck inside the container (restarting it on failure), passes.
+// changes only the image, the model folder, the host port and the name): the base Deployment's pod answers
+// a chat completion through the published port, as the Deployment's user with its read-only root, and its
+// liveness probe, which podman runs as a healthcheck inside the container (restarting it on failure),
+// passes.
 TEST_F(Container, KubePlayOfTheRenderedLocalOverlayAnswersAndPassesItsLivenessProbe) {
   const std::string kubectl = find_program("kubectl");
   ASSERT_FALSE(kubectl.empty())
