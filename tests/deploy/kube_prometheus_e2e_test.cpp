@@ -62,8 +62,8 @@ TEST(KubePrometheus, MetricsPassPromtoolAndEveryManifestQueryReturnsDataUnderLoa
   ASSERT_GE(queries.size(), 20u);
 
   // r1serve started with the Deployment's own arguments; what the pod's ConfigMap gives it through the
-  // environment (HF_MODEL_ID, R1SERVE_THREADS, R1SERVE_KV_CACHE_MEMORY) as flags, for this machine: the shared
-  // tiny model, one thread, a small KV budget. --host and --port are ServerProcess's.
+  // environment (HF_MODEL_ID, R1SERVE_THREADS, R1SERVE_KV_CACHE_MEMORY) as flags, for this machine: the
+  // shared tiny model, one thread, a small KV budget. --host and --port are ServerProcess's.
   std::vector<std::string> args = {"--model=" + shared_path("models/stories260K-hf"), "--threads=1",
                                    "--kv-cache-memory=64MiB"};
   for (std::string a : json::parse(std::ifstream(dir.file("args.json")))) {
