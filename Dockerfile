@@ -31,11 +31,13 @@ RUN set -eu; mkdir -p /out; \
     strip /out/r1serve 2>/dev/null || true
 
 # ---- base of the runtime images: the shared libraries r1serve links (ldd → packages), a non-root user ----
+# curl (a few hundred KB over the libcurl r1serve links anyway): podman kube play runs a pod's httpGet liveness
+# probe as `curl -f` inside the container.
 FROM ${BASE} AS runtime-base
 RUN set -eu; apt-get update -qq; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libstdc++6 libcurl4 libssl3 libnghttp2-14 libxxhash0 libspdlog1.10 libfmt9 libpcre2-8-0 libutf8proc2 \
-      ca-certificates; \
+      ca-certificates curl; \
     apt-get clean; rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log; \
     useradd --system --uid 10001 --gid 0 --home-dir /data --no-create-home --shell /usr/sbin/nologin r1serve; \
     mkdir -p /data /models; chown 10001:0 /data; chmod 0775 /data

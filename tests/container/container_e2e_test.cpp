@@ -2,8 +2,9 @@
 // (scripts/container/base-image.sh, no registry), the Dockerfile's prebuilt path packaging the binary these
 // tests were built with, then the container serving the shared tiny model mounted read-only, as a non-root
 // user with a read-only root filesystem, answering from the host through a published loopback port
-// (container_e2e.mjs), draining an in-flight stream on `podman stop`; and `podman kube play` of a Deployment
-// that uses the image. Skipped, saying why, where podman is not installed.
+// (container_e2e.mjs), draining an in-flight stream on `podman stop`; `podman kube play` of a Deployment
+// that uses the image, and of deploy/kubernetes/overlays/local as kubectl renders it. Skipped, saying why,
+// where podman is not installed.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "server_process.h"
 #include "support/test_support.h"
+#include "tls_files.h"
 
 namespace r1::test {
 namespace {
@@ -57,14 +59,17 @@ std::string logs_of(const std::string& container) {
   return r.out + r.err;
 }
 
-// Waits for the server's "ready" line (connecting before it listens would fail the test), then asks /health.
-bool wait_healthy(const std::string& container, int port, int seconds) {
+// Waits for the server's "ready" line: connecting before it listens would fail the test.
+bool wait_ready(const std::string& container, int seconds) {
   for (int i = 0; i < seconds * 4; ++i) {
-    if (logs_of(container).find("ready: serving") != std::string::npos)
-      return http_request(port, "GET", "/health").status == 200;
+    if (logs_of(container).find("ready: serving") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return false;
+}
+
+bool wait_healthy(const std::string& container, int port, int seconds) {
+  return wait_ready(container, seconds) && http_request(port, "GET", "/health").status == 200;
 }
 
 std::string slurp(const std::string& path) {
@@ -168,7 +173,7 @@ TEST_F(Container, ImageIsSmallAndServesReadOnlyAsNonRootAndDrainsOnStop) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   struct Cleanup {
     std::string name;
-    ~Cleanup() { podman({"rm", "-f", name}); }
+    ~Cleanup() { podman({"rm", "-f", "-v", name}); }  // -v: its anonymous /data volume too
   } cleanup{name};
   int port = published_port(name);
   ASSERT_GT(port, 0) << logs_of(name);
@@ -188,6 +193,57 @@ TEST_F(Container, ImageIsSmallAndServesReadOnlyAsNonRootAndDrainsOnStop) {
   EXPECT_NE(logs.find("Terminated received: draining"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("for the 0 in flight"), std::string::npos) << logs;
   EXPECT_NE(logs.find("stopped"), std::string::npos) << logs;
+}
+
+// HTTPS from the container: a certificate and key made here, mounted read-only, given as --ssl-certfile and
+// --ssl-keyfile; tls_e2e.mjs through the published port (the openai client trusting the test's CA completes
+// a chat, one trusting another CA is refused, HTTP/2 over ALPN, no answer to plain HTTP).
+TEST_F(Container, ServesHttpsWithAMountedCertificate) {
+  TlsFiles certs;
+  ASSERT_TRUE(certs.ok()) << certs.log();
+  // openssl writes the key for its owner only; the image's user (10001, group 0) reads it through group 0,
+  // as from a Secret mounted with a group-readable mode.
+  fs::permissions(certs.path("server-key.pem"), fs::perms::group_read, fs::perm_options::add);
+  const std::string name = "r1serve-tls-" + std::to_string(::getpid());
+  podman({"rm", "-f", name});
+  CommandResult run = podman({"run",
+                              "-d",
+                              "--name",
+                              name,
+                              "--read-only",
+                              "--cap-drop=all",
+                              "-p",
+                              "127.0.0.1::8080",
+                              "-v",
+                              model_dir() + ":/models/stories:ro",
+                              "-v",
+                              chat_template() + ":/models/template.jinja:ro",
+                              "-v",
+                              certs.dir() + ":/tls:ro",
+                              "-e",
+                              "MODEL=/models/stories",
+                              kImage,
+                              "--chat-template",
+                              "/models/template.jinja",
+                              "--kv-cache-memory",
+                              "64MiB",
+                              "--threads",
+                              "1",
+                              "--ssl-certfile",
+                              "/tls/server.pem",
+                              "--ssl-keyfile",
+                              "/tls/server-key.pem"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  struct Cleanup {
+    std::string name;
+    ~Cleanup() { podman({"rm", "-f", "-v", name}); }
+  } cleanup{name};
+  int port = published_port(name);
+  ASSERT_GT(port, 0) << logs_of(name);
+  ASSERT_TRUE(wait_ready(name, 60)) << logs_of(name);
+  CommandResult r = run_command({node_binary(), kSource + "/tests/e2e/tls_e2e.mjs",
+                                 "https://127.0.0.1:" + std::to_string(port), js_dir(), certs.dir()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- container log ---\n" << logs_of(name);
 }
 
 TEST_F(Container, KubePlayOfADeploymentStartsAPodThatAnswers) {
@@ -225,6 +281,58 @@ TEST_F(Container, KubePlayOfADeploymentStartsAPodThatAnswers) {
   CommandResult r = run_command({node_binary(), kSource + "/tests/container/container_e2e.mjs",
                                  "http://127.0.0.1:" + std::to_string(port), js_dir(), "-"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- pod log ---\n" << logs_of(container);
+}
+
+// deploy/kubernetes/overlays/local rendered by kubectl and played whole by podman (kube_play_local.mjs
+// changes only the image, the model folder, the host port and the name): the base Deployment's pod answers
+// a chat completion through the published port, as the Deployment's user with its read-only root, and its
+// liveness probe, which podman runs as a healthcheck inside the container (restarting it on failure),
+// passes.
+TEST_F(Container, KubePlayOfTheRenderedLocalOverlayAnswersAndPassesItsLivenessProbe) {
+  const std::string kubectl = find_program("kubectl");
+  ASSERT_FALSE(kubectl.empty())
+      << "kubectl not on PATH: scripts/install-deps.sh installs Debian's kubernetes-client";
+  TempDir dir;
+  const int port = 40000 + ::getpid() % 20000;
+  const std::string name = "r1serve-local-" + std::to_string(::getpid());
+  CommandResult render =
+      run_command({node_binary(), kSource + "/tests/container/kube_play_local.mjs", kubectl, kSource,
+                   js_dir(), shared_path(""), dir.path().string(), kImage, std::to_string(port), name});
+  ASSERT_EQ(render.exit_code, 0) << render.out << render.err;
+  std::cout << render.out;
+  const std::string yaml = dir.file("play.yaml");
+  CommandResult play = podman({"kube", "play", "--replace", yaml});
+  struct Cleanup {
+    std::string file;
+    ~Cleanup() { podman({"kube", "down", file}); }
+  } cleanup{yaml};
+  ASSERT_EQ(play.exit_code, 0) << play.out << play.err;
+  std::string container;
+  if (size_t at = play.out.find("Container:\n"); at != std::string::npos)
+    container = trim(play.out.substr(at + 11, play.out.find('\n', at + 11) - at - 11));
+  ASSERT_FALSE(container.empty()) << play.out;
+  ASSERT_TRUE(wait_healthy(container, port, 60)) << podman({"ps", "-a"}).out << logs_of(container);
+
+  // The pod's security context as rendered.
+  EXPECT_EQ(trim(podman({"exec", container, "id", "-u"}).out), "65532");
+  EXPECT_NE(podman({"exec", container, "sh", "-c", "touch /usr/local/bin/x"}).exit_code, 0)
+      << "the root filesystem is writable";
+  // The liveness probe as podman runs it (a systemd timer would, every periodSeconds; this machine has no
+  // systemd, so the test runs it): `curl -f` on the probe's port and path, inside the container.
+  EXPECT_NE(podman({"inspect", "--format", "{{json .Config.Healthcheck.Test}}", container})
+                .out.find("http://localhost:8080/version"),
+            std::string::npos);
+  CommandResult probe = podman({"healthcheck", "run", container});
+  EXPECT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+
+  CommandResult r = run_command({node_binary(), kSource + "/tests/container/container_e2e.mjs",
+                                 "http://127.0.0.1:" + std::to_string(port), js_dir(), "-"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\n--- pod log ---\n" << logs_of(container);
+  probe = podman({"healthcheck", "run", container});
+  EXPECT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+  // Never restarted, still running.
+  EXPECT_EQ(trim(podman({"inspect", "--format", "{{.RestartCount}} {{.State.Status}}", container}).out),
+            "0 running");
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ TEST(KubeManifests, BaseAndOverlaysRenderAndPassApiTypesCrdSchemasAndBrokenCopie
         << r.out;
     EXPECT_NE(r.out.find("base: DeepSeek-R1-Distill-Qwen-1.5B 1.777e9 params"), std::string::npos) << r.out;
   }
-  for (const char* k : {"base:", "overlays/hpa:", "overlays/keda:", "overlays/7b:"})
+  for (const char* k : {"base:", "overlays/hpa:", "overlays/keda:", "overlays/7b:", "overlays/local:"})
     EXPECT_NE(r.out.find(k), std::string::npos) << k << " not validated\n" << r.out;
   EXPECT_NE(r.out.find("6 broken copies rejected"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ScaledObject"), std::string::npos) << r.out;

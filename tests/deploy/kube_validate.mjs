@@ -29,14 +29,14 @@ const YAML = require('yaml');
 const Ajv = require('ajv');
 
 const kubeDir = path.join(repoDir, 'deploy/kubernetes');
-const kustomizations = ['base', 'overlays/hpa', 'overlays/keda', 'overlays/7b'];
+const kustomizations = ['base', 'overlays/hpa', 'overlays/keda', 'overlays/7b', 'overlays/local'];
 
 function render(dir) {
   const out = execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return YAML.parseAllDocuments(out).map((d) => {
     assert.equal(d.errors.length, 0, `${dir}: ${d.errors.join('; ')}`);
     return d.toJS();
-  }).filter((r) => r);
+  }).filter((r) => r && r.kind);  // kustomize v2.0.3 leaves `{}` where a patch deleted a resource
 }
 
 const id = (r) => `${r.kind}/${r.metadata?.name}`;
@@ -172,14 +172,19 @@ function checkDeployment(name, resources) {
   const c = pod.containers.find((x) => x.name === 'r1serve');
   const arg = (flag) => c.args.find((a) => a.startsWith(flag + '='))?.slice(flag.length + 1);
   assert.deepEqual(c.ports.map((p) => p.containerPort), [8080], `${name}: container port`);
-  assert.equal(arg('--model'), '$(HF_MODEL_ID)', `${name}: serves HF_MODEL_ID`);
+  // The model, threads and KV budget reach serve through its environment names, never as $(VAR) arguments
+  // (podman kube play expands those only from 4.7).
+  for (const a of c.args) assert.ok(!a.includes('$('), `${name}: argument ${a} needs $(VAR) expansion`);
+  for (const v of ['HF_MODEL_ID', 'R1SERVE_THREADS', 'R1SERVE_KV_CACHE_MEMORY'])
+    assert.ok(c.env.find((e) => e.name === v)?.valueFrom?.configMapKeyRef?.name.startsWith('r1serve-config'),
+      `${name}: ${v} from the r1serve-config ConfigMap`);
   const drain = Number(arg('--drain-timeout'));
   const preStop = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
   assert.ok(pod.terminationGracePeriodSeconds > drain + preStop,
     `${name}: terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} must exceed preStop ${preStop} + --drain-timeout ${drain}`);
   assert.equal(pod.securityContext.runAsNonRoot, true, `${name}: runAsNonRoot`);
   assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault', `${name}: seccomp`);
-  for (const k of [...pod.initContainers, ...pod.containers]) {
+  for (const k of [...(pod.initContainers ?? []), ...pod.containers]) {
     assert.equal(k.securityContext.readOnlyRootFilesystem, true, `${name}: ${k.name} read-only root`);
     assert.deepEqual(k.securityContext.capabilities.drop, ['ALL'], `${name}: ${k.name} drops all capabilities`);
     assert.equal(k.securityContext.allowPrivilegeEscalation, false, `${name}: ${k.name} no privilege escalation`);
@@ -188,13 +193,27 @@ function checkDeployment(name, resources) {
     const tokenEnv = k.env.find((e) => e.name === 'HF_TOKEN');
     if (tokenEnv) assert.ok(tokenEnv.valueFrom.secretKeyRef, `${name}: HF_TOKEN from a Secret`);
   }
-  assert.deepEqual(pod.initContainers[0].args, ['pull', '$(HF_MODEL_ID)'], `${name}: init container pulls the model`);
   const tmp = pod.volumes.find((v) => v.name === 'tmp');
   assert.ok(tmp.emptyDir, `${name}: /tmp is an emptyDir`);
-  assert.ok(pod.volumes.find((v) => v.name === 'model-cache').persistentVolumeClaim, `${name}: PVC cache`);
-  for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.ok(c[p]?.httpGet, `${name}: ${p}`);
-  // Memory limit = weights + KV budget + process: the KV budget must fit below it.
   const cm = resources.find((r) => r.kind === 'ConfigMap' && r.metadata.name.startsWith('r1serve-config'));
+  if (name === 'overlays/local') {
+    // The host's model folder instead of the Hub pull: no init container, the folder mounted read-only where
+    // HF_MODEL_ID points, /models (the cache) an emptyDir, port 8080 on the host's loopback.
+    assert.equal(pod.initContainers, undefined, `${name}: no init container`);
+    const model = pod.volumes.find((v) => v.name === 'model');
+    assert.equal(model.hostPath?.type, 'Directory', `${name}: model folder from a hostPath`);
+    const mount = c.volumeMounts.find((m) => m.name === 'model');
+    assert.ok(mount.readOnly && mount.mountPath === cm.data.HF_MODEL_ID, `${name}: model mounted read-only at HF_MODEL_ID`);
+    assert.ok(pod.volumes.find((v) => v.name === 'model-cache').emptyDir, `${name}: cache emptyDir`);
+    assert.deepEqual([c.ports[0].hostIP, c.ports[0].hostPort], ['127.0.0.1', 8080], `${name}: loopback hostPort`);
+  } else {
+    assert.deepEqual(pod.initContainers[0].args, ['pull', '$(HF_MODEL_ID)'], `${name}: init container pulls the model`);
+    assert.ok(pod.volumes.find((v) => v.name === 'model-cache').persistentVolumeClaim, `${name}: PVC cache`);
+  }
+  // By number: podman kube play before 4.6 resolves no port name in a probe.
+  for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+    assert.equal(c[p]?.httpGet?.port, 8080, `${name}: ${p} on port 8080`);
+  // Memory limit = weights + KV budget + process: the KV budget must fit below it.
   const gib = (q) => Number(q.replace(/Gi(B)?$/, ''));
   assert.ok(gib(cm.data.R1SERVE_KV_CACHE_MEMORY) < gib(c.resources.limits.memory), `${name}: KV budget under the memory limit`);
   assert.equal(cm.data.R1SERVE_THREADS, String(c.resources.limits.cpu), `${name}: --threads = CPU limit`);
@@ -230,10 +249,17 @@ async function validate() {
   let checked = 0;
   for (const k of kustomizations) {
     const resources = render(path.join(kubeDir, k));
-    assert.ok(resources.length >= 8, `${k}: only ${resources.length} resources rendered`);
-    checkDeployment(k, resources);
-    if (sharedDir) checkSizing(k, resources);
     const kinds = resources.map((r) => r.kind);
+    if (k === 'overlays/local') {
+      // No PVC; the base's sizing, whatever model the host folder holds.
+      assert.ok(!kinds.includes('PersistentVolumeClaim'), `${k}: PersistentVolumeClaim left out`);
+      const sizing = (rs) => rs.find((r) => r.kind === 'Deployment').spec.template.spec.containers[0].resources;
+      assert.deepEqual(sizing(resources), sizing(render(path.join(kubeDir, 'base'))), `${k}: the base's resources`);
+    } else {
+      assert.ok(resources.length >= 8, `${k}: only ${resources.length} resources rendered`);
+      if (sharedDir) checkSizing(k, resources);
+    }
+    checkDeployment(k, resources);
     assert.equal(kinds.includes('HorizontalPodAutoscaler'), k === 'overlays/hpa' || k === 'overlays/7b', `${k}: HPA`);
     assert.equal(kinds.includes('ScaledObject'), k === 'overlays/keda', `${k}: ScaledObject`);
     if (k === 'overlays/keda') {

@@ -1,72 +1,14 @@
-// TLS on `serve` (--ssl-certfile, --ssl-keyfile, --ssl-ca-certs): certificates made here with the openssl
-// CLI, the openai npm client and Node's http2 client on the other end (tls_e2e.mjs), and the start-up errors
-// for files that cannot be used.
+// TLS on `serve` (--ssl-certfile, --ssl-keyfile, --ssl-ca-certs): certificates made with the openssl CLI
+// (tls_files.h), the openai npm client and Node's http2 client on the other end (tls_e2e.mjs), and the
+// start-up errors for files that cannot be used.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "server_process.h"
 #include "support/test_support.h"
+#include "tls_files.h"
 
 namespace r1::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-// A throwaway folder of PEM files: a CA, a server certificate it signed for 127.0.0.1, a client certificate
-// it signed, another CA nobody trusts, and a key that belongs to no certificate.
-class TlsFiles {
- public:
-  TlsFiles() {
-    dir_ = fs::temp_directory_path() / ("r1serve-tls-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    ok_ = make_ca("ca") && make_ca("wrong-ca") &&
-          make_signed("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost") &&
-          make_signed("client", "/CN=r1serve-test-client", "extendedKeyUsage=clientAuth") &&
-          openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-                   path("other-key.pem")});
-  }
-  ~TlsFiles() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  bool ok() const { return ok_; }
-  std::string dir() const { return dir_.string(); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string log() const { return log_; }
-
- private:
-  bool openssl(std::vector<std::string> args) {
-    args.insert(args.begin(), "/usr/bin/openssl");
-    CommandResult r = run_command(args);
-    log_ += r.err;
-    return r.exit_code == 0;
-  }
-  bool make_ca(const std::string& name) {
-    return openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
-                    "2", "-subj", "/CN=" + name, "-keyout", path(name + "-key.pem"), "-out",
-                    path(name + ".pem")});
-  }
-  bool make_signed(const std::string& name, const std::string& subject, const std::string& ext) {
-    return openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
-                    "-keyout", path(name + "-key.pem"), "-out", path(name + ".csr")}) &&
-           openssl({"x509", "-req", "-in", path(name + ".csr"), "-CA", path("ca.pem"), "-CAkey",
-                    path("ca-key.pem"), "-CAcreateserial", "-days", "2", "-extfile", ext_file(name, ext),
-                    "-out", path(name + ".pem")});
-  }
-  std::string ext_file(const std::string& name, const std::string& ext) {
-    std::string p = path(name + ".ext");
-    FILE* f = std::fopen(p.c_str(), "w");
-    std::fputs((ext + "\n").c_str(), f);
-    std::fclose(f);
-    return p;
-  }
-
-  fs::path dir_;
-  bool ok_ = false;
-  std::string log_;
-};
 
 std::vector<std::string> model_args() {
   return {"--model",           shared_path("models/stories260K-hf"),
