@@ -113,8 +113,8 @@ bool use_more_bits(size_t layer, size_t n_layers) {
 //    (Q8_0 stays Q8_0; a row not a multiple of 256 would get Q8_0 — refused here instead);
 //  - token_embd otherwise: the file type's base type (no rule for Q4_K_M/Q5_K_M/Q6_K);
 //  - attn_v and ffn_down: Q6_K for Q4_K_M and Q5_K_M where use_more_bits(layer, n_layers) holds (attn_v
-//  counts
-//    its tensors in file order, ffn_down reads the layer from the name: the same index here), else the base;
+//    counts its tensors in file order, ffn_down reads the layer from the name: the same index here), else
+//    the base type;
 //  - every other matrix (attn_q, attn_k, attn_output, ffn_gate, ffn_up): the base type — Q4_K for Q4_K_M,
 //    Q5_K for Q5_K_M, Q6_K for Q6_K (attn_output's and attn_qkv's exceptions are for MoE/Falcon/fused qkv).
 GgmlType matrix_type(FileType t, Role role, size_t layer, size_t n_layers) {
