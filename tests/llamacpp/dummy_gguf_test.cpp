@@ -443,5 +443,34 @@ TEST(DummyGguf, Q4KMTiedEmbeddingIsTheOutputMatrix) {
   check_k_mix(gguf::FileType::Q4_K_M, 15, 12, true);
 }
 
+// The 1.5B distill's shape (the benchmark's): every matrix fits the k-quant super-blocks, the Q4_K_M / Q5_K_M
+// mixes promote 14 of the 28 layers' attn_v and ffn_down plus the output to Q6_K, and the tensor data come to
+// 1.111 / 1.280 / 1.458 / 1.889 GB for Q4_K_M / Q5_K_M / Q6_K / Q8_0. With the real tokenizer's few MB of
+// metadata that is the size of the published files of this model made by llama-quantize (e.g. unsloth's
+// Q5_K_M 1.29 GB and Q8_0 1.89 GB), which the typing rule decides.
+TEST(DummyGguf, KQuantMixesOfThe1p5BShape) {
+  R1_REQUIRE_SHARED();
+  const ModelConfig c =
+      dummy_config(test::shared_path("hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B"));
+  struct Want {
+    gguf::FileType type;
+    uint32_t base;
+    size_t n_base, n_q6k;
+    double gb;
+  };
+  for (const Want& w :
+       {Want{gguf::FileType::Q4_K_M, 12, 169, 29, 1.1114}, Want{gguf::FileType::Q5_K_M, 13, 169, 29, 1.2795},
+        Want{gguf::FileType::Q6_K, 14, 198, 198, 1.4582}}) {
+    const std::vector<gguf::TensorInfo> plan = gguf::plan_tensors(c, w.type);
+    std::map<uint32_t, size_t> count;
+    for (const auto& t : plan) ++count[uint32_t(t.type)];
+    EXPECT_EQ(count[w.base], w.n_base) << gguf::file_type_name(w.type);
+    EXPECT_EQ(count[14], w.n_q6k) << gguf::file_type_name(w.type);
+    EXPECT_EQ(count[0], 141u) << "norms and biases stay F32";
+    EXPECT_NEAR(double(plan.back().offset + plan.back().bytes) / 1e9, w.gb, 1e-4)
+        << gguf::file_type_name(w.type);
+  }
+}
+
 }  // namespace
 }  // namespace r1
