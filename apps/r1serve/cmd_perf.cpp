@@ -285,8 +285,8 @@ void register_perf(CLI::App& app, Action& action) {
   CLI::App* cmd =
       app.add_subcommand("perf", "Measure prefill and decode speed beside a memory-bandwidth probe");
   cmd->add_option("--model", o->model,
-                  "Hugging Face model folder, store name NAME[:TAG] or Hub id ORG/NAME[@REV] (or, with "
-                  "--load-format dummy, a config.json)")
+                  "Hugging Face model folder, GGUF file, store name NAME[:TAG] or Hub id ORG/NAME[@REV] (or, "
+                  "with --load-format dummy, a config.json)")
       ->required();
   add_load_format_option(cmd, o->load_format);
   cmd->add_option("--dtype", o->dtype, "Weight precision: auto, f32, bf16, q8, q4");

@@ -11,6 +11,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/ref/ref_kquant_quantize.h"
 #include "kernels/ref/ref_quant.h"
 #include "model/dummy_weights.h"
 
@@ -24,24 +25,123 @@ enum class ValueType : uint32_t { U8 = 0, I32 = 5, U32 = 4, F32 = 6, Bool = 7, S
 // llama.cpp's enum llama_ftype for general.file_type.
 uint32_t llama_ftype(FileType t) {
   switch (t) {
-    case FileType::Q8_0: return 7;  // LLAMA_FTYPE_MOSTLY_Q8_0
-    case FileType::Q4_0: return 2;  // LLAMA_FTYPE_MOSTLY_Q4_0
-    case FileType::F16: return 1;   // LLAMA_FTYPE_MOSTLY_F16
+    case FileType::Q8_0:
+      return 7;  // LLAMA_FTYPE_MOSTLY_Q8_0
+    case FileType::Q4_0:
+      return 2;  // LLAMA_FTYPE_MOSTLY_Q4_0
+    case FileType::F16:
+      return 1;  // LLAMA_FTYPE_MOSTLY_F16
+    case FileType::Q4_K_M:
+      return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+    case FileType::Q5_K_M:
+      return 17;  // LLAMA_FTYPE_MOSTLY_Q5_K_M
+    case FileType::Q6_K:
+      return 18;  // LLAMA_FTYPE_MOSTLY_Q6_K
   }
   return 0;
 }
 
 uint64_t tensor_bytes(GgmlType t, uint64_t n) {
   switch (t) {
-    case GgmlType::F32: return 4 * n;
-    case GgmlType::F16: return 2 * n;
-    case GgmlType::Q8_0: return n / 32 * sizeof(kernels::ref::BlockQ8_0);
-    case GgmlType::Q4_0: return n / 32 * sizeof(kernels::ref::BlockQ4_0);
+    case GgmlType::F32:
+      return 4 * n;
+    case GgmlType::F16:
+      return 2 * n;
+    case GgmlType::Q8_0:
+      return n / 32 * sizeof(kernels::ref::BlockQ8_0);
+    case GgmlType::Q4_0:
+      return n / 32 * sizeof(kernels::ref::BlockQ4_0);
+    case GgmlType::Q4_K:
+      return n / 256 * kernels::ref::kQ4KBlockBytes;
+    case GgmlType::Q5_K:
+      return n / 256 * kernels::ref::kQ5KBlockBytes;
+    case GgmlType::Q6_K:
+      return n / 256 * kernels::ref::kQ6KBlockBytes;
   }
   return 0;
 }
 
-uint64_t align_up(uint64_t x) { return (x + kAlignment - 1) / kAlignment * kAlignment; }
+const char* ggml_type_name(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+      return "F32";
+    case GgmlType::F16:
+      return "F16";
+    case GgmlType::Q4_0:
+      return "Q4_0";
+    case GgmlType::Q8_0:
+      return "Q8_0";
+    case GgmlType::Q4_K:
+      return "Q4_K";
+    case GgmlType::Q5_K:
+      return "Q5_K";
+    case GgmlType::Q6_K:
+      return "Q6_K";
+  }
+  return "?";
+}
+
+uint64_t block_elems(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32:
+    case GgmlType::F16:
+      return 1;
+    case GgmlType::Q4_0:
+    case GgmlType::Q8_0:
+      return 32;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return 256;
+  }
+  return 1;
+}
+
+// The roles of a matrix that llama-quantize's type choice looks at.
+enum class Role { Embedding, Output, AttnV, FfnDown, Other };
+
+// llama.cpp's use_more_bits: the first and last eighth of the layers and every third one between them.
+bool use_more_bits(size_t layer, size_t n_layers) {
+  const long i = long(layer), n = long(n_layers);
+  return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+}
+
+// The type of one matrix. For the k-quant mixes this is the rule of llama.cpp's llama_tensor_get_type
+// (ggml-org/llama.cpp, src/llama-quant.cpp; the rules for these three file types have been stable since the
+// k-quants landed), for a Qwen2/Llama dense model without imatrix or per-tensor overrides:
+//  - the output matrix (or token_embd when the embeddings are tied and there is no output.weight): Q6_K
+//    (Q8_0 stays Q8_0; a row not a multiple of 256 would get Q8_0 — refused here instead);
+//  - token_embd otherwise: the file type's base type (no rule for Q4_K_M/Q5_K_M/Q6_K);
+//  - attn_v and ffn_down: Q6_K for Q4_K_M and Q5_K_M where use_more_bits(layer, n_layers) holds (attn_v
+//    counts its tensors in file order, ffn_down reads the layer from the name: the same index here), else
+//    the base type;
+//  - every other matrix (attn_q, attn_k, attn_output, ffn_gate, ffn_up): the base type — Q4_K for Q4_K_M,
+//    Q5_K for Q5_K_M, Q6_K for Q6_K (attn_output's and attn_qkv's exceptions are for MoE/Falcon/fused qkv).
+GgmlType matrix_type(FileType t, Role role, size_t layer, size_t n_layers) {
+  switch (t) {
+    case FileType::Q8_0:
+      return GgmlType::Q8_0;
+    case FileType::F16:
+      return GgmlType::F16;
+    case FileType::Q4_0:
+      return role == Role::Embedding || role == Role::Output ? GgmlType::Q8_0 : GgmlType::Q4_0;
+    case FileType::Q4_K_M:
+    case FileType::Q5_K_M:
+    case FileType::Q6_K:
+      break;
+  }
+  const GgmlType base = t == FileType::Q4_K_M   ? GgmlType::Q4_K
+                        : t == FileType::Q5_K_M ? GgmlType::Q5_K
+                                                : GgmlType::Q6_K;
+  if (role == Role::Output) return GgmlType::Q6_K;
+  if ((role == Role::AttnV || role == Role::FfnDown) && t != FileType::Q6_K && use_more_bits(layer, n_layers))
+    return GgmlType::Q6_K;
+  return base;
+}
+
+uint64_t align_up(uint64_t x) {
+  return (x + kAlignment - 1) / kAlignment * kAlignment;
+}
 
 // Little-endian serialisation of the header, metadata and tensor infos into memory (a few MB at most: the
 // vocabulary is the largest part).
@@ -128,14 +228,16 @@ std::vector<std::string> stand_in_vocab(size_t n) {
   return v;
 }
 
-// The r1::dummy_weights values of the Hugging Face tensor behind `info` (the GGUF dims reversed are its shape).
+// The r1::dummy_weights values of the Hugging Face tensor behind `info` (the GGUF dims reversed are its
+// shape).
 TensorSource row_source(const TensorInfo& info, const ModelConfig& c, uint64_t seed) {
   std::vector<size_t> shape(info.ne.rbegin(), info.ne.rend());
   return dummy_tensor_source(c, info.source, shape, seed);
 }
 
 // Llama 3.1's rope_scaling as llama.cpp reads it: one factor per rotary frequency, stored as the tensor
-// rope_freqs.weight (what llama.cpp's convert_hf_to_gguf.py computes; llama.cpp divides each frequency by it).
+// rope_freqs.weight (what llama.cpp's convert_hf_to_gguf.py computes; llama.cpp divides each frequency by
+// it).
 std::vector<float> llama3_rope_factors(const ModelConfig& c) {
   const RopeScaling& s = c.rope_scaling;
   const double low_wavelen = s.original_max_position_embeddings / s.low_freq_factor;
@@ -189,14 +291,26 @@ FileType parse_file_type(const std::string& s) {
   if (s == "q8_0") return FileType::Q8_0;
   if (s == "q4_0") return FileType::Q4_0;
   if (s == "f16") return FileType::F16;
-  fail("unknown GGUF type \"{}\" (expected q8_0, q4_0 or f16)", s);
+  if (s == "q4_k_m") return FileType::Q4_K_M;
+  if (s == "q5_k_m") return FileType::Q5_K_M;
+  if (s == "q6_k") return FileType::Q6_K;
+  fail("unknown GGUF type \"{}\" (expected q8_0, q4_0, f16, q4_k_m, q5_k_m or q6_k)", s);
 }
 
 std::string file_type_name(FileType t) {
   switch (t) {
-    case FileType::Q8_0: return "q8_0";
-    case FileType::Q4_0: return "q4_0";
-    case FileType::F16: return "f16";
+    case FileType::Q8_0:
+      return "q8_0";
+    case FileType::Q4_0:
+      return "q4_0";
+    case FileType::F16:
+      return "f16";
+    case FileType::Q4_K_M:
+      return "q4_k_m";
+    case FileType::Q5_K_M:
+      return "q5_k_m";
+    case FileType::Q6_K:
+      return "q6_k";
   }
   return "?";
 }
@@ -208,42 +322,43 @@ std::string gguf_architecture(const ModelConfig& c) {
 }
 
 std::vector<TensorInfo> plan_tensors(const ModelConfig& c, FileType t) {
-  const GgmlType layer_type = t == FileType::Q8_0 ? GgmlType::Q8_0 : t == FileType::Q4_0 ? GgmlType::Q4_0
-                                                                                          : GgmlType::F16;
-  const GgmlType edge_type = t == FileType::Q4_0 ? GgmlType::Q8_0 : layer_type;  // embedding, output
   const uint64_t h = c.hidden_size, ffn = c.intermediate_size, vocab = c.vocab_size;
   std::vector<TensorInfo> out;
   auto vec = [&](std::string name, std::string src, uint64_t n) {
     out.push_back({std::move(name), std::move(src), {n}, GgmlType::F32});
   };
-  auto mat = [&](std::string name, std::string src, uint64_t rows, uint64_t cols, GgmlType type) {
-    if (type != GgmlType::F16 && cols % 32 != 0)
-      fail("{} ({}): {} columns are not a multiple of 32, which {} needs", name, src, cols,
-           type == GgmlType::Q8_0 ? "Q8_0" : "Q4_0");
+  auto mat = [&](std::string name, std::string src, uint64_t rows, uint64_t cols, Role role,
+                 size_t layer = 0) {
+    const GgmlType type = matrix_type(t, role, layer, c.n_layers);
+    if (cols % block_elems(type) != 0)
+      fail("{} ({}): {} columns are not a multiple of {}, which {} needs", name, src, cols, block_elems(type),
+           ggml_type_name(type));
     out.push_back({std::move(name), std::move(src), {cols, rows}, type});
   };
   if (gguf_architecture(c) == "llama" && c.rope_scaling.kind == RopeScaling::Kind::Llama3)
     vec("rope_freqs.weight", "", c.head_dim / 2);
-  mat("token_embd.weight", "model.embed_tokens.weight", vocab, h, edge_type);
+  // Tied embeddings: token_embd is also the output matrix, and llama-quantize types it as one.
+  mat("token_embd.weight", "model.embed_tokens.weight", vocab, h,
+      c.tie_word_embeddings ? Role::Output : Role::Embedding);
   for (size_t i = 0; i < c.n_layers; ++i) {
     const std::string b = "blk." + std::to_string(i) + ".", p = "model.layers." + std::to_string(i) + ".";
     vec(b + "attn_norm.weight", p + "input_layernorm.weight", h);
-    mat(b + "attn_q.weight", p + "self_attn.q_proj.weight", c.q_dim(), h, layer_type);
-    mat(b + "attn_k.weight", p + "self_attn.k_proj.weight", c.kv_dim(), h, layer_type);
-    mat(b + "attn_v.weight", p + "self_attn.v_proj.weight", c.kv_dim(), h, layer_type);
+    mat(b + "attn_q.weight", p + "self_attn.q_proj.weight", c.q_dim(), h, Role::Other);
+    mat(b + "attn_k.weight", p + "self_attn.k_proj.weight", c.kv_dim(), h, Role::Other);
+    mat(b + "attn_v.weight", p + "self_attn.v_proj.weight", c.kv_dim(), h, Role::AttnV, i);
     if (c.qkv_bias) {
       vec(b + "attn_q.bias", p + "self_attn.q_proj.bias", c.q_dim());
       vec(b + "attn_k.bias", p + "self_attn.k_proj.bias", c.kv_dim());
       vec(b + "attn_v.bias", p + "self_attn.v_proj.bias", c.kv_dim());
     }
-    mat(b + "attn_output.weight", p + "self_attn.o_proj.weight", h, c.q_dim(), layer_type);
+    mat(b + "attn_output.weight", p + "self_attn.o_proj.weight", h, c.q_dim(), Role::Other);
     vec(b + "ffn_norm.weight", p + "post_attention_layernorm.weight", h);
-    mat(b + "ffn_gate.weight", p + "mlp.gate_proj.weight", ffn, h, layer_type);
-    mat(b + "ffn_up.weight", p + "mlp.up_proj.weight", ffn, h, layer_type);
-    mat(b + "ffn_down.weight", p + "mlp.down_proj.weight", h, ffn, layer_type);
+    mat(b + "ffn_gate.weight", p + "mlp.gate_proj.weight", ffn, h, Role::Other);
+    mat(b + "ffn_up.weight", p + "mlp.up_proj.weight", ffn, h, Role::Other);
+    mat(b + "ffn_down.weight", p + "mlp.down_proj.weight", h, ffn, Role::FfnDown, i);
   }
   vec("output_norm.weight", "model.norm.weight", h);
-  if (!c.tie_word_embeddings) mat("output.weight", "lm_head.weight", vocab, h, edge_type);
+  if (!c.tie_word_embeddings) mat("output.weight", "lm_head.weight", vocab, h, Role::Output);
 
   uint64_t offset = 0;
   for (auto& ti : out) {
@@ -339,17 +454,30 @@ WriteSummary write_dummy_gguf(const ModelConfig& c, const std::string& path, con
             src.row(r0 + r, x.data());
             char* dst = chunk.data() + r * row_bytes;
             switch (ti.type) {
-              case GgmlType::F32: std::memcpy(dst, x.data(), row_bytes); break;
+              case GgmlType::F32:
+                std::memcpy(dst, x.data(), row_bytes);
+                break;
               case GgmlType::F16: {
                 auto* h = reinterpret_cast<uint16_t*>(dst);
                 for (size_t i = 0; i < cols; ++i) h[i] = f32_to_f16(x[i]);
                 break;
               }
               case GgmlType::Q8_0:
-                kernels::ref::quantize_q8_0(x.data(), cols / 32, reinterpret_cast<kernels::ref::BlockQ8_0*>(dst));
+                kernels::ref::quantize_q8_0(x.data(), cols / 32,
+                                            reinterpret_cast<kernels::ref::BlockQ8_0*>(dst));
                 break;
               case GgmlType::Q4_0:
-                kernels::ref::quantize_q4_0(x.data(), cols / 32, reinterpret_cast<kernels::ref::BlockQ4_0*>(dst));
+                kernels::ref::quantize_q4_0(x.data(), cols / 32,
+                                            reinterpret_cast<kernels::ref::BlockQ4_0*>(dst));
+                break;
+              case GgmlType::Q4_K:
+                kernels::ref::quantize_q4_k(x.data(), dst, cols);
+                break;
+              case GgmlType::Q5_K:
+                kernels::ref::quantize_q5_k(x.data(), dst, cols);
+                break;
+              case GgmlType::Q6_K:
+                kernels::ref::quantize_q6_k(x.data(), dst, cols);
                 break;
             }
           }

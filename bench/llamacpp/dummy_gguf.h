@@ -11,29 +11,30 @@
 namespace r1::gguf {
 
 // GGML tensor types used here (ggml.h's enum ggml_type).
-enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8 };
+enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q4_K = 12, Q5_K = 13, Q6_K = 14 };
 
-// What the file is: every layer matrix in `matrix_type`. Q8_0 and F16 keep the embedding and the output
-// matrix in the same type; Q4_0 keeps them in Q8_0, as `r1serve --dtype q4` does (llama-quantize would
-// choose Q6_K for the output matrix of a Q4_0 model).
-enum class FileType { Q8_0, Q4_0, F16 };
-// "q8_0", "q4_0" or "f16"; throws r1::Error otherwise.
+// What the file is. Q8_0, Q4_0, F16: every layer matrix in that type; Q8_0 and F16 keep the embedding and
+// the output matrix in the same type; Q4_0 keeps them in Q8_0, as `r1serve --dtype q4` does (llama-quantize
+// would choose Q6_K for the output matrix of a Q4_0 model). The k-quant mixes Q4_K_M, Q5_K_M and Q6_K give
+// each matrix the type llama-quantize gives it for that file type (matrix_type in dummy_gguf.cpp).
+enum class FileType { Q8_0, Q4_0, F16, Q4_K_M, Q5_K_M, Q6_K };
+// "q8_0", "q4_0", "f16", "q4_k_m", "q5_k_m" or "q6_k"; throws r1::Error otherwise.
 FileType parse_file_type(const std::string& s);
 std::string file_type_name(FileType t);
 
 struct TensorInfo {
-  std::string name;             // llama.cpp's name: "blk.3.attn_q.weight"
-  std::string source;           // the Hugging Face tensor whose random values it holds ("" for rope_freqs)
-  std::vector<uint64_t> ne;     // GGUF order: ne[0] is the innermost (columns)
+  std::string name;          // llama.cpp's name: "blk.3.attn_q.weight"
+  std::string source;        // the Hugging Face tensor whose random values it holds ("" for rope_freqs)
+  std::vector<uint64_t> ne;  // GGUF order: ne[0] is the innermost (columns)
   GgmlType type = GgmlType::F32;
-  uint64_t offset = 0;          // from the start of the data section; a multiple of kAlignment
+  uint64_t offset = 0;  // from the start of the data section; a multiple of kAlignment
   uint64_t bytes = 0;
 };
 
 inline constexpr uint64_t kAlignment = 32;
 
 // The tensors of the file for config `c`, in file order, with their offsets. Throws r1::Error when a matrix's
-// columns are not a multiple of 32 (no block format then).
+// columns are not a multiple of its block (32; 256 for the k-quants).
 std::vector<TensorInfo> plan_tensors(const ModelConfig& c, FileType t);
 
 // "qwen2" for Qwen2ForCausalLM, "llama" for LlamaForCausalLM.
@@ -41,9 +42,9 @@ std::string gguf_architecture(const ModelConfig& c);
 
 struct WriteOptions {
   FileType type = FileType::Q8_0;
-  uint64_t seed = 1;        // r1serve's dummy weights use seed 1
-  int threads = 0;          // 0: all cores
-  std::string name;         // general.name; default "r1serve dummy <architecture>"
+  uint64_t seed = 1;  // r1serve's dummy weights use seed 1
+  int threads = 0;    // 0: all cores
+  std::string name;   // general.name; default "r1serve dummy <architecture>"
 };
 
 struct WriteSummary {

@@ -1,6 +1,10 @@
 // bench/llamacpp's GGUF writer, read back by a small GGUF reader written here from the spec (not the writer's
 // code): header, every metadata key, tensor infos (names, dims, types, aligned offsets), and the data of
-// token_embd, which must be r1serve's own dummy weights quantized by the reference quantizer.
+// token_embd, which must be r1serve's own dummy weights quantized by the reference quantizer. The k-quant
+// mixes (q4_k_m, q5_k_m, q6_k) must type each matrix as llama-quantize does; kquant_gguf_e2e_test.cpp then
+// serves such a file.
+#include "dummy_gguf.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -10,7 +14,8 @@
 #include <variant>
 
 #include "core/error.h"
-#include "dummy_gguf.h"
+#include "kernels/ref/ref_gguf_blocks.h"
+#include "kernels/ref/ref_kquant_quantize.h"
 #include "kernels/ref/ref_quant.h"
 #include "model/dummy_weights.h"
 #include "support/test_support.h"
@@ -62,25 +67,50 @@ class Reader {
     Value v;
     v.type = type;
     switch (type) {
-      case 0: v.scalar = uint64_t(pod<uint8_t>()); break;
-      case 1: v.scalar = int64_t(pod<int8_t>()); break;
-      case 2: v.scalar = uint64_t(pod<uint16_t>()); break;
-      case 3: v.scalar = int64_t(pod<int16_t>()); break;
-      case 4: v.scalar = uint64_t(pod<uint32_t>()); break;
-      case 5: v.scalar = int64_t(pod<int32_t>()); break;
-      case 6: v.scalar = double(pod<float>()); break;
-      case 7: v.scalar = pod<uint8_t>() != 0; break;
-      case 8: v.scalar = str(); break;
+      case 0:
+        v.scalar = uint64_t(pod<uint8_t>());
+        break;
+      case 1:
+        v.scalar = int64_t(pod<int8_t>());
+        break;
+      case 2:
+        v.scalar = uint64_t(pod<uint16_t>());
+        break;
+      case 3:
+        v.scalar = int64_t(pod<int16_t>());
+        break;
+      case 4:
+        v.scalar = uint64_t(pod<uint32_t>());
+        break;
+      case 5:
+        v.scalar = int64_t(pod<int32_t>());
+        break;
+      case 6:
+        v.scalar = double(pod<float>());
+        break;
+      case 7:
+        v.scalar = pod<uint8_t>() != 0;
+        break;
+      case 8:
+        v.scalar = str();
+        break;
       case 9: {
         v.array_type = pod<uint32_t>();
         uint64_t n = pod<uint64_t>();
         for (uint64_t i = 0; i < n; ++i) v.array.push_back(value(v.array_type));
         break;
       }
-      case 10: v.scalar = pod<uint64_t>(); break;
-      case 11: v.scalar = pod<int64_t>(); break;
-      case 12: v.scalar = pod<double>(); break;
-      default: throw std::runtime_error("unknown value type " + std::to_string(type));
+      case 10:
+        v.scalar = pod<uint64_t>();
+        break;
+      case 11:
+        v.scalar = pod<int64_t>();
+        break;
+      case 12:
+        v.scalar = pod<double>();
+        break;
+      default:
+        throw std::runtime_error("unknown value type " + std::to_string(type));
     }
     return v;
   }
@@ -130,16 +160,28 @@ double f32(const GgufFile& f, const std::string& k) {
   EXPECT_EQ(v.type, 6u) << k << " should be float32";
   return std::get<double>(v.scalar);
 }
-std::string s(const GgufFile& f, const std::string& k) { return std::get<std::string>(f.kv.at(k).scalar); }
+std::string s(const GgufFile& f, const std::string& k) {
+  return std::get<std::string>(f.kv.at(k).scalar);
+}
 
 uint64_t bytes_of(const TensorEntry& t) {
   uint64_t n = 1;
   for (uint64_t d : t.ne) n *= d;
   switch (t.type) {
-    case 0: return 4 * n;
-    case 1: return 2 * n;
-    case 2: return n / 32 * 18;
-    case 8: return n / 32 * 34;
+    case 0:
+      return 4 * n;
+    case 1:
+      return 2 * n;
+    case 2:
+      return n / 32 * 18;
+    case 8:
+      return n / 32 * 34;
+    case 12:
+      return n / 256 * 144;
+    case 13:
+      return n / 256 * 176;
+    case 14:
+      return n / 256 * 210;
   }
   ADD_FAILURE() << t.name << ": unexpected type " << t.type;
   return 0;
@@ -153,8 +195,11 @@ ModelConfig tiny(const std::string& arch, bool tied, bool llama3_scaling = false
   nlohmann::json j = test::tiny_config(spec);
   j["torch_dtype"] = "bfloat16";
   if (llama3_scaling)
-    j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                         {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+    j["rope_scaling"] = {{"rope_type", "llama3"},
+                         {"factor", 8.0},
+                         {"low_freq_factor", 1.0},
+                         {"high_freq_factor", 4.0},
+                         {"original_max_position_embeddings", 64}};
   return ModelConfig::from_json(j, "tiny config.json");
 }
 
@@ -232,7 +277,9 @@ std::map<std::string, TensorEntry> check_layout(const GgufFile& f, const ModelCo
   return by_name;
 }
 
-const char* data_of(const GgufFile& f, const TensorEntry& t) { return f.bytes.data() + f.data_offset + t.offset; }
+const char* data_of(const GgufFile& f, const TensorEntry& t) {
+  return f.bytes.data() + f.data_offset + t.offset;
+}
 
 TEST(DummyGguf, Qwen2Q8HoldsR1serveDummyWeights) {
   test::TempDir dir;
@@ -313,7 +360,116 @@ TEST(DummyGguf, RejectsColumnsThatAreNotBlocks) {
   const ModelConfig c = ModelConfig::from_json(test::tiny_config(spec), "config.json");
   EXPECT_THROW(gguf::plan_tensors(c, gguf::FileType::Q8_0), Error);
   EXPECT_NO_THROW(gguf::plan_tensors(c, gguf::FileType::F16));
-  EXPECT_THROW(gguf::parse_file_type("q6_k"), Error);
+  EXPECT_THROW(gguf::plan_tensors(c, gguf::FileType::Q4_K_M),
+               Error);  // 48 columns: no 256-value super-blocks
+  EXPECT_THROW(gguf::parse_file_type("q3_k_s"), Error);
+  EXPECT_EQ(gguf::parse_file_type("q4_k_m"), gguf::FileType::Q4_K_M);
+  EXPECT_EQ(gguf::parse_file_type("q5_k_m"), gguf::FileType::Q5_K_M);
+  EXPECT_EQ(gguf::parse_file_type("q6_k"), gguf::FileType::Q6_K);
+}
+
+// A shape whose matrices are all made of 256-value super-blocks, with 8 layers so that llama.cpp's
+// use_more_bits (first and last eighth, every third between) picks layers 0, 3, 6 and 7.
+ModelConfig tiny_k(bool tied) {
+  test::TinyModelSpec spec;
+  spec.architecture = "Qwen2ForCausalLM";
+  spec.hidden = 256;
+  spec.ffn = 512;
+  spec.layers = 8;
+  spec.tied = tied;
+  spec.vocab = 300;
+  return ModelConfig::from_json(test::tiny_config(spec), "tiny config.json");
+}
+
+// ggml type ids: 12 Q4_K, 13 Q5_K, 14 Q6_K.
+void check_k_mix(gguf::FileType type, uint64_t ftype, uint32_t base, bool tied) {
+  test::TempDir dir;
+  const ModelConfig c = tiny_k(tied);
+  gguf::WriteOptions opt;
+  opt.type = type;
+  opt.threads = 2;
+  gguf::write_dummy_gguf(c, dir.file("m.gguf"), opt);
+  const GgufFile f = read_gguf(dir.file("m.gguf"));
+  EXPECT_EQ(u(f, "general.file_type"), ftype);
+  auto t = check_layout(f, c);
+  const std::set<int> more_bits = {0, 3, 6, 7};
+  for (const auto& [name, e] : t) {
+    if (e.ne.size() != 2) continue;
+    uint32_t want = base;
+    if (name == "output.weight" || (tied && name == "token_embd.weight")) want = 14;
+    const bool v_or_down =
+        name.find("attn_v") != std::string::npos || name.find("ffn_down") != std::string::npos;
+    if (v_or_down && more_bits.count(std::stoi(name.substr(4)))) want = 14;
+    EXPECT_EQ(e.type, want) << gguf::file_type_name(type) << " " << name;
+  }
+
+  // token_embd holds r1serve's dummy embedding through the reference k-quantizer, byte for byte, and decodes
+  // back to within its bound (kquant_quantize_test).
+  const Weights w = dummy_weights(c, WeightPrecision::F32);
+  const auto* embed = static_cast<const float*>(w.embed.data);
+  const TensorEntry& e = t.at("token_embd.weight");
+  const size_t n = c.vocab_size * c.hidden_size;
+  std::vector<uint8_t> want(bytes_of(e));
+  std::vector<float> back(n);
+  if (e.type == 12)
+    kernels::ref::quantize_q4_k(embed, want.data(), n),
+        kernels::ref::dequantize_q4_k(want.data(), back.data(), n);
+  if (e.type == 13)
+    kernels::ref::quantize_q5_k(embed, want.data(), n),
+        kernels::ref::dequantize_q5_k(want.data(), back.data(), n);
+  if (e.type == 14)
+    kernels::ref::quantize_q6_k(embed, want.data(), n),
+        kernels::ref::dequantize_q6_k(want.data(), back.data(), n);
+  EXPECT_EQ(std::memcmp(data_of(f, e), want.data(), want.size()), 0) << "token_embd bytes";
+  double err2 = 0, x2 = 0;
+  for (size_t i = 0; i < n; ++i)
+    err2 += double(back[i] - embed[i]) * (back[i] - embed[i]), x2 += double(embed[i]) * embed[i];
+  EXPECT_LT(std::sqrt(err2 / x2), e.type == 12   ? 0.08
+                                  : e.type == 13 ? 0.04
+                                                 : 0.02)
+      << "token_embd round trip";
+}
+
+TEST(DummyGguf, Q4KMTypesEachMatrixAsLlamaQuantize) {
+  check_k_mix(gguf::FileType::Q4_K_M, 15, 12, false);
+}
+TEST(DummyGguf, Q5KMTypesEachMatrixAsLlamaQuantize) {
+  check_k_mix(gguf::FileType::Q5_K_M, 17, 13, false);
+}
+TEST(DummyGguf, Q6KIsQ6KThroughout) {
+  check_k_mix(gguf::FileType::Q6_K, 18, 14, false);
+}
+TEST(DummyGguf, Q4KMTiedEmbeddingIsTheOutputMatrix) {
+  check_k_mix(gguf::FileType::Q4_K_M, 15, 12, true);
+}
+
+// The 1.5B distill's shape (the benchmark's): every matrix fits the k-quant super-blocks, the Q4_K_M / Q5_K_M
+// mixes promote 14 of the 28 layers' attn_v and ffn_down plus the output to Q6_K, and the tensor data come to
+// 1.111 / 1.280 / 1.458 / 1.889 GB for Q4_K_M / Q5_K_M / Q6_K / Q8_0. With the real tokenizer's few MB of
+// metadata that is the size of the published files of this model made by llama-quantize (e.g. unsloth's
+// Q5_K_M 1.29 GB and Q8_0 1.89 GB), which the typing rule decides.
+TEST(DummyGguf, KQuantMixesOfThe1p5BShape) {
+  R1_REQUIRE_SHARED();
+  const ModelConfig c =
+      dummy_config(test::shared_path("hf-metadata/reconstructed/DeepSeek-R1-Distill-Qwen-1.5B"));
+  struct Want {
+    gguf::FileType type;
+    uint32_t base;
+    size_t n_base, n_q6k;
+    double gb;
+  };
+  for (const Want& w :
+       {Want{gguf::FileType::Q4_K_M, 12, 169, 29, 1.1114}, Want{gguf::FileType::Q5_K_M, 13, 169, 29, 1.2795},
+        Want{gguf::FileType::Q6_K, 14, 198, 198, 1.4582}}) {
+    const std::vector<gguf::TensorInfo> plan = gguf::plan_tensors(c, w.type);
+    std::map<uint32_t, size_t> count;
+    for (const auto& t : plan) ++count[uint32_t(t.type)];
+    EXPECT_EQ(count[w.base], w.n_base) << gguf::file_type_name(w.type);
+    EXPECT_EQ(count[14], w.n_q6k) << gguf::file_type_name(w.type);
+    EXPECT_EQ(count[0], 141u) << "norms and biases stay F32";
+    EXPECT_NEAR(double(plan.back().offset + plan.back().bytes) / 1e9, w.gb, 1e-4)
+        << gguf::file_type_name(w.type);
+  }
 }
 
 }  // namespace
