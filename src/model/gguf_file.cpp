@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "core/error.h"
@@ -29,6 +30,17 @@ std::optional<GgmlType> ggml_type_from_id(uint32_t id) {
     default:
       return std::nullopt;
   }
+}
+
+std::string ggml_type_id_name(uint32_t id) {
+  // ggml.h's enum ggml_type; the gaps are ids ggml retired (4, 5, 31-33, 36-38).
+  static const char* const kNames[] = {
+      "F32",    "F16",   "Q4_0",  "Q4_1",   nullptr, nullptr, "Q5_0",    "Q5_1",   "Q8_0",    "Q8_1",
+      "Q2_K",   "Q3_K",  "Q4_K",  "Q5_K",   "Q6_K",  "Q8_K",  "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
+      "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8",    "I16",   "I32",     "I64",    "F64",     "IQ1_M",
+      "BF16",   nullptr, nullptr, nullptr,  "TQ1_0", "TQ2_0", nullptr,   nullptr,  nullptr,   "MXFP4"};
+  if (id < std::size(kNames) && kNames[id]) return kNames[id];
+  return "not a ggml type this version knows";
 }
 
 std::string ggml_type_name(GgmlType t) {
@@ -294,10 +306,9 @@ GgufHeader parse_gguf(const uint8_t* data, size_t size, const std::string& file)
     auto type = ggml_type_from_id(type_id);
     if (!type)
       fail(
-          "{}: {}: unsupported tensor type {} (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, "
-          "Q4_K, "
-          "Q5_K, Q6_K)",
-          file, what, type_id);
+          "{}: {}: unsupported tensor type {} ({}; r1serve computes F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, "
+          "Q5_1, Q4_K, Q5_K, Q6_K)",
+          file, what, type_id, ggml_type_id_name(type_id));
     t.type = *type;
     t.offset = r.pod<uint64_t>(what + " offset");
     const size_t blk = ggml_block_elems(t.type);

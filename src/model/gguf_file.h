@@ -31,6 +31,8 @@ enum class GgmlType : uint32_t {
 // The type for a ggml type id, or nullopt for one r1serve does not decode.
 std::optional<GgmlType> ggml_type_from_id(uint32_t id);
 std::string ggml_type_name(GgmlType t);
+// ggml's name for any type id, read or not ("Q2_K" for 10), for errors; a phrase saying so for an unknown id.
+std::string ggml_type_id_name(uint32_t id);
 size_t ggml_block_elems(GgmlType t);  // 1 for F32/F16/BF16, 32 for Q*_0/Q*_1, 256 for the k-quants
 size_t ggml_block_bytes(GgmlType t);  // bytes of one block (one element for the float types)
 

@@ -31,8 +31,9 @@ ResolvedModel resolve_model(const std::string& spec, const ResolveOptions& optio
   if (fs::exists(spec, ec)) return ResolvedModel{spec, "", "", ""};
   if (spec.rfind("ollama:", 0) == 0) {  // Ollama's store: the verified GGUF blob itself
     const std::string name = spec.substr(7);
-    return ResolvedModel{resolve_ollama_model(name).string(), "", "",
-                         name.find(':') == std::string::npos ? name + ":latest" : name};
+    const fs::path blob =
+        resolve_ollama_model(name, default_store_root(options.store_dir) / kOllamaVerifiedBlobsFile);
+    return ResolvedModel{blob.string(), "", "", parse_ollama_name(name).display()};
   }
   if (std::optional<S3Location> loc = parse_s3_url(spec)) {
     const fs::path dest = default_store_root(options.store_dir) / "s3" / loc->bucket / loc->prefix;

@@ -5,6 +5,7 @@
 //   ├── models/NAME/TAG/           config, tokenizer and weight files (safetensors or weights.r1pack)
 //   │   └── manifest.json          store_manifest.h
 //   ├── s3/BUCKET/PREFIX/          local copies of s3:// sources (s3_source.h)
+//   ├── ollama-verified.json       Ollama blobs whose sha256 matched, by file identity (verified_blobs.h)
 //   └── tmp/                       imports being staged and removals in progress (same filesystem, so
 //                                  a finished one appears or disappears with one rename)
 //

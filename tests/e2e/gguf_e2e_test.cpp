@@ -116,6 +116,7 @@ TEST(GgufOllama, StoreLayoutResolvesVerifiesAndRuns) {
                                 {"size", fs::file_size(gguf)}}}}};
   std::ofstream(mdir / "q6") << manifest.dump();
   ::setenv("OLLAMA_MODELS", tmp.path().c_str(), 1);
+  ::setenv("R1SERVE_HOME", tmp.file("r1serve").c_str(), 1);  // where verified blobs are remembered
 
   const auto golden = read_json(shared_path("golden/tiny-qwen2-kq-Q6_K/manifest.json"))["cases"][0];
   std::string ids, want;
@@ -142,6 +143,7 @@ TEST(GgufOllama, StoreLayoutResolvesVerifiesAndRuns) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not match the manifest's digest"), std::string::npos) << r.err;
   ::unsetenv("OLLAMA_MODELS");
+  ::unsetenv("R1SERVE_HOME");
 }
 
 }  // namespace

@@ -122,12 +122,64 @@ TEST(GgufFile, MisalignedTensor) {
   expect_has(parse_error(g.bytes()), {"blk.0.attn_q.weight", "not aligned to 32"});
 }
 
+// Every ggml type r1serve does not compute (the lower k-quants, the i-quants, Q8_K/Q8_1 which only exist as
+// llama.cpp's intermediates, integer and MXFP4 tensors) is refused by name, with what is supported.
 TEST(GgufFile, UnknownTensorType) {
+  const std::vector<std::pair<uint32_t, std::string>> refused = {
+      {9, "Q8_1"},     {10, "Q2_K"},  {11, "Q3_K"},   {15, "Q8_K"},  {16, "IQ2_XXS"}, {17, "IQ2_XS"},
+      {18, "IQ3_XXS"}, {19, "IQ1_S"}, {20, "IQ4_NL"}, {21, "IQ3_S"}, {22, "IQ2_S"},   {23, "IQ4_XS"},
+      {24, "I8"},      {28, "F64"},   {29, "IQ1_M"},  {34, "TQ1_0"}, {35, "TQ2_0"},   {39, "MXFP4"}};
+  for (const auto& [id, name] : refused) {
+    GgufBuilder g = tiny_gguf_model();
+    g.tensors[3].type = id;
+    expect_has(parse_error(g.bytes()),
+               {"x.gguf", "tensor \"blk.0.attn_q.weight\"",
+                "unsupported tensor type " + std::to_string(id) + " (" + name + ";",
+                "r1serve computes F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K"});
+  }
   GgufBuilder g = tiny_gguf_model();
-  g.tensors[0].type = 10;  // Q2_K: not decoded by r1serve
-  expect_has(parse_error(g.bytes()), {"token_embd.weight", "unsupported tensor type 10"});
-  g.tensors[0].type = 999;
-  expect_has(parse_error(g.bytes()), {"token_embd.weight", "unsupported tensor type 999"});
+  for (uint32_t id : {4u, 31u, 999u}) {  // retired or never assigned
+    g.tensors[0].type = id;
+    expect_has(parse_error(g.bytes()), {"token_embd.weight", "unsupported tensor type " + std::to_string(id) +
+                                                                 " (not a ggml type this version knows;"});
+  }
+}
+
+// The same refusal through the CLI: one line on stderr naming the file, the tensor and the type.
+TEST(GgufFile, UnsupportedTypeCliErrorIsOneLine) {
+  test::TempDir tmp;
+  GgufBuilder g = tiny_gguf_model();
+  g.tensors[5].type = 11;  // Q3_K
+  g.write(tmp.file("q3.gguf"));
+  auto r =
+      test::run_r1serve({"run", "--model", tmp.file("q3.gguf"), "--prompt-ids", "1", "--max-tokens", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("q3.gguf: tensor \"blk.0.attn_k.weight\": unsupported tensor type 11 (Q3_K; r1serve "
+                       "computes F32,"),
+            std::string::npos)
+      << r.err;
+}
+
+// Rope scaling r1serve does not implement (YaRN, LongRoPE, anything unnamed) is refused naming the key and
+// what is supported; linear scaling (and none) loads.
+TEST(GgufFile, UnsupportedRopeScaling) {
+  for (const char* type : {"yarn", "longrope", "su", "dynamic"}) {
+    GgufBuilder g = tiny_gguf_model();
+    g.kv_str("qwen2.rope.scaling.type", type);
+    g.kv_f32("qwen2.rope.scaling.factor", 4.f);
+    expect_has(load_error(g),
+               {"unsupported metadata \"qwen2.rope.scaling.type\" \"" + std::string(type) + "\"",
+                "(supported: none, linear)"});
+  }
+  GgufBuilder mistyped = tiny_gguf_model();
+  mistyped.kv_u32("qwen2.rope.scaling.type", 2);  // llama.cpp's enum value for yarn, not its name
+  expect_has(load_error(mistyped), {"\"qwen2.rope.scaling.type\" must be a string"});
+  for (const char* type : {"none", "linear"}) {
+    GgufBuilder g = tiny_gguf_model();
+    g.kv_str("qwen2.rope.scaling.type", type);
+    g.kv_f32("qwen2.rope.scaling.factor", 2.f);
+    EXPECT_EQ(load_error(g), "") << type;
+  }
 }
 
 TEST(GgufFile, BlockTypeNeedsWholeBlocks) {
