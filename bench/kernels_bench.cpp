@@ -13,6 +13,7 @@
 #include "core/aligned_buffer.h"
 #include "core/thread_pool.h"
 #include "kernels/isa.h"
+#include "kernels/kquant_tiles.h"
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 
@@ -42,11 +43,14 @@ void run_quant(benchmark::State& st, Isa isa, DType fmt) {
   }
   const size_t n = size_t(st.range(0));
   static Packed q8(DType::Q8_0, kRows, kCols), q4(DType::Q4_0, kRows, kCols);
-  const Packed& w = fmt == DType::Q8_0 ? q8 : q4;
+  static std::unique_ptr<Packed> kq[3];  // Q4_K, Q5_K, Q6_K: made when first asked for (slow quantizers)
+  const size_t ki = fmt == DType::Q4_K ? 0 : fmt == DType::Q5_K ? 1 : 2;
+  if (is_kquant(fmt) && !kq[ki]) kq[ki] = std::make_unique<Packed>(fmt, kRows, kCols);
+  const Packed& w = fmt == DType::Q8_0 ? q8 : fmt == DType::Q4_0 ? q4 : *kq[ki];
   std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
   QuantizedActs xq;
   quantize_acts(x.data(), n, kCols, xq);
-  QMatmulFn fn = fmt == DType::Q8_0 ? kt->qmatmul_q8_0 : kt->qmatmul_q4_0;
+  const QMatmulFn fn = qmatmul_for(*kt, fmt);
   for (auto _ : st) {
     fn(xq.view(), w.buf.data(), kRows, 0, kRows / kQRowTile, y.data(), kRows);
     benchmark::DoNotOptimize(y.data());
@@ -90,6 +94,21 @@ void BM_Q8_Avx512(benchmark::State& st) {
 void BM_Q4_Avx512(benchmark::State& st) {
   run_quant(st, Isa::Avx512, DType::Q4_0);
 }
+void BM_Q4K_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q4_K);
+}
+void BM_Q6K_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q6_K);
+}
+void BM_Q4K_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q4_K);
+}
+void BM_Q5K_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q5_K);
+}
+void BM_Q6K_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q6_K);
+}
 void BM_BF16_Avx2(benchmark::State& st) {
   run_dense(st, Isa::Avx2, DType::BF16);
 }
@@ -100,6 +119,11 @@ BENCHMARK(BM_Q8_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q8_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q4K_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q6K_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q4K_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q5K_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q6K_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx2)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
@@ -109,8 +133,12 @@ BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond
 // 64 = a prefill pass).
 void run_streamed(benchmark::State& st, DType fmt) {
   constexpr size_t kMats = 8;
-  static std::vector<std::unique_ptr<AlignedBuffer>> mats[3];
-  auto& ms = mats[fmt == DType::Q8_0 ? 0 : fmt == DType::Q4_0 ? 1 : 2];
+  static std::vector<std::unique_ptr<AlignedBuffer>> mats[5];
+  auto& ms = mats[fmt == DType::Q8_0   ? 0
+                  : fmt == DType::Q4_0 ? 1
+                  : fmt == DType::Q4_K ? 3
+                  : fmt == DType::Q6_K ? 4
+                                       : 2];
   while (ms.size() < kMats) {
     if (is_quantized(fmt)) {
       ms.push_back(std::make_unique<AlignedBuffer>(std::move(Packed(fmt, kRows, kCols).buf)));
@@ -133,9 +161,8 @@ void run_streamed(benchmark::State& st, DType fmt) {
       matmul(pool, x.data(), n, w, nullptr, y.data());
     benchmark::DoNotOptimize(y.data());
   }
-  st.counters["weight_GB/s"] = benchmark::Counter(double(ms[0]->size()),
-                                                  benchmark::Counter::kIsIterationInvariantRate,
-                                                  benchmark::Counter::kIs1000);
+  st.counters["weight_GB/s"] = benchmark::Counter(
+      double(ms[0]->size()), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   st.counters["GOP/s"] = benchmark::Counter(2.0 * double(n * kRows * kCols) / 1e9,
                                             benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -145,11 +172,19 @@ void BM_Q4_Streamed_2Threads(benchmark::State& st) {
 void BM_Q8_Streamed_2Threads(benchmark::State& st) {
   run_streamed(st, DType::Q8_0);
 }
+void BM_Q4K_Streamed_2Threads(benchmark::State& st) {
+  run_streamed(st, DType::Q4_K);
+}
+void BM_Q6K_Streamed_2Threads(benchmark::State& st) {
+  run_streamed(st, DType::Q6_K);
+}
 void BM_BF16_Streamed_2Threads(benchmark::State& st) {
   run_streamed(st, DType::BF16);
 }
 BENCHMARK(BM_Q4_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q8_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Q4K_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Q6K_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_BF16_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // Attention of a group of query heads (arg 1: 1, or 6 as in the 1.5B) sharing one KV head over a

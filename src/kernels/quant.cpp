@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "kernels/isa.h"
 #include "kernels/kquant_tiles.h"
+#include "kernels/ref/ref_kquant_quantize.h"
 #include "kernels/ref/ref_quant.h"
 
 namespace r1::kernels {
@@ -43,8 +44,23 @@ size_t packed_bytes(DType fmt, size_t rows, size_t cols) {
 
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst) {
   R1_CHECK(n_rows <= kQRowTile, "pack_row_group: {} rows", n_rows);
-  R1_CHECK(fmt == DType::Q8_0 || fmt == DType::Q4_0, "{} tiles are made from GGUF blocks, not floats",
-           dtype_name(fmt));
+  if (is_kquant(fmt)) {
+    // Through GGUF's super-blocks (the scalar quantizers: this path serves tests and benchmarks; model files
+    // bring their k-quant blocks ready-made).
+    R1_CHECK(cols % kKBlock == 0, "{} needs rows of a multiple of {} columns, not {}", dtype_name(fmt),
+             kKBlock, cols);
+    const size_t row_bytes = cols / kKBlock * dtype_size(fmt);
+    std::vector<uint8_t> blocks(n_rows * row_bytes);
+    const uint8_t* ptrs[kQRowTile];
+    for (size_t r = 0; r < n_rows; ++r) {
+      uint8_t* out = blocks.data() + r * row_bytes;
+      if (fmt == DType::Q4_K) ref::quantize_q4_k(rows16 + r * cols, out, cols);
+      if (fmt == DType::Q5_K) ref::quantize_q5_k(rows16 + r * cols, out, cols);
+      if (fmt == DType::Q6_K) ref::quantize_q6_k(rows16 + r * cols, out, cols);
+      ptrs[r] = out;
+    }
+    return pack_kquant_row_group(fmt, cols, group, ptrs, n_rows, dst);
+  }
   const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt);
   uint8_t* tiles = static_cast<uint8_t*>(dst) + group * kb * tb;
   std::memset(tiles, 0, kb * tb);

@@ -39,7 +39,8 @@ size_t quant_blocks(size_t cols);  // kb = ceil(cols / 32)
 size_t packed_bytes(DType fmt, size_t rows, size_t cols);
 
 // Quantizes rows [16 * group, 16 * group + n_rows) given as floats (rows16: [n_rows, cols], n_rows <= 16) and
-// writes their tiles into the packed matrix `dst`. Q8_0 and Q4_0 only: k-quant tiles come from GGUF blocks.
+// writes their tiles into the packed matrix `dst`. The k-quants go through GGUF's super-blocks (scalar
+// quantizers, ref/ref_kquant_quantize.h; cols a multiple of 256).
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst);
 // The same rows given as ggml blocks already in format `fmt` (a GGUF file's Q8_0 or Q4_0 tensor: per block an
 // f16 scale, then 32 int8 or 16 bytes of nibble pairs; rows[i] points at row i's blocks), moved into their

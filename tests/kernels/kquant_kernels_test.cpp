@@ -14,6 +14,7 @@
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 #include "kernels/ref/ref_gguf_blocks.h"
+#include "kernels/ref/ref_kquant_quantize.h"
 
 namespace r1::kernels {
 namespace {
@@ -178,9 +179,30 @@ TEST(KQuantTiles, SizesAndRefusals) {
   EXPECT_EQ(packed_bytes(DType::Q4_K, 17, 512), 2u * 2u * 2368u);
   EXPECT_THROW(packed_bytes(DType::Q4_K, 16, 300),
                std::exception);  // GGUF keeps k-quant rows at 256 multiples
-  std::vector<float> rows(16 * 256, 0.5f);
+  std::vector<float> rows(16 * 300, 0.5f);
   std::vector<uint8_t> dst(packed_bytes(DType::Q6_K, 16, 256));
-  EXPECT_THROW(pack_row_group(DType::Q6_K, 256, 0, rows.data(), 16, dst.data()), std::exception);
+  EXPECT_THROW(pack_row_group(DType::Q6_K, 300, 0, rows.data(), 16, dst.data()), std::exception);
+}
+
+// Floats packed through the reference quantizers give the tiles of those quantizers' GGUF blocks.
+TEST(KQuantTiles, PackedFromFloatsAsFromTheirBlocks) {
+  std::mt19937 rng(4);
+  const size_t rows = 19, cols = 512;
+  const std::vector<float> w = random_vec(rows * cols, rng, 1.0f);
+  for (DType fmt : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    const size_t row_bytes = cols / kKBlock * dtype_size(fmt);
+    std::vector<uint8_t> blocks(rows * row_bytes);
+    for (size_t r = 0; r < rows; ++r) {
+      if (fmt == DType::Q4_K) ref::quantize_q4_k(w.data() + r * cols, blocks.data() + r * row_bytes, cols);
+      if (fmt == DType::Q5_K) ref::quantize_q5_k(w.data() + r * cols, blocks.data() + r * row_bytes, cols);
+      if (fmt == DType::Q6_K) ref::quantize_q6_k(w.data() + r * cols, blocks.data() + r * row_bytes, cols);
+    }
+    std::vector<uint8_t> from_floats(packed_bytes(fmt, rows, cols));
+    for (size_t g = 0; g * kQRowTile < rows; ++g)
+      pack_row_group(fmt, cols, g, w.data() + g * kQRowTile * cols, std::min(kQRowTile, rows - g * kQRowTile),
+                     from_floats.data());
+    EXPECT_EQ(from_floats, pack(fmt, blocks, rows, cols)) << dtype_name(fmt);
+  }
 }
 
 // The threaded entry point (ops.h) splits row groups across the pool and adds the bias.

@@ -90,6 +90,7 @@ void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t hal
       const uint8_t* sub = tile + ktile::sub_offset(F, j);
       __m256i lo32[T], hi32[T];  // Q4_K/Q5_K use lo32 for the whole block
       for (int t = 0; t < T; ++t) lo32[t] = hi32[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
       for (int p = 0; p < 4; p += 2) {
         __m256i wl0, wh0, wl1, wh1;
         load_chunk<F>(sub, half, p, &wl0, &wh0);

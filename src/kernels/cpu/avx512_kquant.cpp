@@ -104,6 +104,7 @@ void group_tokens(const TokenPass& p, size_t ks, size_t t0, const uint8_t* tiles
                   size_t r0, __mmask16 valid) {
   constexpr size_t tb = ktile::tile_bytes(F);
   __m512 acc[T];
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (size_t s = 0; s < ks; ++s) {
     const uint8_t* tile = tiles + s * tb;
@@ -116,14 +117,32 @@ void group_tokens(const TokenPass& p, size_t ks, size_t t0, const uint8_t* tiles
       __m512i w[8];
       load_sub<F>(tile + ktile::sub_offset(F, j), w);
       __m512i si[T];
-      if constexpr (F == DType::Q6_K) {
+      if constexpr (F == DType::Q6_K && T == 1) {
+        // One token (decode): both halves' chains at once, so vpdpbusd's latency does not set the pace.
+        __m512i lo = _mm512_set1_epi32(p.bias_lo[b]), hi = _mm512_set1_epi32(p.bias_hi[b]);
+#pragma GCC unroll 8
+        for (int i = 0; i < 4; ++i) {
+          dpbusd_bcast(lo, w[i], xq + i);
+          dpbusd_bcast(hi, w[i + 4], xq + i + 4);
+        }
+        const __m512 sl = scales<true>(tile + ktile::kScale6 + 16 * (2 * j), dv);
+        const __m512 sh = scales<true>(tile + ktile::kScale6 + 16 * (2 * j + 1), dv);
+        const __m512 both =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), sl, _mm512_mul_ps(_mm512_cvtepi32_ps(hi), sh));
+        acc[0] = _mm512_fmadd_ps(both, _mm512_set1_ps(dx[0]), acc[0]);
+      } else if constexpr (F == DType::Q6_K) {
         // The two halves one after the other, so that T accumulators (not 2T) live at a time.
         const int32_t* bias[2] = {p.bias_lo + b * T, p.bias_hi + b * T};
+#pragma GCC unroll 8
         for (int half = 0; half < 2; ++half) {
+#pragma GCC unroll 8
           for (int t = 0; t < T; ++t) si[t] = _mm512_set1_epi32(bias[half][t]);
+#pragma GCC unroll 8
           for (int i = 4 * half; i < 4 * half + 4; ++i)
+#pragma GCC unroll 8
             for (int t = 0; t < T; ++t) dpbusd_bcast(si[t], w[i], xq + i * T + t);
           const __m512 sc = scales<true>(tile + ktile::kScale6 + 16 * (2 * j + size_t(half)), dv);
+#pragma GCC unroll 8
           for (int t = 0; t < T; ++t)
             acc[t] =
                 _mm512_fmadd_ps(_mm512_cvtepi32_ps(si[t]), _mm512_mul_ps(sc, _mm512_set1_ps(dx[t])), acc[t]);
@@ -133,19 +152,24 @@ void group_tokens(const TokenPass& p, size_t ks, size_t t0, const uint8_t* tiles
           // One token (decode): two chains, so vpdpbusd's latency does not set the pace.
           __m512i s1 = _mm512_setzero_si512();
           si[0] = _mm512_setzero_si512();
+#pragma GCC unroll 8
           for (int i = 0; i < 4; ++i) {
             dpbusd_bcast(si[0], w[i], xq + i);
             dpbusd_bcast(s1, w[i + 4], xq + i + 4);
           }
           si[0] = _mm512_add_epi32(si[0], s1);
         } else {
+#pragma GCC unroll 8
           for (int t = 0; t < T; ++t) si[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
           for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 8
             for (int t = 0; t < T; ++t) dpbusd_bcast(si[t], w[i], xq + i * T + t);
         }
         const __m512 sc = scales<false>(tile + ktile::kScale + 16 * j, dv);
         const __m512 mn = scales<false>(tile + ktile::kMin + 16 * j, f16x16(tile + ktile::kDmin));
         const float* dsum = p.dsum + b * T;
+#pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
           acc[t] =
               _mm512_fmadd_ps(_mm512_cvtepi32_ps(si[t]), _mm512_mul_ps(sc, _mm512_set1_ps(dx[t])), acc[t]);
@@ -154,6 +178,7 @@ void group_tokens(const TokenPass& p, size_t ks, size_t t0, const uint8_t* tiles
       }
     }
   }
+#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + size_t(t)) * ldy + r0, valid, acc[t]);
 }
 
