@@ -33,13 +33,13 @@ std::ostream& operator<<(std::ostream& o, const MixCase& c) {
 }
 
 // Measured over 6 prompt positions × 300 ids (logits of this random 8-layer model reach ±3.3), max |diff|
-// from the unquantized weights' logits, --dtype f32 / auto: Q4_K_M 0.600 / 0.607, Q5_K_M 0.421 / 0.408, Q6_K
-// 0.178 / 0.238; auto from f32 0.075, 0.095, 0.075. The model amplifies weight noise about linearly (the same
-// weights as a Q8_0 file, ~0.4% RMS weight error, differ by 0.057; as F16 by 0.002), so these follow the
-// formats' RMS errors (kquant_quantize_test: ~6%, ~3%, ~1.3%; Q4_K_M/Q5_K_M hold some Q6_K matrices).
-// Tolerances ~1.5x the larger measurement, ~2x for auto from f32 (Q8_0 re-packing of the decoded blocks and
-// int8 activations until k-quant kernels exist): all well below what scrambled blocks (a wrong nibble order,
-// a scale from the wrong sub-block) move logits of this scale by.
+// from the unquantized weights' logits, --dtype f32 / auto: Q4_K_M 0.600 / 0.620, Q5_K_M 0.421 / 0.405, Q6_K
+// 0.178 / 0.205; auto from f32 0.071, 0.061, 0.063 (the k-quant kernels: the stored blocks against int8
+// activations; 0.075-0.095 while the blocks were re-packed as Q8_0). The model amplifies weight noise about
+// linearly (the same weights as a Q8_0 file, ~0.4% RMS weight error, differ by 0.057; as F16 by 0.002), so
+// these follow the formats' RMS errors (kquant_quantize_test: ~6%, ~3%, ~1.3%; Q4_K_M/Q5_K_M hold some Q6_K
+// matrices). Tolerances ~1.5x the larger measurement, ~2x for auto from f32 (int8 activations): all well below
+// what scrambled blocks (a wrong nibble order, a scale from the wrong sub-block) move logits of this scale by.
 const MixCase kMixes[] = {
     {"q4_k_m", gguf::FileType::Q4_K_M, 15, GgmlType::Q4_K, 0.9, 0.2},
     {"q5_k_m", gguf::FileType::Q5_K_M, 17, GgmlType::Q5_K, 0.65, 0.2},
