@@ -81,16 +81,6 @@ uint8_t ktile_quant(DType fmt, const uint8_t* sub, size_t r, size_t c) {
   return q;
 }
 
-namespace {
-
-float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return f16_to_f32(h);
-}
-
-}  // namespace
-
 bool is_kquant(DType fmt) {
   return fmt == DType::Q4_K || fmt == DType::Q5_K || fmt == DType::Q6_K;
 }
@@ -128,7 +118,7 @@ void unpack_kquant_row(DType fmt, const void* packed, size_t cols, size_t row, f
   const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * ks * tb;
   for (size_t s = 0; s < ks; ++s) {
     const uint8_t* tile = tiles + s * tb;
-    const float d = f16_at(tile + ktile::kD + 2 * r);
+    const float d = ref::f16_load(tile + ktile::kD + 2 * r);
     float* y = out + s * kKBlock;
     for (size_t j = 0; j < 8; ++j) {
       const uint8_t* sub = tile + ktile::sub_offset(fmt, j);
@@ -141,7 +131,7 @@ void unpack_kquant_row(DType fmt, const void* packed, size_t cols, size_t row, f
       } else {
         // As ref::dequantize_q4_k: d · sc · q − dmin · m.
         const float d1 = d * float(tile[ktile::kScale + 16 * j + r]);
-        const float m1 = f16_at(tile + ktile::kDmin + 2 * r) * float(tile[ktile::kMin + 16 * j + r]);
+        const float m1 = ref::f16_load(tile + ktile::kDmin + 2 * r) * float(tile[ktile::kMin + 16 * j + r]);
         for (size_t c = 0; c < 32; ++c) y[32 * j + c] = d1 * float(ktile_quant(fmt, sub, r, c)) - m1;
       }
     }

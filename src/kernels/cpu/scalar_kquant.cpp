@@ -8,16 +8,11 @@
 
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/kquant_tiles.h"
+#include "kernels/ref/ref_gguf_blocks.h"
 
 namespace r1::kernels::cpu {
 
 namespace {
-
-float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return f16_to_f32(h);
-}
 
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
@@ -30,7 +25,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
         float acc = 0;
         for (size_t s = 0; s < ks; ++s) {
           const uint8_t* tile = tiles + s * tb;
-          const float d = f16_at(tile + ktile::kD + 2 * r);
+          const float d = ref::f16_load(tile + ktile::kD + 2 * r);
           for (size_t j = 0; j < 8; ++j) {
             const size_t b = s * 8 + j;
             const int8_t* xq = x.qs + (t * kb + b) * kQBlock;
@@ -46,7 +41,8 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
               acc += dx * d * (sc_lo * float(lo - 32 * hs) + sc_hi * float(hi - 32 * (sum - hs)));
             } else {
               const float sc = d * float(tile[ktile::kScale + 16 * j + r]);
-              const float m = f16_at(tile + ktile::kDmin + 2 * r) * float(tile[ktile::kMin + 16 * j + r]);
+              const float m =
+                  ref::f16_load(tile + ktile::kDmin + 2 * r) * float(tile[ktile::kMin + 16 * j + r]);
               acc += dx * (sc * float(lo + hi) - m * float(x.sum[t * kb + b]));
             }
           }

@@ -7,17 +7,6 @@
 
 namespace r1::kernels::ref {
 
-namespace {
-
-// Blocks sit at any offset in a mapped file: read their f16 fields with memcpy, never through a cast.
-float f16_at(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return f16_to_f32(h);
-}
-
-}  // namespace
-
 // The 6-bit scale and min of sub-block j of a Q4_K/Q5_K super-block, packed in 12 bytes: sub-blocks 0-3 keep
 // theirs in the low 6 bits of bytes j and j+4; 4-7 split theirs between a nibble of byte j+4 and the top two
 // bits of bytes j-4 and j.
@@ -34,7 +23,7 @@ void kquant_scale_min(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
 void dequantize_q4_0(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 32; ++i, b += 18, y += 32) {
-    const float d = f16_at(b);
+    const float d = f16_load(b);
     const uint8_t* qs = b + 2;
     for (int j = 0; j < 16; ++j) {
       y[j] = float((qs[j] & 0xF) - 8) * d;
@@ -46,7 +35,7 @@ void dequantize_q4_0(const void* blocks, float* y, size_t n) {
 void dequantize_q4_1(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 32; ++i, b += 20, y += 32) {
-    const float d = f16_at(b), m = f16_at(b + 2);
+    const float d = f16_load(b), m = f16_load(b + 2);
     const uint8_t* qs = b + 4;
     for (int j = 0; j < 16; ++j) {
       y[j] = float(qs[j] & 0xF) * d + m;
@@ -58,7 +47,7 @@ void dequantize_q4_1(const void* blocks, float* y, size_t n) {
 void dequantize_q5_0(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 32; ++i, b += 22, y += 32) {
-    const float d = f16_at(b);
+    const float d = f16_load(b);
     uint32_t qh;
     std::memcpy(&qh, b + 2, 4);  // bit j: the fifth bit of value j
     const uint8_t* qs = b + 6;
@@ -73,7 +62,7 @@ void dequantize_q5_0(const void* blocks, float* y, size_t n) {
 void dequantize_q5_1(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 32; ++i, b += 24, y += 32) {
-    const float d = f16_at(b), m = f16_at(b + 2);
+    const float d = f16_load(b), m = f16_load(b + 2);
     uint32_t qh;
     std::memcpy(&qh, b + 4, 4);
     const uint8_t* qs = b + 8;
@@ -88,7 +77,7 @@ void dequantize_q5_1(const void* blocks, float* y, size_t n) {
 void dequantize_q8_0(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 32; ++i, b += 34, y += 32) {
-    const float d = f16_at(b);
+    const float d = f16_load(b);
     for (int j = 0; j < 32; ++j) y[j] = float(int8_t(b[2 + j])) * d;
   }
 }
@@ -96,7 +85,7 @@ void dequantize_q8_0(const void* blocks, float* y, size_t n) {
 void dequantize_q4_k(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 256; ++i, b += 144) {
-    const float d = f16_at(b), dmin = f16_at(b + 2);
+    const float d = f16_load(b), dmin = f16_load(b + 2);
     const uint8_t* scales = b + 4;
     const uint8_t* q = b + 16;
     // Each 64 values: 32 bytes, low nibbles one sub-block, high nibbles the next.
@@ -115,7 +104,7 @@ void dequantize_q4_k(const void* blocks, float* y, size_t n) {
 void dequantize_q5_k(const void* blocks, float* y, size_t n) {
   const auto* b = static_cast<const uint8_t*>(blocks);
   for (size_t i = 0; i < n / 256; ++i, b += 176) {
-    const float d = f16_at(b), dmin = f16_at(b + 2);
+    const float d = f16_load(b), dmin = f16_load(b + 2);
     const uint8_t* scales = b + 4;
     const uint8_t* qh = b + 16;  // [32]: bit 2k and 2k+1 of byte l are the fifth bits of value l of
                                  // sub-blocks 2k and 2k+1
@@ -139,7 +128,7 @@ void dequantize_q6_k(const void* blocks, float* y, size_t n) {
     const uint8_t* ql = b;                                      // [128] low 4 bits
     const uint8_t* qh = b + 128;                                // [64] high 2 bits, four values a byte
     const auto* sc = reinterpret_cast<const int8_t*>(b + 192);  // [16]
-    const float d = f16_at(b + 208);
+    const float d = f16_load(b + 208);
     // Each half of 128 values: 64 bytes of ql, 32 of qh, 8 scales (one per 16 values).
     for (int half = 0; half < 2; ++half, y += 128, ql += 64, qh += 32, sc += 8) {
       for (int l = 0; l < 32; ++l) {

@@ -4,8 +4,18 @@
 // Each takes n / block-size consecutive blocks at `blocks` (any alignment) and writes n floats.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include "core/dtype.h"
 
 namespace r1::kernels::ref {
+
+// The f16 stored at p, as float. Blocks of a mapped file sit at any offset: read with memcpy, never a cast.
+inline float f16_load(const void* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return f16_to_f32(h);
+}
 
 // 32-value blocks: n must be a multiple of 32.
 void dequantize_q4_0(const void* blocks, float* out, size_t n);  // d · (q − 8), q 4-bit
