@@ -51,6 +51,10 @@ void MappedFile::will_need(size_t offset, size_t n) const {
             MADV_WILLNEED);
 }
 
+void MappedFile::drop_resident() const {
+  if (size_ > 0) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -29,6 +29,10 @@ class MappedFile {
   // Starts reading [offset, offset + n) into the page cache in the background (MADV_WILLNEED): a no-op on a
   // warm cache, and on a cold one the disk reads ahead of the first touches.
   void will_need(size_t offset, size_t n) const;
+  // Unmaps this process's resident pages (MADV_DONTNEED) once their bytes have been copied out: the process's
+  // memory then counts the copies alone, not the file beside them. The mapping stays valid; a later read
+  // faults the page back in from the page cache or the file. Not for a locked mapping.
+  void drop_resident() const;
 
  private:
   std::string path_;

@@ -84,6 +84,8 @@ class GgufFile {
   const GgufTensor* find(const std::string& name) const;
   const uint8_t* data(const GgufTensor& t) const { return file_.data() + header_.data_offset + t.offset; }
   size_t file_bytes() const { return file_.size(); }
+  // See MappedFile::drop_resident.
+  void drop_resident_pages() const { file_.drop_resident(); }
 
  private:
   MappedFile file_;

@@ -112,4 +112,9 @@ size_t ModelPackage::weight_bytes() const {
   return n;
 }
 
+void ModelPackage::drop_resident_pages() const {
+  for (const auto& f : files_) f->drop_resident_pages();
+  if (gguf_) gguf_->drop_resident_pages();
+}
+
 }  // namespace r1

@@ -41,6 +41,9 @@ class ModelPackage {
   const std::string& packed_path() const { return packed_path_; }
   // The GGUF file when the package is one (tensors() is then empty), else null.
   const GgufFile* gguf() const { return gguf_.get(); }
+  // Lets go of the resident pages of its safetensors or GGUF file(s) once the weights have been copied out of
+  // them (MappedFile::drop_resident); the files stay mapped and readable.
+  void drop_resident_pages() const;
   // Bytes of all tensors in the files (of the packed file when there is one).
   size_t weight_bytes() const;
 

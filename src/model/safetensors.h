@@ -39,6 +39,8 @@ class SafetensorsFile {
   const std::vector<SafetensorsEntry>& tensors() const { return header_.tensors; }
   const SafetensorsEntry* find(const std::string& name) const;
   TensorView view(const SafetensorsEntry& e) const;
+  // See MappedFile::drop_resident.
+  void drop_resident_pages() const { file_.drop_resident(); }
 
  private:
   MappedFile file_;

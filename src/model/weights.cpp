@@ -238,18 +238,25 @@ void Weights::check(const ModelPackage& pkg) {
 
 Weights Weights::load(const ModelPackage& pkg, WeightPrecision precision) {
   if (!pkg.packed_path().empty()) return load_packed_weights(pkg.packed_path(), pkg.config(), precision);
+  // Every weight is copied out of the files (converted, or moved into the kernels' tiles), so the files'
+  // pages are let go afterwards: left mapped, they kept the process's resident memory at twice the weights (a
+  // 1.13 GB Q4_K_M model ran at 2.30 GB RSS).
   if (pkg.gguf()) {
     check_gguf_tensors(*pkg.gguf(), pkg.config());
-    return build(pkg.config(), precision, gguf_tensor_source(*pkg.gguf(), pkg.config()));
+    Weights w = build(pkg.config(), precision, gguf_tensor_source(*pkg.gguf(), pkg.config()));
+    pkg.drop_resident_pages();
+    return w;
   }
   std::map<std::string, TensorView> views = checked_views(pkg);
-  return build(pkg.config(), precision, [&](const std::string& name, const std::vector<size_t>&) {
+  Weights w = build(pkg.config(), precision, [&](const std::string& name, const std::vector<size_t>&) {
     const TensorView& v = views.at(name);
     TensorSource s;
     s.dtype = v.dtype;
     s.data = v.data;
     return s;
   });
+  pkg.drop_resident_pages();
+  return w;
 }
 
 Weights Weights::build(const ModelConfig& c, WeightPrecision precision, const TensorSourceFn& source) {
