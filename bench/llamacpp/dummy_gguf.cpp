@@ -42,59 +42,7 @@ uint32_t llama_ftype(FileType t) {
 }
 
 uint64_t tensor_bytes(GgmlType t, uint64_t n) {
-  switch (t) {
-    case GgmlType::F32:
-      return 4 * n;
-    case GgmlType::F16:
-      return 2 * n;
-    case GgmlType::Q8_0:
-      return n / 32 * sizeof(kernels::ref::BlockQ8_0);
-    case GgmlType::Q4_0:
-      return n / 32 * sizeof(kernels::ref::BlockQ4_0);
-    case GgmlType::Q4_K:
-      return n / 256 * kernels::ref::kQ4KBlockBytes;
-    case GgmlType::Q5_K:
-      return n / 256 * kernels::ref::kQ5KBlockBytes;
-    case GgmlType::Q6_K:
-      return n / 256 * kernels::ref::kQ6KBlockBytes;
-  }
-  return 0;
-}
-
-const char* ggml_type_name(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-      return "F32";
-    case GgmlType::F16:
-      return "F16";
-    case GgmlType::Q4_0:
-      return "Q4_0";
-    case GgmlType::Q8_0:
-      return "Q8_0";
-    case GgmlType::Q4_K:
-      return "Q4_K";
-    case GgmlType::Q5_K:
-      return "Q5_K";
-    case GgmlType::Q6_K:
-      return "Q6_K";
-  }
-  return "?";
-}
-
-uint64_t block_elems(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32:
-    case GgmlType::F16:
-      return 1;
-    case GgmlType::Q4_0:
-    case GgmlType::Q8_0:
-      return 32;
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
-      return 256;
-  }
-  return 1;
+  return n / ggml_block_elems(t) * ggml_block_bytes(t);
 }
 
 // The roles of a matrix that llama-quantize's type choice looks at.
@@ -330,9 +278,9 @@ std::vector<TensorInfo> plan_tensors(const ModelConfig& c, FileType t) {
   auto mat = [&](std::string name, std::string src, uint64_t rows, uint64_t cols, Role role,
                  size_t layer = 0) {
     const GgmlType type = matrix_type(t, role, layer, c.n_layers);
-    if (cols % block_elems(type) != 0)
-      fail("{} ({}): {} columns are not a multiple of {}, which {} needs", name, src, cols, block_elems(type),
-           ggml_type_name(type));
+    if (cols % ggml_block_elems(type) != 0)
+      fail("{} ({}): {} columns are not a multiple of {}, which {} needs", name, src, cols,
+           ggml_block_elems(type), ggml_type_name(type));
     out.push_back({std::move(name), std::move(src), {cols, rows}, type});
   };
   if (gguf_architecture(c) == "llama" && c.rope_scaling.kind == RopeScaling::Kind::Llama3)

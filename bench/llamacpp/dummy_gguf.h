@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "model/gguf_file.h"
 #include "model/model_config.h"
 
 namespace r1::gguf {
 
-// GGML tensor types used here (ggml.h's enum ggml_type).
-enum class GgmlType : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q4_K = 12, Q5_K = 13, Q6_K = 14 };
+// GGML tensor types: the reader's (ggml.h's enum ggml_type ids, with their block sizes and names).
+using GgmlType = r1::GgmlType;
 
 // What the file is. Q8_0, Q4_0, F16: every layer matrix in that type; Q8_0 and F16 keep the embedding and
 // the output matrix in the same type; Q4_0 keeps them in Q8_0, as `r1serve --dtype q4` does (llama-quantize
