@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "kernels/isa.h"
 #include "kernels/kquant_tiles.h"
+#include "kernels/ref/ref_gguf_blocks.h"
 #include "kernels/ref/ref_kquant_quantize.h"
 #include "kernels/ref/ref_quant.h"
 
@@ -129,9 +130,7 @@ void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* o
   const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * kb * tb;
   for (size_t b = 0; b < kb; ++b) {
     const uint8_t* tile = tiles + b * tb;
-    uint16_t dh;
-    std::memcpy(&dh, tile + 2 * r, 2);
-    float d = f16_to_f32(dh);
+    const float d = ref::f16_load(tile + 2 * r);
     for (size_t e = 0; e < kQBlock && b * kQBlock + e < cols; ++e) {
       int q;
       if (fmt == DType::Q8_0) {

@@ -141,7 +141,7 @@ template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
   // Tokens per pass over a half tile: as many as the 16 registers hold accumulators for (Q6_K keeps three
   // per token).
-  const size_t T = F == DType::Q6_K ? 4 : 6;
+  constexpr int T = F == DType::Q6_K ? 4 : 6;
   const size_t group_bytes = x.kb / 8 * ktile::tile_bytes(F);
   // Groups in batches whose tiles fit in L2; every token passes over a batch before the next is read.
   const size_t batch = max1((size_t(256) << 10) / group_bytes);
@@ -158,8 +158,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           if (r0 >= rows) break;
           const size_t nv = min_size(8, rows - r0);
           with_count_up_to_8(nt, [&]<int N>() {
-            if constexpr (N <= (F == DType::Q6_K ? 4 : 6))
-              half_tokens<F, N>(x, t0, tiles, half, y, ldy, r0, nv);
+            if constexpr (N <= T) half_tokens<F, N>(x, t0, tiles, half, y, ldy, r0, nv);
           });
         }
       }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/ref/ref_gguf_blocks.h"
 
 namespace r1::kernels::cpu {
 
@@ -31,12 +32,10 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
         float acc = 0;
         for (size_t b = 0; b < kb; ++b) {
           const uint8_t* tile = tiles + b * tb;
-          uint16_t dh;
-          std::memcpy(&dh, tile + 2 * r, 2);
           const int8_t* xq = (x.qs + t * kb * kQBlock) + b * kQBlock;
           int32_t s = -off * x.sum[t * kb + b];
           for (size_t c = 0; c < kQBlock; ++c) s += stored_quant<F>(tile + 32, r, c) * xq[c];
-          acc += float(s) * (f16_to_f32(dh) * x.d[t * kb + b]);
+          acc += float(s) * (ref::f16_load(tile + 2 * r) * x.d[t * kb + b]);
         }
         y[t * ldy + g * kQRowTile + r] = acc;
       }
