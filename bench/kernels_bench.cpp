@@ -1,11 +1,13 @@
-// Kernel microbenchmarks: packed Q8_0/Q4_0 matmul (decode GEMV n=1, batched n=8, prefill n=64) and BF16/F32
-// matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table (BF16 also streamed over 2 threads); attention
-// over a paged cache, in cache and at depth (28 layers streamed from memory); and the thread pool's
-// fork/join. Counters: weight GB/s (bytes of the matrix per call / time) and GOP/s (2·n·rows·cols).
+// Kernel microbenchmarks: packed Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 and k-quant matmul (decode GEMV n=1, batched n=8,
+// prefill n=64) and BF16/F32 matmul at the R1-Distill-Qwen-1.5B FFN shape, per ISA table (BF16 also streamed
+// over 2 threads); attention over a paged cache, in cache and at depth (28 layers streamed from memory); and
+// the thread pool's fork/join. Counters: weight GB/s (bytes of the matrix per call / time) and GOP/s
+// (2·n·rows·cols).
 //   build/<dir>/bench/kernels_bench --benchmark_filter=Q8 --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <random>
 #include <vector>
@@ -22,18 +24,41 @@ namespace {
 
 constexpr size_t kRows = 8960, kCols = 1536;  // R1-Distill-Qwen-1.5B gate/up projection
 
+// A packed [rows, cols] matrix of random weights: quantized from floats, or for the formats r1serve does not
+// quantize to (Q4_1, Q5_0, Q5_1) moved from random GGUF blocks with small scales.
 struct Packed {
   AlignedBuffer buf;
   Packed(DType fmt, size_t rows, size_t cols) : buf(packed_bytes(fmt, rows, cols)) {
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> u(-1, 1);
+    const bool from_blocks = fmt == DType::Q4_1 || fmt == DType::Q5_0 || fmt == DType::Q5_1;
     std::vector<float> tile(kQRowTile * cols);
+    std::vector<uint8_t> blocks(kQRowTile * cols / kQBlock * dtype_size(fmt));
+    const uint8_t* rows16[kQRowTile];
+    for (size_t r = 0; r < kQRowTile; ++r) rows16[r] = blocks.data() + r * cols / kQBlock * dtype_size(fmt);
     for (size_t g = 0; g * kQRowTile < rows; ++g) {
-      for (float& x : tile) x = u(rng);
-      pack_row_group(fmt, cols, g, tile.data(), kQRowTile, buf.data());
+      if (!from_blocks) {
+        for (float& x : tile) x = u(rng);
+        pack_row_group(fmt, cols, g, tile.data(), kQRowTile, buf.data());
+        continue;
+      }
+      for (uint8_t& b : blocks) b = uint8_t(rng());
+      for (size_t b = 0; b < blocks.size(); b += dtype_size(fmt)) {
+        const uint16_t scale = f32_to_f16(0.01f);
+        std::memcpy(&blocks[b], &scale, 2);  // d; a min, where there is one, stays random
+      }
+      pack_gguf_row_group(fmt, cols, g, rows16, kQRowTile, buf.data());
     }
   }
 };
+
+// One 8960×1536 matrix per format, made when first asked for (the k-quants' quantizers are slow).
+const Packed& packed(DType fmt) {
+  static std::map<DType, std::unique_ptr<Packed>> made;
+  auto& p = made[fmt];
+  if (!p) p = std::make_unique<Packed>(fmt, kRows, kCols);
+  return *p;
+}
 
 void run_quant(benchmark::State& st, Isa isa, DType fmt) {
   const KernelTable* kt = kernel_table_for(isa);
@@ -42,11 +67,7 @@ void run_quant(benchmark::State& st, Isa isa, DType fmt) {
     return;
   }
   const size_t n = size_t(st.range(0));
-  static Packed q8(DType::Q8_0, kRows, kCols), q4(DType::Q4_0, kRows, kCols);
-  static std::unique_ptr<Packed> kq[3];  // Q4_K, Q5_K, Q6_K: made when first asked for (slow quantizers)
-  const size_t ki = fmt == DType::Q4_K ? 0 : fmt == DType::Q5_K ? 1 : 2;
-  if (is_kquant(fmt) && !kq[ki]) kq[ki] = std::make_unique<Packed>(fmt, kRows, kCols);
-  const Packed& w = fmt == DType::Q8_0 ? q8 : fmt == DType::Q4_0 ? q4 : *kq[ki];
+  const Packed& w = packed(fmt);
   std::vector<float> x(n * kCols, 0.5f), y(n * kRows);
   QuantizedActs xq;
   quantize_acts(x.data(), n, kCols, xq);
@@ -94,6 +115,24 @@ void BM_Q8_Avx512(benchmark::State& st) {
 void BM_Q4_Avx512(benchmark::State& st) {
   run_quant(st, Isa::Avx512, DType::Q4_0);
 }
+void BM_Q41_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q4_1);
+}
+void BM_Q50_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q5_0);
+}
+void BM_Q51_Avx2(benchmark::State& st) {
+  run_quant(st, Isa::Avx2, DType::Q5_1);
+}
+void BM_Q41_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q4_1);
+}
+void BM_Q50_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q5_0);
+}
+void BM_Q51_Avx512(benchmark::State& st) {
+  run_quant(st, Isa::Avx512, DType::Q5_1);
+}
 void BM_Q4K_Avx2(benchmark::State& st) {
   run_quant(st, Isa::Avx2, DType::Q4_K);
 }
@@ -119,6 +158,12 @@ BENCHMARK(BM_Q8_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q8_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q41_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q50_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q51_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q41_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q50_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Q51_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4K_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q6K_Avx2)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Q4K_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
@@ -133,12 +178,8 @@ BENCHMARK(BM_BF16_Avx512)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond
 // 64 = a prefill pass).
 void run_streamed(benchmark::State& st, DType fmt) {
   constexpr size_t kMats = 8;
-  static std::vector<std::unique_ptr<AlignedBuffer>> mats[5];
-  auto& ms = mats[fmt == DType::Q8_0   ? 0
-                  : fmt == DType::Q4_0 ? 1
-                  : fmt == DType::Q4_K ? 3
-                  : fmt == DType::Q6_K ? 4
-                                       : 2];
+  static std::map<DType, std::vector<std::unique_ptr<AlignedBuffer>>> mats;
+  auto& ms = mats[fmt];
   while (ms.size() < kMats) {
     if (is_quantized(fmt)) {
       ms.push_back(std::make_unique<AlignedBuffer>(std::move(Packed(fmt, kRows, kCols).buf)));
@@ -172,6 +213,12 @@ void BM_Q4_Streamed_2Threads(benchmark::State& st) {
 void BM_Q8_Streamed_2Threads(benchmark::State& st) {
   run_streamed(st, DType::Q8_0);
 }
+void BM_Q50_Streamed_2Threads(benchmark::State& st) {
+  run_streamed(st, DType::Q5_0);
+}
+void BM_Q51_Streamed_2Threads(benchmark::State& st) {
+  run_streamed(st, DType::Q5_1);
+}
 void BM_Q4K_Streamed_2Threads(benchmark::State& st) {
   run_streamed(st, DType::Q4_K);
 }
@@ -183,6 +230,8 @@ void BM_BF16_Streamed_2Threads(benchmark::State& st) {
 }
 BENCHMARK(BM_Q4_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q8_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Q50_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Q51_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q4K_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Q6K_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_BF16_Streamed_2Threads)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond)->UseRealTime();

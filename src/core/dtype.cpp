@@ -15,6 +15,9 @@ size_t dtype_size(DType t) {
     case DType::I8: return 1;
     case DType::Q8_0: return 2 + 32;      // f16 scale + 32 int8
     case DType::Q4_0: return 2 + 16;      // f16 scale + 32 nibbles
+    case DType::Q4_1: return 4 + 16;      // f16 scale and min + 32 nibbles
+    case DType::Q5_0: return 2 + 4 + 16;  // f16 scale + 32 fifth bits + 32 nibbles
+    case DType::Q5_1: return 4 + 4 + 16;  // f16 scale and min + 32 fifth bits + 32 nibbles
     case DType::Q4_K: return 144;         // f16 d, dmin, 12 bytes of 6-bit scales/mins, 256 nibbles
     case DType::Q5_K: return 176;         // Q4_K + 32 bytes of fifth bits
     case DType::Q6_K: return 210;         // 128 low nibbles, 64 of 2-bit highs, 16 int8 scales, f16 d
@@ -23,7 +26,8 @@ size_t dtype_size(DType t) {
 }
 
 size_t dtype_block_elems(DType t) {
-  if (t == DType::Q8_0 || t == DType::Q4_0) return 32;
+  if (t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1 || t == DType::Q5_0 || t == DType::Q5_1)
+    return 32;
   if (t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K) return 256;
   return 1;
 }
@@ -45,6 +49,9 @@ std::string_view dtype_name(DType t) {
     case DType::I8: return "i8";
     case DType::Q8_0: return "q8_0";
     case DType::Q4_0: return "q4_0";
+    case DType::Q4_1: return "q4_1";
+    case DType::Q5_0: return "q5_0";
+    case DType::Q5_1: return "q5_1";
     case DType::Q4_K: return "q4_k";
     case DType::Q5_K: return "q5_k";
     case DType::Q6_K: return "q6_k";

@@ -8,12 +8,28 @@
 
 namespace r1 {
 
-enum class DType : uint8_t { F32, F16, BF16, I32, I64, U8, I8, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K };
+enum class DType : uint8_t {
+  F32,
+  F16,
+  BF16,
+  I32,
+  I64,
+  U8,
+  I8,
+  Q8_0,
+  Q4_0,
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q4_K,
+  Q5_K,
+  Q6_K
+};
 
 // Bytes per element for plain types; for block-quantized types, bytes per block (see block_elems).
 size_t dtype_size(DType t);
-// Elements per block: 1 for plain types, 32 for Q8_0/Q4_0, 256 for the k-quant super-blocks (Q4_K, Q5_K,
-// Q6_K: ggml's blocks as GGUF stores them).
+// Elements per block: 1 for plain types, 32 for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1, 256 for the k-quant super-blocks
+// (Q4_K, Q5_K, Q6_K: ggml's blocks as GGUF stores them).
 size_t dtype_block_elems(DType t);
 // Bytes needed for n elements (n must be a multiple of the block size for block types).
 size_t dtype_bytes(DType t, size_t n);

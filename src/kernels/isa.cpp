@@ -46,6 +46,12 @@ QMatmulFn qmatmul_for(const KernelTable& t, DType fmt) {
       return t.qmatmul_q8_0;
     case DType::Q4_0:
       return t.qmatmul_q4_0;
+    case DType::Q4_1:
+      return t.qmatmul_q4_1;
+    case DType::Q5_0:
+      return t.qmatmul_q5_0;
+    case DType::Q5_1:
+      return t.qmatmul_q5_1;
     case DType::Q4_K:
       return t.qmatmul_q4_k;
     case DType::Q5_K:

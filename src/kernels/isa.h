@@ -19,7 +19,8 @@ using MatmulRowsFn = void (*)(const float* x, size_t n, size_t k, const void* w,
 struct QActsView;  // quant.h
 
 // Computes y[t * ldy + r] = x[t] · w[r] for t < x.n and the rows r < rows of 16-row groups [group_begin,
-// group_end) of a packed Q8_0 / Q4_0 matrix w (layout in quant.h), or a k-quant one (kquant_tiles.h).
+// group_end) of a packed Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 matrix w (layout in quant.h), or a k-quant one
+// (kquant_tiles.h).
 using QMatmulFn = void (*)(const QActsView& x, const void* w, size_t rows, size_t group_begin,
                            size_t group_end, float* y, size_t ldy);
 
@@ -62,6 +63,9 @@ struct KernelTable {
   MatmulRowsFn matmul_rows_f16;
   QMatmulFn qmatmul_q8_0;
   QMatmulFn qmatmul_q4_0;
+  QMatmulFn qmatmul_q4_1;
+  QMatmulFn qmatmul_q5_0;
+  QMatmulFn qmatmul_q5_1;
   QMatmulFn qmatmul_q4_k;
   QMatmulFn qmatmul_q5_k;
   QMatmulFn qmatmul_q6_k;

@@ -46,40 +46,7 @@ SuperBlock read_block(DType fmt, const uint8_t* b) {
   return s;
 }
 
-// Where column c (0..31) of row r sits in a sub-block's nibbles, and which bits of its high-bit bytes it has.
-struct Place {
-  size_t byte;  // r * 4 + i: in chunk p's 64 bytes (nibbles), and in the high-bit vectors
-  size_t p;     // chunk
-  bool high;    // high nibble (columns 16..31)
-};
-Place place(size_t r, size_t c) {
-  return {r * 4 + c % 4, (c % 16) / 4, c >= 16};
-}
-
-void put(DType fmt, uint8_t* sub, size_t r, size_t c, uint8_t q) {
-  const Place at = place(r, c);
-  uint8_t& nib = sub[at.p * 64 + at.byte];
-  nib = uint8_t(at.high ? (nib & 0x0F) | ((q & 15) << 4) : (nib & 0xF0) | (q & 15));
-  if (fmt == DType::Q5_K) {
-    sub[ktile::kNibbles + at.byte] |= uint8_t(((q >> 4) & 1) << (2 * at.p + at.high));
-  } else if (fmt == DType::Q6_K) {
-    sub[ktile::kNibbles + 64 * (at.p / 2) + at.byte] |=
-        uint8_t(((q >> 4) & 3) << (4 * (at.p % 2) + 2 * at.high));
-  }
-}
-
 }  // namespace
-
-uint8_t ktile_quant(DType fmt, const uint8_t* sub, size_t r, size_t c) {
-  const Place at = place(r, c);
-  const uint8_t nib = sub[at.p * 64 + at.byte];
-  uint8_t q = at.high ? nib >> 4 : nib & 15;
-  if (fmt == DType::Q5_K) q |= uint8_t(((sub[ktile::kNibbles + at.byte] >> (2 * at.p + at.high)) & 1) << 4);
-  if (fmt == DType::Q6_K)
-    q |= uint8_t(((sub[ktile::kNibbles + 64 * (at.p / 2) + at.byte] >> (4 * (at.p % 2) + 2 * at.high)) & 3)
-                 << 4);
-  return q;
-}
 
 bool is_kquant(DType fmt) {
   return fmt == DType::Q4_K || fmt == DType::Q5_K || fmt == DType::Q6_K;
@@ -108,7 +75,8 @@ void pack_kquant_row_group(DType fmt, size_t cols, size_t group, const uint8_t* 
         }
       }
       for (size_t j = 0; j < 8; ++j)
-        for (size_t c = 0; c < 32; ++c) put(fmt, tile + ktile::sub_offset(fmt, j), r, c, b.q[32 * j + c]);
+        for (size_t c = 0; c < 32; ++c)
+          put_nibble_quant(fmt, tile + ktile::sub_offset(fmt, j), r, c, b.q[32 * j + c]);
     }
   }
 }
@@ -126,13 +94,13 @@ void unpack_kquant_row(DType fmt, const void* packed, size_t cols, size_t row, f
         // As ref::dequantize_q6_k: d · sc, then times (q − 32).
         for (size_t c = 0; c < 32; ++c) {
           const float sc = float(int8_t(tile[ktile::kScale6 + 16 * (2 * j + c / 16) + r]));
-          y[32 * j + c] = d * sc * float(int(ktile_quant(fmt, sub, r, c)) - 32);
+          y[32 * j + c] = d * sc * float(int(nibble_quant(fmt, sub, r, c)) - 32);
         }
       } else {
         // As ref::dequantize_q4_k: d · sc · q − dmin · m.
         const float d1 = d * float(tile[ktile::kScale + 16 * j + r]);
         const float m1 = ref::f16_load(tile + ktile::kDmin + 2 * r) * float(tile[ktile::kMin + 16 * j + r]);
-        for (size_t c = 0; c < 32; ++c) y[32 * j + c] = d1 * float(ktile_quant(fmt, sub, r, c)) - m1;
+        for (size_t c = 0; c < 32; ++c) y[32 * j + c] = d1 * float(nibble_quant(fmt, sub, r, c)) - m1;
       }
     }
   }

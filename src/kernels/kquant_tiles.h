@@ -52,10 +52,6 @@ constexpr size_t tile_bytes(DType fmt) {
 }  // namespace ktile
 
 bool is_kquant(DType fmt);
-// The unsigned quant (0..15, 0..31, or 0..63 for Q6_K) of row r, column c (0..31) of a sub-block whose
-// nibbles start at `sub`.
-uint8_t ktile_quant(DType fmt, const uint8_t* sub, size_t r, size_t c);
-
 // Moves rows [16 * group, 16 * group + n_rows) given as GGUF blocks of format `fmt` (rows[i] points at row
 // i's super-blocks) into their tiles of the packed matrix `dst`. cols must be a multiple of 256.
 void pack_kquant_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,

@@ -14,7 +14,8 @@
 namespace r1::kernels {
 
 bool is_quantized(DType fmt) {
-  return fmt == DType::Q8_0 || fmt == DType::Q4_0 || is_kquant(fmt);
+  return fmt == DType::Q8_0 || fmt == DType::Q4_0 || fmt == DType::Q4_1 || fmt == DType::Q5_0 ||
+         fmt == DType::Q5_1 || is_kquant(fmt);
 }
 
 size_t quant_tile_bytes(DType fmt) {
@@ -27,9 +28,42 @@ size_t quant_tile_cols(DType fmt) {
   return is_kquant(fmt) ? kKBlock : kQBlock;
 }
 
-int32_t quant_offset(DType fmt) {
-  R1_CHECK(fmt == DType::Q8_0 || fmt == DType::Q4_0, "{} has no quant offset", dtype_name(fmt));
-  return fmt == DType::Q8_0 ? 128 : 8;
+namespace {
+// Where column c (0..31) of row r sits in a block's nibbles and high bits (the layout in quant.h).
+struct Place {
+  size_t byte;  // r * 4 + i: in chunk p's 64 bytes of nibbles, and in the high-bit vectors
+  size_t p;     // chunk
+  bool high;    // high nibble (columns 16..31)
+};
+Place place(size_t r, size_t c) {
+  return {r * 4 + c % 4, (c % 16) / 4, c >= 16};
+}
+// Byte and bit of its high bits: the fifth bit at 2p (+1 for a high nibble); Q6_K's two bits in vector p / 2
+// at 4 (p % 2) (+2 for a high nibble).
+size_t high_byte(DType fmt, Place at) {
+  return (high_bits(fmt) == 2 ? 64 * (at.p / 2) : 0) + at.byte;
+}
+int high_shift(DType fmt, Place at) {
+  return high_bits(fmt) == 2 ? int(4 * (at.p % 2) + 2 * at.high) : int(2 * at.p + at.high);
+}
+}  // namespace
+
+uint8_t nibble_quant(DType fmt, const uint8_t* q, size_t r, size_t c) {
+  const Place at = place(r, c);
+  const uint8_t nib = q[at.p * 64 + at.byte];
+  const uint8_t v = at.high ? nib >> 4 : nib & 15;
+  const int hb = high_bits(fmt);
+  if (hb == 0) return v;
+  const uint8_t h = uint8_t((q[256 + high_byte(fmt, at)] >> high_shift(fmt, at)) & ((1 << hb) - 1));
+  return uint8_t(v | h << 4);
+}
+
+void put_nibble_quant(DType fmt, uint8_t* q, size_t r, size_t c, uint8_t v) {
+  const Place at = place(r, c);
+  uint8_t& nib = q[at.p * 64 + at.byte];
+  nib = uint8_t(at.high ? (nib & 0x0F) | ((v & 15) << 4) : (nib & 0xF0) | (v & 15));
+  const int hb = high_bits(fmt);
+  if (hb > 0) q[256 + high_byte(fmt, at)] |= uint8_t(((v >> 4) & ((1 << hb) - 1)) << high_shift(fmt, at));
 }
 
 size_t quant_blocks(size_t cols) {
@@ -45,6 +79,8 @@ size_t packed_bytes(DType fmt, size_t rows, size_t cols) {
 
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst) {
   R1_CHECK(n_rows <= kQRowTile, "pack_row_group: {} rows", n_rows);
+  R1_CHECK(fmt == DType::Q8_0 || fmt == DType::Q4_0 || is_kquant(fmt),
+           "{} tiles are made only from a GGUF file's blocks, not quantized from floats", dtype_name(fmt));
   if (is_kquant(fmt)) {
     // Through GGUF's super-blocks (the scalar quantizers: this path serves tests and benchmarks; model files
     // bring their k-quant blocks ready-made).
@@ -94,6 +130,31 @@ void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, s
   }
 }
 
+namespace {
+// Q4_1, Q5_0 and Q5_1 blocks (f16 d, Q4_1/Q5_1 f16 m, Q5_0/Q5_1 32 fifth bits, 16 bytes of nibble pairs) into
+// the kb tiles of one group at `tiles`. Rows past the matrix stay zero: only GGUF blocks make these tiles.
+void pack_gguf_nibble_blocks(DType fmt, size_t kb, uint8_t* tiles, const uint8_t* const* rows,
+                             size_t n_rows) {
+  const size_t tb = qtile::tile_bytes(fmt), bb = dtype_size(fmt), nq = qtile::quants(fmt);
+  std::memset(tiles, 0, kb * tb);
+  for (size_t b = 0; b < kb; ++b) {
+    uint8_t* tile = tiles + b * tb;
+    for (size_t r = 0; r < n_rows; ++r) {
+      const uint8_t* blk = rows[r] + b * bb;
+      std::memcpy(tile + qtile::kScales + 2 * r, blk, 2);
+      if (qtile::has_min(fmt)) std::memcpy(tile + qtile::kMins + 2 * r, blk + 2, 2);
+      const uint8_t* qs = blk + bb - 16;  // byte j: element j (low nibble), element j + 16 (high)
+      uint32_t qh = 0;                    // bit j: element j's fifth bit
+      if (high_bits(fmt) == 1) std::memcpy(&qh, blk + bb - 20, 4);
+      for (size_t c = 0; c < kQBlock; ++c) {
+        const uint8_t nib = c < 16 ? qs[c] & 15 : qs[c - 16] >> 4;
+        put_nibble_quant(fmt, tile + nq, r, c, uint8_t(nib | ((qh >> c) & 1) << 4));
+      }
+    }
+  }
+}
+}  // namespace
+
 void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
                          void* dst) {
   if (is_kquant(fmt)) return pack_kquant_row_group(fmt, cols, group, rows, n_rows, dst);
@@ -101,6 +162,7 @@ void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* co
   R1_CHECK(cols % kQBlock == 0, "pack_gguf_row_group: {} columns", cols);
   const size_t kb = cols / kQBlock, tb = quant_tile_bytes(fmt), bb = dtype_size(fmt);
   uint8_t* tiles = static_cast<uint8_t*>(dst) + group * kb * tb;
+  if (fmt != DType::Q8_0 && fmt != DType::Q4_0) return pack_gguf_nibble_blocks(fmt, kb, tiles, rows, n_rows);
   // Rows past the matrix get what pack_row_group gives them: a zero scale (ggml's Q4_0 quantizer makes it
   // -0.0) and the zero point (q + 128 = 128 for Q8_0, nibbles 8 for Q4_0), so both packers write identical
   // tiles.
@@ -128,19 +190,16 @@ void unpack_row(DType fmt, const void* packed, size_t cols, size_t row, float* o
   if (is_kquant(fmt)) return unpack_kquant_row(fmt, packed, cols, row, out);
   const size_t kb = quant_blocks(cols), tb = quant_tile_bytes(fmt), r = row % kQRowTile;
   const uint8_t* tiles = static_cast<const uint8_t*>(packed) + row / kQRowTile * kb * tb;
+  const size_t nq = qtile::quants(fmt);
   for (size_t b = 0; b < kb; ++b) {
     const uint8_t* tile = tiles + b * tb;
-    const float d = ref::f16_load(tile + 2 * r);
+    const float d = ref::f16_load(tile + qtile::kScales + 2 * r);
+    const float m = qtile::has_min(fmt) ? ref::f16_load(tile + qtile::kMins + 2 * r) : 0.0f;
     for (size_t e = 0; e < kQBlock && b * kQBlock + e < cols; ++e) {
-      int q;
-      if (fmt == DType::Q8_0) {
-        q = int(tile[32 + (e / 4) * 64 + r * 4 + e % 4]) - 128;
-      } else {
-        size_t p = (e % 16) / 4, j = e % 4;
-        uint8_t byte = tile[32 + p * 64 + r * 4 + j];
-        q = int(e < 16 ? (byte & 15) : (byte >> 4)) - 8;
-      }
-      out[b * kQBlock + e] = float(q) * d;
+      const int q =
+          fmt == DType::Q8_0 ? tile[nq + (e / 4) * 64 + r * 4 + e % 4] : nibble_quant(fmt, tile + nq, r, e);
+      // As GGUF's decoders: d · (q − offset), or d · q + m.
+      out[b * kQBlock + e] = qtile::has_min(fmt) ? float(q) * d + m : float(q - qtile::offset(fmt)) * d;
     }
   }
 }

@@ -1,20 +1,23 @@
 #pragma once
 // Block-quantized weights in the layout the kernels stream, and activations quantized per block to int8.
 //
-// Weights are quantized exactly as GGUF's Q8_0 / Q4_0 (ref/ref_quant.h has the canonical blocks), then
-// repacked into tiles of 16 rows × one block of 32 columns, so one 64-byte load feeds 16 rows × 4 columns of
-// a vpdpbusd. Tiles of a 16-row group follow each other along the columns, groups follow each other down the
-// rows:
+// Weights are quantized exactly as GGUF's Q8_0 / Q4_0 (ref/ref_quant.h has the canonical blocks), or come as
+// a GGUF file's blocks of those formats or of Q4_1, Q5_0, Q5_1, and are repacked bit for bit into tiles of 16
+// rows × one block of 32 columns, so one 64-byte load feeds 16 rows × 4 columns of a vpdpbusd. Tiles of a
+// 16-row group follow each other along the columns, groups follow each other down the rows:
 //   tile(g, b) at ((g * kb) + b) * tile_bytes, kb = ceil(cols / 32), g = row / 16
-// A tile holds 16 f16 scales (one per row, 32 bytes), then the quants:
-//   Q8_0: 8 chunks of 64 bytes; chunk i, row r, byte j = q[r][4i + j] + 128   (unsigned, so vpdpbusd can take
-//   it) Q4_0: 4 chunks of 64 bytes; chunk p, row r, byte j: low nibble = q[r][4p + j], high = q[r][16 + 4p +
-//   j]
-//         (q in 0..15, value (q - 8) * d, as in GGUF)
-// so a tile is 16 × 34 = 544 bytes (Q8_0) or 16 × 18 = 288 bytes (Q4_0): the GGUF sizes exactly. Rows past
-// the matrix and columns past cols are zero.
-// The k-quants (Q4_K, Q5_K, Q6_K) have tiles of 16 rows × 256 columns instead, laid out in kquant_tiles.h;
-// the functions below take every block format.
+// A tile holds 16 f16 scales d (one per row, 32 bytes), for Q4_1 and Q5_1 then 16 f16 mins m, then the
+// quants q (unsigned, so vpdpbusd can take them):
+//   Q8_0: 8 chunks of 64 bytes; chunk i, row r, byte j = q[r][4i + j] (the stored int8 + 128)
+//   Q4_0, Q4_1: 4 chunks of 64 bytes; chunk p, row r, byte j: low nibble = q[r][4p + j], high = q[r][16 + 4p
+//         + j]
+//   Q5_0, Q5_1: the same 4 chunks of low nibbles, then 64 bytes of fifth bits: byte 4r + j, bit 2p =
+//         q[r][4p + j]'s, bit 2p + 1 = q[r][16 + 4p + j]'s
+// and the value is d · (q − offset) (offset 128, 8, 16 for Q8_0, Q4_0, Q5_0, as in GGUF) or d · q + m (Q4_1,
+// Q5_1), so a tile is 16 × 34, 18, 20, 22 or 24 bytes: the GGUF sizes exactly. Rows past the matrix and
+// columns past cols are zero (or the zero point).
+// The k-quants (Q4_K, Q5_K, Q6_K) have tiles of 16 rows × 256 columns instead, laid out in kquant_tiles.h
+// (each 32-column sub-block's nibbles and high bits as above); the functions below take every block format.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -27,26 +30,59 @@ namespace r1::kernels {
 constexpr size_t kQBlock = 32;    // columns per quant block
 constexpr size_t kQRowTile = 16;  // rows per tile
 
-// Q8_0, Q4_0 and the k-quants: the formats the int8 kernels compute in.
+// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the k-quants: the formats the int8 kernels compute in.
 bool is_quantized(DType fmt);
 // Bytes of one tile, and columns it covers (32, or 256 for the k-quants). Throw for non-block formats.
 size_t quant_tile_bytes(DType fmt);
 size_t quant_tile_cols(DType fmt);
-// The offset that makes a stored Q8_0 / Q4_0 quant unsigned (q + offset >= 0): 128 for Q8_0, 8 for Q4_0.
-int32_t quant_offset(DType fmt);
+
+// Where the parts of a 32-column tile sit, and what its quants mean (the layout above).
+namespace qtile {
+constexpr size_t kScales = 0, kMins = 32;
+constexpr bool has_min(DType fmt) {
+  return fmt == DType::Q4_1 || fmt == DType::Q5_1;
+}
+// Offset of the quants in a tile.
+constexpr size_t quants(DType fmt) {
+  return has_min(fmt) ? 64 : 32;
+}
+constexpr size_t tile_bytes(DType fmt) {
+  return fmt == DType::Q8_0   ? 16 * 34
+         : fmt == DType::Q4_0 ? 16 * 18
+         : fmt == DType::Q4_1 ? 16 * 20
+         : fmt == DType::Q5_0 ? 16 * 22
+                              : 16 * 24;
+}
+// The stored quant minus this is the multiple of d (0 for the formats with a min).
+constexpr int32_t offset(DType fmt) {
+  return fmt == DType::Q8_0 ? 128 : fmt == DType::Q4_0 ? 8 : fmt == DType::Q5_0 ? 16 : 0;
+}
+}  // namespace qtile
+
+// Bits above the nibble a quant of a nibble format has: 0 (Q4_0, Q4_1, Q4_K), 1 (Q5_0, Q5_1, Q5_K: the fifth
+// bits after the nibbles, as above) or 2 (Q6_K, kquant_tiles.h).
+constexpr int high_bits(DType fmt) {
+  return fmt == DType::Q5_0 || fmt == DType::Q5_1 || fmt == DType::Q5_K ? 1 : fmt == DType::Q6_K ? 2 : 0;
+}
+// The unsigned quant of row r, column c (0..31) of the 32-column block of a nibble format whose nibbles start
+// at q, and the other way round (put ORs the high bits in: they must start at zero).
+uint8_t nibble_quant(DType fmt, const uint8_t* q, size_t r, size_t c);
+void put_nibble_quant(DType fmt, uint8_t* q, size_t r, size_t c, uint8_t v);
+
 size_t quant_blocks(size_t cols);  // kb = ceil(cols / 32)
 // Bytes of a packed [rows, cols] matrix.
 size_t packed_bytes(DType fmt, size_t rows, size_t cols);
 
 // Quantizes rows [16 * group, 16 * group + n_rows) given as floats (rows16: [n_rows, cols], n_rows <= 16) and
 // writes their tiles into the packed matrix `dst`. The k-quants go through GGUF's super-blocks (scalar
-// quantizers, ref/ref_kquant_quantize.h; cols a multiple of 256).
+// quantizers, ref/ref_kquant_quantize.h; cols a multiple of 256). Q4_1, Q5_0 and Q5_1 tiles come only from
+// GGUF blocks (pack_gguf_row_group; r1serve does not quantize to them): asking for them here throws.
 void pack_row_group(DType fmt, size_t cols, size_t group, const float* rows16, size_t n_rows, void* dst);
-// The same rows given as ggml blocks already in format `fmt` (a GGUF file's Q8_0 or Q4_0 tensor: per block an
-// f16 scale, then 32 int8 or 16 bytes of nibble pairs; rows[i] points at row i's blocks), moved into their
-// tiles bit for bit: the format is the tiles', so nothing is decoded or quantized again. cols must be a
-// multiple of 32 (GGUF requires it of these formats). The k-quants' super-blocks likewise (cols a multiple of
-// 256), through pack_kquant_row_group.
+// The same rows given as ggml blocks already in format `fmt` (a GGUF file's tensor: per block an f16 scale,
+// Q4_1/Q5_1 an f16 min, Q5_0/Q5_1 32 fifth bits, then 32 int8 or 16 bytes of nibble pairs; rows[i] points at
+// row i's blocks), moved into their tiles bit for bit: the format is the tiles', so nothing is decoded or
+// quantized again. cols must be a multiple of 32 (GGUF requires it of these formats). The k-quants'
+// super-blocks likewise (cols a multiple of 256), through pack_kquant_row_group.
 void pack_gguf_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
                          void* dst);
 // Row `row` of a packed matrix, dequantized: out [cols].

@@ -64,6 +64,12 @@ std::optional<DType> kernel_block_format(GgmlType t) {
       return DType::Q8_0;
     case GgmlType::Q4_0:
       return DType::Q4_0;
+    case GgmlType::Q4_1:
+      return DType::Q4_1;
+    case GgmlType::Q5_0:
+      return DType::Q5_0;
+    case GgmlType::Q5_1:
+      return DType::Q5_1;
     case GgmlType::Q4_K:
       return DType::Q4_K;
     case GgmlType::Q5_K:

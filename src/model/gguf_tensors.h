@@ -20,10 +20,9 @@ std::string hf_name_of_gguf_tensor(const std::string& gguf_name);
 void check_gguf_tensors(const GgufFile& f, const ModelConfig& c);
 
 // The tensors as sources for Weights::build, by Hugging Face name. Float tensors are read in place; block
-// formats are decoded a row at a time; the matrices the int8 kernels compute in their stored format (Q8_0,
-// Q4_0, Q4_K, Q5_K, Q6_K) also give their blocks as stored, which --dtype auto moves into the kernels' tiles
-// unchanged, while the other block formats (Q4_1, Q5_0, Q5_1) are reported as Q8_0 (--dtype auto quantizes
-// their decoded rows to 8 bits). A llama-architecture file's q/k rows are put back in Hugging Face's
+// formats are decoded a row at a time, and also give their blocks as stored, which --dtype auto moves into
+// the int8 kernels' tiles unchanged (every block format GGUF files of these models hold: Q8_0, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). A llama-architecture file's q/k rows are put back in Hugging Face's
 // rotate-half order: llama.cpp's converter interleaves each head's halves for its own RoPE. `f` must outlive
 // the sources.
 TensorSourceFn gguf_tensor_source(const GgufFile& f, const ModelConfig& c);

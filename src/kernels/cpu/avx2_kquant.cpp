@@ -8,6 +8,7 @@
 // does.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/kquant_tiles.h"
 
@@ -15,61 +16,11 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
-// Bit `from` of every byte of v moved to bit `to` (other bits are masked by the caller; the 16-bit shifts
-// never carry a neighbour's bit onto bits 4-5 at these distances).
-inline __m256i move_bit(__m256i v, int from, int to) {
-  if (from < to) return _mm256_slli_epi16(v, to - from);
-  if (from > to) return _mm256_srli_epi16(v, from - to);
-  return v;
-}
-
-// Half `half` (rows 8 half..8 half + 7) of chunk p of a sub-block: lo = columns 4p..4p+3, hi = columns
-// 16 + 4p.., each with its high bits.
-template <DType F>
-inline void load_chunk(const uint8_t* sub, size_t half, int p, __m256i* lo, __m256i* hi) {
-  const __m256i lo4 = _mm256_set1_epi8(15);
-  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + 64 * p + 32 * half));
-  *lo = _mm256_and_si256(v, lo4);
-  *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), lo4);
-  if constexpr (F == DType::Q5_K) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sub + ktile::kNibbles + 32 * half));
-    const __m256i bit4 = _mm256_set1_epi8(0x10);
-    *lo = _mm256_or_si256(*lo, _mm256_and_si256(move_bit(h, 2 * p, 4), bit4));
-    *hi = _mm256_or_si256(*hi, _mm256_and_si256(move_bit(h, 2 * p + 1, 4), bit4));
-  } else if constexpr (F == DType::Q6_K) {
-    const __m256i h = _mm256_loadu_si256(
-        reinterpret_cast<const __m256i*>(sub + ktile::kNibbles + 64 * size_t(p / 2) + 32 * half));
-    const __m256i bits45 = _mm256_set1_epi8(0x30);
-    *lo = _mm256_or_si256(*lo, _mm256_and_si256(move_bit(h, 4 * (p % 2), 4), bits45));
-    *hi = _mm256_or_si256(*hi, _mm256_and_si256(move_bit(h, 4 * (p % 2) + 2, 4), bits45));
-  }
-}
-
 // Eight scale bytes (unsigned, or signed for Q6_K) as floats times the rows' d.
 template <bool Signed>
 inline __m256 scales8(const uint8_t* p, __m256 d) {
   const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
   return _mm256_mul_ps(d, _mm256_cvtepi32_ps(Signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b)));
-}
-
-inline __m256 f16x8(const uint8_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-inline void store_rows(float* out, __m256 v, size_t n_valid) {
-  if (n_valid == 8) {
-    _mm256_storeu_ps(out, v);
-    return;
-  }
-  alignas(32) float tmp[8];
-  _mm256_store_ps(tmp, v);
-  for (size_t i = 0; i < n_valid; ++i) out[i] = tmp[i];
 }
 
 // 8 rows (half `half` of each tile of one 16-row group) × tokens t0..t0+T-1, over all super-blocks. Writes
@@ -93,8 +44,8 @@ void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t hal
 #pragma GCC unroll 8
       for (int p = 0; p < 4; p += 2) {
         __m256i wl0, wh0, wl1, wh1;
-        load_chunk<F>(sub, half, p, &wl0, &wh0);
-        load_chunk<F>(sub, half, p + 1, &wl1, &wh1);
+        load_nibble_chunk<high_bits(F)>(sub, half, p, &wl0, &wh0);
+        load_nibble_chunk<high_bits(F)>(sub, half, p + 1, &wl1, &wh1);
         for (int t = 0; t < T; ++t) {
           const int8_t* xb = x.qs + (t0 + size_t(t)) * kp + b * kQBlock;
           const __m256i a = _mm256_add_epi16(_mm256_maddubs_epi16(wl0, bcast4(xb + 4 * p)),

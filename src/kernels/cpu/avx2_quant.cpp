@@ -1,6 +1,6 @@
-// AVX2 kernels for the packed Q8_0 / Q4_0 tiles (quant.h). A 256-bit register holds half a tile chunk: 8 rows
-// × 4 columns, and a broadcast of 4 activation bytes multiplies all of it, so the 8 lanes are 8 output rows
-// and no horizontal sums are needed.
+// AVX2 kernels for the packed 32-column tiles (quant.h: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1). A 256-bit register
+// holds half a tile chunk: 8 rows × 4 columns, and a broadcast of 4 activation bytes multiplies all of it, so
+// the 8 lanes are 8 output rows and no horizontal sums are needed.
 //
 // The weight side of each chunk is prepared once and used for T tokens (the GEMM of prefill and batched
 // decode is bound by vector instructions, not memory, so the per-token work is what counts):
@@ -9,38 +9,18 @@
 //   vpmaddwd + vpaddd.
 // - Q4_0: nibbles (0..15) go into vpmaddubsw directly; each 16-bit lane is at most 2 × 15 × 127, so all 8
 //   chunks of a block add in 16 bits before one widening vpmaddwd, and the offset 8 is removed through the
-//   block's activation sum. Per token and chunk: vpmaddubsw + vpaddw.
+//   block's activation sum. Per token and chunk: vpmaddubsw + vpaddw. Q4_1 likewise, its min added in float
+//   as m · (d_x · sum).
+// - Q5_0, Q5_1: the fifth bits are merged into the nibbles (avx2_tiles.h); a 16-bit lane then holds at most
+//   4 products of 2 × 31 × 127, so the sums widen after every second chunk.
 #include <immintrin.h>
 
+#include "kernels/cpu/avx2_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
 
 namespace {
-
-constexpr size_t kQ8TileBytes = kQRowTile * 34, kQ4TileBytes = kQRowTile * 18;
-
-inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
-// Pins an accumulator to its register at this point, so the compiler keeps the straight chain of adds
-// written here instead of re-associating a block's 32 products into a tree that spills to the stack.
-inline void pin(__m256i& v) {
-  asm("" : "+x"(v));
-}
-
-inline void store_rows(float* out, __m256 v, size_t n_valid) {
-  if (n_valid == 8) {
-    _mm256_storeu_ps(out, v);
-    return;
-  }
-  alignas(32) float tmp[8];
-  _mm256_store_ps(tmp, v);
-  for (size_t i = 0; i < n_valid; ++i) out[i] = tmp[i];
-}
 
 // 8 rows (half `half` of each tile of one 16-row group) × tokens t0..t0+T-1, over all blocks. Writes
 // y[(t0 + t) * ldy + r0 + i] for i < n_valid.
@@ -54,7 +34,7 @@ void q8_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t 
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < kb; ++b) {
-    const uint8_t* tile = tiles + b * kQ8TileBytes;
+    const uint8_t* tile = tiles + b * qtile::tile_bytes(DType::Q8_0);
     __m256i s[T];
     for (int t = 0; t < T; ++t) s[t] = _mm256_setzero_si256();
     for (int i = 0; i < 8; ++i) {
@@ -67,7 +47,7 @@ void q8_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t 
         pin(s[t]);
       }
     }
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    const __m256 dw = f16x8(tile + 16 * half);
     for (int t = 0; t < T; ++t) {
       const float dx = x.d[(t0 + size_t(t)) * kb + b];
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(dw, _mm256_set1_ps(dx)), acc[t]);
@@ -76,56 +56,76 @@ void q8_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t 
   for (int t = 0; t < T; ++t) store_rows(y + (t0 + size_t(t)) * ldy + r0, acc[t], n_valid);
 }
 
-template <int T>
-void q4_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
-                    size_t r0, size_t n_valid) {
+// The nibble formats: as q8_half_tokens.
+template <DType F, int T>
+void nibble_half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y,
+                        size_t ldy, size_t r0, size_t n_valid) {
+  constexpr size_t tb = qtile::tile_bytes(F);
+  constexpr bool kWidenPairs = high_bits(F) == 1;  // 5-bit quants: widen every second chunk (above)
   const size_t kb = x.kb, kp = kb * kQBlock;
-  const __m256i lo = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+  const __m256i ones = _mm256_set1_epi16(1);
   const int8_t* xq[T];
   for (int t = 0; t < T; ++t) xq[t] = x.qs + (t0 + size_t(t)) * kp;
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < kb; ++b) {
-    const uint8_t* tile = tiles + b * kQ4TileBytes;
-    __m256i s16[T];
-    for (int t = 0; t < T; ++t) s16[t] = _mm256_setzero_si256();
+    const uint8_t* tile = tiles + b * tb;
+    __m256i s16[T], s32[T];
+    for (int t = 0; t < T; ++t) s16[t] = s32[t] = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + 32 + 64 * p + 32 * half));
-      const __m256i wl = _mm256_and_si256(v, lo), wh = _mm256_and_si256(_mm256_srli_epi16(v, 4), lo);
+      __m256i wl, wh;
+      load_nibble_chunk<high_bits(F)>(tile + qtile::quants(F), half, p, &wl, &wh);
       for (int t = 0; t < T; ++t) {
         const int8_t* xb = xq[t] + b * kQBlock;
         s16[t] = _mm256_add_epi16(s16[t], _mm256_maddubs_epi16(wl, bcast4(xb + 4 * p)));
         s16[t] = _mm256_add_epi16(s16[t], _mm256_maddubs_epi16(wh, bcast4(xb + 16 + 4 * p)));
         pin(s16[t]);
       }
+      if (kWidenPairs && p % 2 == 1) {
+        for (int t = 0; t < T; ++t) {
+          s32[t] = _mm256_add_epi32(s32[t], _mm256_madd_epi16(s16[t], ones));
+          s16[t] = _mm256_setzero_si256();
+        }
+      }
     }
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tile + 16 * half)));
+    const __m256 dw = f16x8(tile + qtile::kScales + 16 * half);
     for (int t = 0; t < T; ++t) {
       const size_t xb = (t0 + size_t(t)) * kb + b;
-      const __m256i s = _mm256_sub_epi32(_mm256_madd_epi16(s16[t], ones), _mm256_set1_epi32(8 * x.sum[xb]));
+      __m256i s = kWidenPairs ? s32[t] : _mm256_madd_epi16(s16[t], ones);
+      if constexpr (qtile::offset(F) != 0)
+        s = _mm256_sub_epi32(s, _mm256_set1_epi32(qtile::offset(F) * x.sum[xb]));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(x.d[xb])), acc[t]);
+    }
+    if constexpr (qtile::has_min(F)) {
+      const __m256 mw = f16x8(tile + qtile::kMins + 16 * half);
+      for (int t = 0; t < T; ++t) {
+        const size_t xb = (t0 + size_t(t)) * kb + b;
+        acc[t] = _mm256_fmadd_ps(mw, _mm256_set1_ps(x.d[xb] * float(x.sum[xb])), acc[t]);
+      }
     }
   }
   for (int t = 0; t < T; ++t) store_rows(y + (t0 + size_t(t)) * ldy + r0, acc[t], n_valid);
 }
 
 template <DType F, int T>
-inline void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y, size_t ldy,
-                        size_t r0, size_t n_valid) {
+inline void half_tokens(const QActsView& x, size_t t0, const uint8_t* tiles, size_t half, float* y,
+                        size_t ldy, size_t r0, size_t n_valid) {
   if constexpr (F == DType::Q8_0)
     q8_half_tokens<T>(x, t0, tiles, half, y, ldy, r0, n_valid);
   else
-    q4_half_tokens<T>(x, t0, tiles, half, y, ldy, r0, n_valid);
+    nibble_half_tokens<F, T>(x, t0, tiles, half, y, ldy, r0, n_valid);
 }
 
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
-  constexpr size_t tb = F == DType::Q8_0 ? kQ8TileBytes : kQ4TileBytes;
+  constexpr size_t tb = qtile::tile_bytes(F);
   // Tokens per pass over a half tile. Eight passes share each weight preparation widely and, for a decode
-  // batch of 8, read the weights once; Q4_0's 8-token pass spills accumulators, which costs more than it saves
-  // once a prefill has many passes anyway (kernels_bench Streamed: Q8 n=8 1250 -> 1100 us, Q4 n=8 796 -> 770,
-  // Q4 n=64 5100 -> 5700 with 8, so Q4 keeps 6 there).
-  const size_t T = F == DType::Q8_0 || x.n <= 8 ? 8 : 6;
+  // batch of 8, read the weights once; Q4_0's 8-token pass spills accumulators, which costs more than it
+  // saves once a prefill has many passes anyway (kernels_bench Streamed: Q8 n=8 1250 -> 1100 us, Q4 n=8 796
+  // -> 770, Q4 n=64 5100 -> 5700 with 8, so Q4 keeps 6 there). The 5-bit formats keep a 32-bit sum per token
+  // beside the 16-bit one, so 4 tokens fill the registers.
+  constexpr size_t kMaxT = high_bits(F) == 1 ? 4 : 8;
+  const size_t T = high_bits(F) == 1 ? 4 : F == DType::Q8_0 || x.n <= 8 ? 8 : 6;
   const size_t group_bytes = x.kb * tb;
   // Groups are taken in batches whose tiles fit in L2, and every token passes over a batch before the next
   // batch is read from memory.
@@ -143,7 +143,9 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
           const size_t r0 = g * kQRowTile + 8 * half;
           if (r0 >= rows) break;
           const size_t nv = min_size(8, rows - r0);
-          with_count_up_to_8(nt, [&]<int N>() { half_tokens<F, N>(x, t0, tiles, half, y, ldy, r0, nv); });
+          with_count_up_to_8(nt, [&]<int N>() {
+            if constexpr (N <= kMaxT) half_tokens<F, N>(x, t0, tiles, half, y, ldy, r0, nv);
+          });
         }
       }
       t0 += nt;
@@ -160,6 +162,18 @@ void avx2_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0
 void avx2_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
                        size_t ldy) {
   qmatmul<DType::Q4_0>(x, w, rows, g0, g1, y, ldy);
+}
+void avx2_qmatmul_q4_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                       size_t ldy) {
+  qmatmul<DType::Q4_1>(x, w, rows, g0, g1, y, ldy);
+}
+void avx2_qmatmul_q5_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                       size_t ldy) {
+  qmatmul<DType::Q5_0>(x, w, rows, g0, g1, y, ldy);
+}
+void avx2_qmatmul_q5_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                       size_t ldy) {
+  qmatmul<DType::Q5_1>(x, w, rows, g0, g1, y, ldy);
 }
 
 }  // namespace r1::kernels::cpu

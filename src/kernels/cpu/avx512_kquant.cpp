@@ -10,7 +10,7 @@
 // instead of 2.
 #include <immintrin.h>
 
-#include "kernels/cpu/avx512_vnni.h"
+#include "kernels/cpu/avx512_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/kquant_tiles.h"
 
@@ -18,61 +18,11 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-// Bit `From` of every byte of v moved to bit `To` (the other bits are garbage for the caller to mask; the
-// 16-bit shifts carry bits across bytes, but never onto bit 4 or 5 for the distances used here).
-template <int From, int To>
-inline __m512i move_bit(__m512i v) {
-  if constexpr (From < To)
-    return _mm512_slli_epi16(v, To - From);
-  else if constexpr (From > To)
-    return _mm512_srli_epi16(v, From - To);
-  else
-    return v;
-}
-
-// (a & mask) | b in one instruction.
-inline __m512i or_masked(__m512i b, __m512i a, __m512i mask) {
-  return _mm512_ternarylogic_epi32(a, b, mask, 0xEC);
-}
-
-// Chunk P of a sub-block: w[P] = columns 4P..4P+3 (the low nibbles), w[P + 4] = columns 16 + 4P.. (the high
-// ones), each with its high bits.
-template <DType F, int P>
-inline void load_chunk(const uint8_t* sub, __m512i w[8]) {
-  const __m512i v = _mm512_loadu_si512(sub + 64 * P), lo4 = _mm512_set1_epi8(15);
-  const __m512i lo = _mm512_and_si512(v, lo4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo4);
-  if constexpr (F == DType::Q4_K) {
-    w[P] = lo;
-    w[P + 4] = hi;
-  } else if constexpr (F == DType::Q5_K) {
-    const __m512i h = _mm512_loadu_si512(sub + ktile::kNibbles), bit4 = _mm512_set1_epi8(0x10);
-    w[P] = or_masked(lo, move_bit<2 * P, 4>(h), bit4);
-    w[P + 4] = or_masked(hi, move_bit<2 * P + 1, 4>(h), bit4);
-  } else {
-    const __m512i h = _mm512_loadu_si512(sub + ktile::kNibbles + 64 * (P / 2)),
-                  bits45 = _mm512_set1_epi8(0x30);
-    w[P] = or_masked(lo, move_bit<4 * (P % 2), 4>(h), bits45);
-    w[P + 4] = or_masked(hi, move_bit<4 * (P % 2) + 2, 4>(h), bits45);
-  }
-}
-
-template <DType F>
-inline void load_sub(const uint8_t* sub, __m512i w[8]) {
-  load_chunk<F, 0>(sub, w);
-  load_chunk<F, 1>(sub, w);
-  load_chunk<F, 2>(sub, w);
-  load_chunk<F, 3>(sub, w);
-}
-
 // Sixteen unsigned (Q4_K/Q5_K) or signed (Q6_K) scale bytes as floats times the rows' d.
 template <bool Signed>
 inline __m512 scales(const uint8_t* p, __m512 d) {
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm512_mul_ps(d, _mm512_cvtepi32_ps(Signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b)));
-}
-
-inline __m512 f16x16(const uint8_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
 // Asks for the tile two ahead, an eighth per sub-block: with few tokens per pass the hardware prefetcher
@@ -115,7 +65,7 @@ void group_tokens(const TokenPass& p, size_t ks, size_t t0, const uint8_t* tiles
       const int32_t* xq = p.xq + b * 8 * T;
       const float* dx = p.d + b * T;
       __m512i w[8];
-      load_sub<F>(tile + ktile::sub_offset(F, j), w);
+      load_nibble_block<high_bits(F)>(tile + ktile::sub_offset(F, j), w);
       __m512i si[T];
       if constexpr (F == DType::Q6_K && T == 1) {
         // One token (decode): both halves' chains at once, so vpdpbusd's latency does not set the pace.

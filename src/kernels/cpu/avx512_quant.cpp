@@ -1,7 +1,9 @@
-// AVX-512 VNNI kernels for the packed Q8_0 / Q4_0 tiles (quant.h): one vpdpbusd multiplies 16 rows × 4
-// columns of unsigned weights by 4 int8 activations broadcast to every lane, so the 16 lanes are 16 output
-// rows and no horizontal sums are needed. The stored offset (128 or 8) is removed by starting each block's
-// integer accumulator at -offset * sum(x of the block).
+// AVX-512 VNNI kernels for the packed 32-column tiles (quant.h: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): one vpdpbusd
+// multiplies 16 rows × 4 columns of unsigned weights by 4 int8 activations broadcast to every lane, so the 16
+// lanes are 16 output rows and no horizontal sums are needed. The stored offset (128, 8 or 16) is removed by
+// starting each block's integer accumulator at -offset * sum(x of the block); Q4_1's and Q5_1's min is added
+// in float as m · (d_x · sum), one more fused multiply-add per token and block. Q5's fifth bits are merged
+// into the nibbles as the Q5_K kernel does (avx512_tiles.h).
 //
 // Where the time goes (measured on Zen 4, where a 512-bit vpdpbusd issues once per cycle and shares its two
 // pipes with vmulps/vfmadd): per token and block, 8 vpdpbusd do the 512 multiply-adds and 2 float ops
@@ -12,7 +14,7 @@
 // are memory-broadcast operands.
 #include <immintrin.h>
 
-#include "kernels/cpu/avx512_vnni.h"
+#include "kernels/cpu/avx512_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace r1::kernels::cpu {
@@ -21,22 +23,18 @@ namespace {
 
 template <DType F>
 constexpr size_t tile_bytes() {
-  return kQRowTile * (F == DType::Q8_0 ? 34 : 18);
+  return qtile::tile_bytes(F);
 }
 
-// The 8 vectors of one tile's quants: w[i] holds columns 4i..4i+3 of all 16 rows (Q4_0's high nibbles are
-// columns 16..31, so both formats index alike).
+// The 8 vectors of one tile's quants: w[i] holds columns 4i..4i+3 of all 16 rows (the nibble formats' high
+// nibbles are columns 16..31, so every format indexes alike).
 template <DType F>
-inline void load_tile(const uint8_t* q, __m512i w[8]) {
+inline void load_tile(const uint8_t* tile, __m512i w[8]) {
+  const uint8_t* q = tile + qtile::quants(F);
   if constexpr (F == DType::Q8_0) {
     for (int i = 0; i < 8; ++i) w[i] = _mm512_loadu_si512(q + 64 * i);
   } else {
-    const __m512i lo = _mm512_set1_epi8(15);
-    for (int p = 0; p < 4; ++p) {
-      const __m512i v = _mm512_loadu_si512(q + 64 * p);
-      w[p] = _mm512_and_si512(v, lo);
-      w[p + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), lo);
-    }
+    load_nibble_block<high_bits(F)>(q, w);
   }
 }
 
@@ -54,26 +52,29 @@ inline void prefetch_ahead(const uint8_t* tile) {
 // registers):
 //   xq[(b * 8 + i) * T + t]: token t's quants 4i..4i+3 of block b, as one int32
 //   d[b * T + t]: its block scale;  bias[b * T + t]: -offset * sum of its block's quants
+//   dsum[b * T + t]: d · sum of its block's quants (for the formats with a min)
 struct TokenPass {
   const int32_t* xq;
   const float* d;
   const int32_t* bias;
+  const float* dsum;
 };
 
 // One 16-row group × T tokens over all blocks; writes y[(t0 + t) * ldy + r0 + lane] for the valid lanes.
 template <DType F, int T>
-void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles, float* y, size_t ldy, size_t r0,
-                  __mmask16 valid) {
+void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles, float* y, size_t ldy,
+                  size_t r0, __mmask16 valid) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   const int32_t* xq = p.xq;
   const float* d = p.d;
   const int32_t* bias = p.bias;
-  for (size_t b = 0; b < kb; ++b, xq += 8 * T, d += T, bias += T) {
+  const float* dsum = p.dsum;
+  for (size_t b = 0; b < kb; ++b, xq += 8 * T, d += T, bias += T, dsum += T) {
     const uint8_t* tile = tiles + b * tile_bytes<F>();
     prefetch_ahead<F>(tile);
     __m512i w[8];
-    load_tile<F>(tile + 32, w);
+    load_tile<F>(tile, w);
     __m512i s[T];
     for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(bias[t]);
     for (int i = 0; i < 8; ++i) {
@@ -81,9 +82,13 @@ void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles
         dpbusd_bcast(s[t], w[i], xq + i * T + t);
       }
     }
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
+    const __m512 dw = f16x16(tile + qtile::kScales);
     for (int t = 0; t < T; ++t) {
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dw, _mm512_set1_ps(d[t])), acc[t]);
+    }
+    if constexpr (qtile::has_min(F)) {
+      const __m512 mw = f16x16(tile + qtile::kMins);
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(mw, _mm512_set1_ps(dsum[t]), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + size_t(t)) * ldy + r0, valid, acc[t]);
@@ -91,18 +96,23 @@ void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles
 
 // Block b of one token: the 8 products in two chains, so vpdpbusd's latency does not set the pace.
 template <DType F>
-__attribute__((always_inline)) inline __m512 one_token_block(const TokenPass& p, const uint8_t* tiles, size_t b) {
+__attribute__((always_inline)) inline __m512 one_token_block(const TokenPass& p, const uint8_t* tiles,
+                                                             size_t b) {
   const uint8_t* tile = tiles + b * tile_bytes<F>();
   __m512i w[8];
-  load_tile<F>(tile + 32, w);
+  load_tile<F>(tile, w);
   const int32_t* xq = p.xq + b * 8;
   __m512i s0 = _mm512_set1_epi32(p.bias[b]), s1 = _mm512_setzero_si512();
   for (int i = 0; i < 4; ++i) {
     dpbusd_bcast(s0, w[i], xq + i);
     dpbusd_bcast(s1, w[i + 4], xq + i + 4);
   }
-  const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile)));
-  return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dw, _mm512_set1_ps(p.d[b])));
+  const __m512 dw = f16x16(tile + qtile::kScales);
+  const __m512 y =
+      _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dw, _mm512_set1_ps(p.d[b])));
+  if constexpr (qtile::has_min(F))
+    return _mm512_fmadd_ps(f16x16(tile + qtile::kMins), _mm512_set1_ps(p.dsum[b]), y);
+  return y;
 }
 
 // One token (decode): two blocks in flight, each with its own accumulator.
@@ -135,15 +145,17 @@ void groups_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* base
 
 template <DType F>
 void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy) {
-  constexpr int32_t off = F == DType::Q8_0 ? 128 : 8;
+  constexpr int32_t off = qtile::offset(F);
   static_assert(kActPass == 8, "group_tokens is instantiated for 1..8 tokens");
   const size_t kb = x.kb;
   const uint8_t* base = static_cast<const uint8_t*>(w);
   // Groups are taken in batches whose tiles fit in L2 (~512 KB of Zen 4's 1 MB), and every token passes over
   // a batch before the next one, so each weight byte comes from memory once however many tokens there are.
   const size_t batch = max1((size_t(512) << 10) / (kb * tile_bytes<F>()));
-  // The passes' integer start values: -offset * sum per token and block, for one pass at a time.
+  // The passes' integer start values: -offset * sum per token and block, for one pass at a time; for the
+  // formats with a min, d · sum.
   auto* bias = static_cast<int32_t*>(__builtin_alloca(kActPass * kb * sizeof(int32_t)));
+  auto* dsum = static_cast<float*>(__builtin_alloca(kActPass * kb * sizeof(float)));
   const size_t passes = act_passes(x.n);
   for (size_t gb = g0; gb < g1; gb += batch) {
     const size_t ge = min_size(g1, gb + batch);
@@ -151,8 +163,11 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
       size_t t0, nt;
       act_pass(x.n, pi, &t0, &nt);
       const int32_t* psum = x.psum + t0 * kb;
+      const float* pd = x.pd + t0 * kb;
       for (size_t i = 0; i < nt * kb; ++i) bias[i] = -off * psum[i];
-      const TokenPass p{x.pq + t0 * kb * 8, x.pd + t0 * kb, bias};
+      if constexpr (qtile::has_min(F))
+        for (size_t i = 0; i < nt * kb; ++i) dsum[i] = pd[i] * float(psum[i]);
+      const TokenPass p{x.pq + t0 * kb * 8, pd, bias, dsum};
       with_count_up_to_8(nt, [&]<int N>() { groups_tokens<F, N>(p, kb, t0, base, rows, gb, ge, y, ldy); });
     }
   }
@@ -167,6 +182,18 @@ void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t 
 void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
                          size_t ldy) {
   qmatmul<DType::Q4_0>(x, w, rows, g0, g1, y, ldy);
+}
+void avx512_qmatmul_q4_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy) {
+  qmatmul<DType::Q4_1>(x, w, rows, g0, g1, y, ldy);
+}
+void avx512_qmatmul_q5_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy) {
+  qmatmul<DType::Q5_0>(x, w, rows, g0, g1, y, ldy);
+}
+void avx512_qmatmul_q5_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
+                         size_t ldy) {
+  qmatmul<DType::Q5_1>(x, w, rows, g0, g1, y, ldy);
 }
 
 }  // namespace r1::kernels::cpu

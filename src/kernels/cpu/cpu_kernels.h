@@ -15,18 +15,23 @@ static inline size_t max1(size_t a) {
   return a < 1 ? 1 : a;
 }
 
-void scalar_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                         size_t ldy);
-void scalar_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                         size_t ldy);
-void avx2_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                       size_t ldy);
-void avx2_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                       size_t ldy);
-void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                         size_t ldy);
-void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y,
-                         size_t ldy);
+// The 32-column tiles (quant.h): cpu/*_quant.cpp.
+void scalar_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q4_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q5_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void scalar_qmatmul_q5_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q4_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q5_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx2_qmatmul_q5_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q8_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q4_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q4_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q5_0(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+void avx512_qmatmul_q5_1(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);
+
 
 // The k-quant tiles (kquant_tiles.h): cpu/*_kquant.cpp.
 void scalar_qmatmul_q4_k(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g1, float* y, size_t ldy);

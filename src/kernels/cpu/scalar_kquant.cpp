@@ -31,8 +31,8 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
             const int8_t* xq = x.qs + (t * kb + b) * kQBlock;
             const uint8_t* sub = tile + ktile::sub_offset(F, j);
             int32_t lo = 0, hi = 0;
-            for (size_t c = 0; c < 16; ++c) lo += int32_t(ktile_quant(F, sub, r, c)) * xq[c];
-            for (size_t c = 16; c < 32; ++c) hi += int32_t(ktile_quant(F, sub, r, c)) * xq[c];
+            for (size_t c = 0; c < 16; ++c) lo += int32_t(nibble_quant(F, sub, r, c)) * xq[c];
+            for (size_t c = 16; c < 32; ++c) hi += int32_t(nibble_quant(F, sub, r, c)) * xq[c];
             const float dx = x.d[t * kb + b];
             if constexpr (F == DType::Q6_K) {
               const int32_t hs = x.hsum[t * kb + b], sum = x.sum[t * kb + b];

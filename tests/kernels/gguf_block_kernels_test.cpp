@@ -1,7 +1,8 @@
-// The k-quant (Q4_K, Q5_K, Q6_K) tiles and matmul kernels of every ISA table this CPU runs, against ggml's
-// formats as the scalar block decoders read them (ref/ref_gguf_blocks.h): random super-blocks (every bit
-// pattern of quants, scales, mins and high bits occurs), ragged row counts, many column widths and token
-// counts that leave remainders in every kernel's token tiling.
+// The tiles and matmul kernels of every ISA table this CPU runs for the block formats that come only from
+// GGUF files (Q4_1, Q5_0, Q5_1 and the k-quants Q4_K, Q5_K, Q6_K), against ggml's formats as the scalar block
+// decoders read them (ref/ref_gguf_blocks.h): random blocks (every bit pattern of quants, scales, mins and
+// high bits occurs), ragged row counts, many column widths and token counts that leave remainders in every
+// kernel's token tiling. (Q8_0 and Q4_0, which r1serve also quantizes to, are in quant_kernels_test.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,29 +20,32 @@
 namespace r1::kernels {
 namespace {
 
-// Random GGUF super-blocks of `fmt` for a [rows, cols] matrix, row-major as a GGUF file stores them. Scales
-// are small positive f16 values, as a quantizer makes them; every other byte is random.
+const DType kFormats[] = {DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+// Random GGUF blocks of `fmt` for a [rows, cols] matrix, row-major as a GGUF file stores them. Scales are
+// small positive f16 values, as a quantizer makes them, mins (Q4_1, Q5_1) of either sign; every other byte is
+// random.
 std::vector<uint8_t> random_blocks(DType fmt, size_t rows, size_t cols, std::mt19937& rng) {
-  const size_t bb = dtype_size(fmt), nb = rows * cols / kKBlock;
+  const size_t bb = dtype_size(fmt), nb = rows * cols / dtype_block_elems(fmt);
   std::vector<uint8_t> out(nb * bb);
   std::uniform_int_distribution<int> byte(0, 255);
-  std::uniform_real_distribution<float> scale(1e-3f, 2e-2f);
+  std::uniform_real_distribution<float> scale(1e-3f, 2e-2f), min(-0.2f, 0.2f);
   for (auto& b : out) b = uint8_t(byte(rng));
   for (size_t i = 0; i < nb; ++i) {
     uint8_t* b = out.data() + i * bb;
-    const uint16_t d = f32_to_f16(scale(rng)), dmin = f32_to_f16(scale(rng));
-    if (fmt == DType::Q6_K) {
-      std::memcpy(b + 208, &d, 2);
-    } else {
-      std::memcpy(b, &d, 2);
-      std::memcpy(b + 2, &dmin, 2);
-    }
+    const uint16_t d = f32_to_f16(scale(rng));
+    const uint16_t m = f32_to_f16(fmt == DType::Q4_1 || fmt == DType::Q5_1 ? min(rng) : scale(rng));
+    std::memcpy(b + (fmt == DType::Q6_K ? 208 : 0), &d, 2);
+    if (fmt != DType::Q5_0 && fmt != DType::Q6_K) std::memcpy(b + 2, &m, 2);  // the min, or k-quants' dmin
   }
   return out;
 }
 
 std::vector<float> dequantize(DType fmt, const uint8_t* blocks, size_t n) {
   std::vector<float> out(n);
+  if (fmt == DType::Q4_1) ref::dequantize_q4_1(blocks, out.data(), n);
+  if (fmt == DType::Q5_0) ref::dequantize_q5_0(blocks, out.data(), n);
+  if (fmt == DType::Q5_1) ref::dequantize_q5_1(blocks, out.data(), n);
   if (fmt == DType::Q4_K) ref::dequantize_q4_k(blocks, out.data(), n);
   if (fmt == DType::Q5_K) ref::dequantize_q5_k(blocks, out.data(), n);
   if (fmt == DType::Q6_K) ref::dequantize_q6_k(blocks, out.data(), n);
@@ -51,7 +55,7 @@ std::vector<float> dequantize(DType fmt, const uint8_t* blocks, size_t n) {
 // The matrix moved into tiles the way Weights does for a GGUF tensor.
 std::vector<uint8_t> pack(DType fmt, const std::vector<uint8_t>& blocks, size_t rows, size_t cols) {
   std::vector<uint8_t> out(packed_bytes(fmt, rows, cols), 0xAB);  // garbage: every byte must be written
-  const size_t row_bytes = cols / kKBlock * dtype_size(fmt);
+  const size_t row_bytes = cols / dtype_block_elems(fmt) * dtype_size(fmt);
   for (size_t g = 0; g * kQRowTile < rows; ++g) {
     const size_t nr = std::min(kQRowTile, rows - g * kQRowTile);
     const uint8_t* ptrs[kQRowTile];
@@ -84,9 +88,9 @@ std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale) {
   return v;
 }
 
-class KQuantKernels : public ::testing::TestWithParam<std::tuple<Isa, DType>> {};
+class GgufBlockKernels : public ::testing::TestWithParam<std::tuple<Isa, DType>> {};
 
-TEST_P(KQuantKernels, MatchReferenceOnRaggedShapes) {
+TEST_P(GgufBlockKernels, MatchReferenceOnRaggedShapes) {
   auto [isa, fmt] = GetParam();
   const KernelTable* kt = kernel_table_for(isa);
   if (!kt) GTEST_SKIP() << "this CPU cannot run " << isa_name(isa);
@@ -96,10 +100,13 @@ TEST_P(KQuantKernels, MatchReferenceOnRaggedShapes) {
   struct Shape {
     size_t rows, cols, n;
   };
-  const Shape shapes[] = {{1, 256, 1},    {16, 256, 1},  {17, 512, 3}, {35, 768, 9},
-                          {5, 256, 17},   {64, 1536, 1}, {48, 512, 8}, {33, 1280, 12},
-                          {200, 256, 23}, {16, 2304, 2}, {3, 256, 6},  {31, 512, 7}};
+  // Widths that are not multiples of 256 only for the 32-column formats (GGUF keeps k-quant rows at 256).
+  const Shape shapes[] = {{1, 256, 1},   {16, 256, 1}, {17, 512, 3},   {35, 768, 9},   {5, 256, 17},
+                          {64, 1536, 1}, {48, 512, 8}, {33, 1280, 12}, {200, 256, 23}, {16, 2304, 2},
+                          {3, 256, 6},   {31, 512, 7}, {7, 32, 2},     {18, 96, 5},    {40, 160, 11},
+                          {1, 64, 1},    {23, 416, 4}};
   for (const Shape& s : shapes) {
+    if (s.cols % dtype_block_elems(fmt) != 0) continue;
     SCOPED_TRACE(testing::Message() << s.rows << "x" << s.cols << " n=" << s.n);
     const std::vector<uint8_t> blocks = random_blocks(fmt, s.rows, s.cols, rng);
     const std::vector<uint8_t> packed = pack(fmt, blocks, s.rows, s.cols);
@@ -123,7 +130,7 @@ TEST_P(KQuantKernels, MatchReferenceOnRaggedShapes) {
   }
 }
 
-TEST_P(KQuantKernels, GroupRangeWritesOnlyItsRows) {
+TEST_P(GgufBlockKernels, GroupRangeWritesOnlyItsRows) {
   auto [isa, fmt] = GetParam();
   const KernelTable* kt = kernel_table_for(isa);
   if (!kt) GTEST_SKIP() << "this CPU cannot run " << isa_name(isa);
@@ -147,18 +154,18 @@ TEST_P(KQuantKernels, GroupRangeWritesOnlyItsRows) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, KQuantKernels,
+INSTANTIATE_TEST_SUITE_P(AllIsas, GgufBlockKernels,
                          ::testing::Combine(::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),
-                                            ::testing::Values(DType::Q4_K, DType::Q5_K, DType::Q6_K)),
+                                            ::testing::ValuesIn(kFormats)),
                          [](const auto& info) {
                            return std::string(isa_name(std::get<0>(info.param))) + "_" +
                                   std::string(dtype_name(std::get<1>(info.param)));
                          });
 
-// Every value a tile holds is the value ggml's decoder reads from the super-block it came from, bit for bit.
-TEST(KQuantTiles, UnpackRowMatchesGgufDequantization) {
+// Every value a tile holds is the value ggml's decoder reads from the block it came from, bit for bit.
+TEST(GgufBlockTiles, UnpackRowMatchesGgufDequantization) {
   std::mt19937 rng(3);
-  for (DType fmt : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType fmt : kFormats) {
     const size_t rows = 21, cols = 768;
     const std::vector<uint8_t> blocks = random_blocks(fmt, rows, cols, rng);
     const std::vector<uint8_t> packed = pack(fmt, blocks, rows, cols);
@@ -172,7 +179,11 @@ TEST(KQuantTiles, UnpackRowMatchesGgufDequantization) {
   }
 }
 
-TEST(KQuantTiles, SizesAndRefusals) {
+TEST(GgufBlockTiles, SizesAndRefusals) {
+  EXPECT_EQ(packed_bytes(DType::Q4_1, 16, 32), 320u);  // 20 bytes a row per 32 columns, as GGUF
+  EXPECT_EQ(packed_bytes(DType::Q5_0, 16, 32), 352u);  // 22, as GGUF
+  EXPECT_EQ(packed_bytes(DType::Q5_1, 16, 32), 384u);  // 24, as GGUF
+  EXPECT_EQ(packed_bytes(DType::Q5_1, 17, 96), 2u * 3u * 384u);
   EXPECT_EQ(packed_bytes(DType::Q4_K, 16, 256), 2368u);  // 148 bytes a row per 256 columns (GGUF: 144)
   EXPECT_EQ(packed_bytes(DType::Q5_K, 16, 256), 2880u);  // 180 (GGUF: 176)
   EXPECT_EQ(packed_bytes(DType::Q6_K, 16, 256), 3360u);  // 210, as GGUF
@@ -182,10 +193,13 @@ TEST(KQuantTiles, SizesAndRefusals) {
   std::vector<float> rows(16 * 300, 0.5f);
   std::vector<uint8_t> dst(packed_bytes(DType::Q6_K, 16, 256));
   EXPECT_THROW(pack_row_group(DType::Q6_K, 300, 0, rows.data(), 16, dst.data()), std::exception);
+  // r1serve does not quantize to Q4_1, Q5_0 or Q5_1: their tiles come only from a file's blocks.
+  for (DType fmt : {DType::Q4_1, DType::Q5_0, DType::Q5_1})
+    EXPECT_THROW(pack_row_group(fmt, 256, 0, rows.data(), 16, dst.data()), std::exception) << dtype_name(fmt);
 }
 
 // Floats packed through the reference quantizers give the tiles of those quantizers' GGUF blocks.
-TEST(KQuantTiles, PackedFromFloatsAsFromTheirBlocks) {
+TEST(GgufBlockTiles, KQuantsPackedFromFloatsAsFromTheirBlocks) {
   std::mt19937 rng(4);
   const size_t rows = 19, cols = 512;
   const std::vector<float> w = random_vec(rows * cols, rng, 1.0f);
@@ -206,11 +220,11 @@ TEST(KQuantTiles, PackedFromFloatsAsFromTheirBlocks) {
 }
 
 // The threaded entry point (ops.h) splits row groups across the pool and adds the bias.
-TEST(KQuantTiles, ThreadedMatmulWithBias) {
+TEST(GgufBlockTiles, ThreadedMatmulWithBias) {
   std::mt19937 rng(9);
   ThreadPool pool(2);
   const size_t rows = 70, cols = 512, n = 5;
-  for (DType fmt : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType fmt : kFormats) {
     const std::vector<uint8_t> blocks = random_blocks(fmt, rows, cols, rng);
     const std::vector<uint8_t> packed = pack(fmt, blocks, rows, cols);
     const std::vector<float> x = random_vec(n * cols, rng, 2.0f), bias = random_vec(rows, rng, 1.0f);
