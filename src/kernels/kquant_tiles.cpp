@@ -18,9 +18,10 @@ struct SuperBlock {
   uint8_t sc[16] = {}, m[8] = {};  // Q4_K/Q5_K: 8 scales and mins; Q6_K: 16 int8 scales (as bytes)
 };
 
-SuperBlock read_block(DType fmt, const uint8_t* b) {
+template <DType fmt>
+SuperBlock read_block(const uint8_t* b) {
   SuperBlock s;
-  if (fmt == DType::Q6_K) {
+  if constexpr (fmt == DType::Q6_K) {
     const uint8_t* ql = b;        // [128] low 4 bits
     const uint8_t* qh = b + 128;  // [64] top 2 bits, four values a byte
     std::memcpy(s.sc, b + 192, 16);
@@ -52,20 +53,21 @@ bool is_kquant(DType fmt) {
   return fmt == DType::Q4_K || fmt == DType::Q5_K || fmt == DType::Q6_K;
 }
 
-void pack_kquant_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
-                           void* dst) {
-  R1_CHECK(is_kquant(fmt), "pack_kquant_row_group: {}", dtype_name(fmt));
-  R1_CHECK(n_rows <= kQRowTile && cols % kKBlock == 0, "pack_kquant_row_group: {} rows, {} columns", n_rows,
-           cols);
-  const size_t ks = cols / kKBlock, tb = ktile::tile_bytes(fmt), bb = dtype_size(fmt);
+namespace {
+// pack_kquant_row_group for one format: a constant, so that the per-weight work of moving a model's blocks at
+// load folds to a few instructions.
+template <DType fmt>
+void pack_group(size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows, void* dst) {
+  constexpr size_t tb = ktile::tile_bytes(fmt);
+  const size_t ks = cols / kKBlock, bb = dtype_size(fmt);
   uint8_t* tiles = static_cast<uint8_t*>(dst) + group * ks * tb;
   std::memset(tiles, 0, ks * tb);
   for (size_t s = 0; s < ks; ++s) {
     uint8_t* tile = tiles + s * tb;
     for (size_t r = 0; r < n_rows; ++r) {
-      const SuperBlock b = read_block(fmt, rows[r] + s * bb);
+      const SuperBlock b = read_block<fmt>(rows[r] + s * bb);
       std::memcpy(tile + ktile::kD + 2 * r, &b.d, 2);
-      if (fmt == DType::Q6_K) {
+      if constexpr (fmt == DType::Q6_K) {
         for (size_t k = 0; k < 16; ++k) tile[ktile::kScale6 + 16 * k + r] = b.sc[k];
       } else {
         std::memcpy(tile + ktile::kDmin + 2 * r, &b.dmin, 2);
@@ -79,6 +81,17 @@ void pack_kquant_row_group(DType fmt, size_t cols, size_t group, const uint8_t* 
           put_nibble_quant(fmt, tile + ktile::sub_offset(fmt, j), r, c, b.q[32 * j + c]);
     }
   }
+}
+}  // namespace
+
+void pack_kquant_row_group(DType fmt, size_t cols, size_t group, const uint8_t* const* rows, size_t n_rows,
+                           void* dst) {
+  R1_CHECK(is_kquant(fmt), "pack_kquant_row_group: {}", dtype_name(fmt));
+  R1_CHECK(n_rows <= kQRowTile && cols % kKBlock == 0, "pack_kquant_row_group: {} rows, {} columns", n_rows,
+           cols);
+  if (fmt == DType::Q4_K) return pack_group<DType::Q4_K>(cols, group, rows, n_rows, dst);
+  if (fmt == DType::Q5_K) return pack_group<DType::Q5_K>(cols, group, rows, n_rows, dst);
+  pack_group<DType::Q6_K>(cols, group, rows, n_rows, dst);
 }
 
 void unpack_kquant_row(DType fmt, const void* packed, size_t cols, size_t row, float* out) {

@@ -28,44 +28,6 @@ size_t quant_tile_cols(DType fmt) {
   return is_kquant(fmt) ? kKBlock : kQBlock;
 }
 
-namespace {
-// Where column c (0..31) of row r sits in a block's nibbles and high bits (the layout in quant.h).
-struct Place {
-  size_t byte;  // r * 4 + i: in chunk p's 64 bytes of nibbles, and in the high-bit vectors
-  size_t p;     // chunk
-  bool high;    // high nibble (columns 16..31)
-};
-Place place(size_t r, size_t c) {
-  return {r * 4 + c % 4, (c % 16) / 4, c >= 16};
-}
-// Byte and bit of its high bits: the fifth bit at 2p (+1 for a high nibble); Q6_K's two bits in vector p / 2
-// at 4 (p % 2) (+2 for a high nibble).
-size_t high_byte(DType fmt, Place at) {
-  return (high_bits(fmt) == 2 ? 64 * (at.p / 2) : 0) + at.byte;
-}
-int high_shift(DType fmt, Place at) {
-  return high_bits(fmt) == 2 ? int(4 * (at.p % 2) + 2 * at.high) : int(2 * at.p + at.high);
-}
-}  // namespace
-
-uint8_t nibble_quant(DType fmt, const uint8_t* q, size_t r, size_t c) {
-  const Place at = place(r, c);
-  const uint8_t nib = q[at.p * 64 + at.byte];
-  const uint8_t v = at.high ? nib >> 4 : nib & 15;
-  const int hb = high_bits(fmt);
-  if (hb == 0) return v;
-  const uint8_t h = uint8_t((q[256 + high_byte(fmt, at)] >> high_shift(fmt, at)) & ((1 << hb) - 1));
-  return uint8_t(v | h << 4);
-}
-
-void put_nibble_quant(DType fmt, uint8_t* q, size_t r, size_t c, uint8_t v) {
-  const Place at = place(r, c);
-  uint8_t& nib = q[at.p * 64 + at.byte];
-  nib = uint8_t(at.high ? (nib & 0x0F) | ((v & 15) << 4) : (nib & 0xF0) | (v & 15));
-  const int hb = high_bits(fmt);
-  if (hb > 0) q[256 + high_byte(fmt, at)] |= uint8_t(((v >> 4) & ((1 << hb) - 1)) << high_shift(fmt, at));
-}
-
 size_t quant_blocks(size_t cols) {
   return (cols + kQBlock - 1) / kQBlock;
 }

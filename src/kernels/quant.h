@@ -64,10 +64,35 @@ constexpr int32_t offset(DType fmt) {
 constexpr int high_bits(DType fmt) {
   return fmt == DType::Q5_0 || fmt == DType::Q5_1 || fmt == DType::Q5_K ? 1 : fmt == DType::Q6_K ? 2 : 0;
 }
+// Where column c (0..31) of row r sits in a block's nibbles and high bits: byte r * 4 + c % 4 of chunk p =
+// (c % 16) / 4 (the high nibble for c >= 16); the fifth bit at bit 2p (+1 for a high nibble) of the same byte
+// of the vector after the nibbles; Q6_K's two bits in vector p / 2 at bit 4 (p % 2) (+2 for a high nibble).
+struct NibblePlace {
+  size_t byte, p;
+  bool high;
+  NibblePlace(size_t r, size_t c) : byte(r * 4 + c % 4), p((c % 16) / 4), high(c >= 16) {}
+  size_t nibbles() const { return p * 64 + byte; }
+  size_t high_byte(int bits) const { return 256 + (bits == 2 ? 64 * (p / 2) : 0) + byte; }
+  int high_shift(int bits) const { return bits == 2 ? int(4 * (p % 2) + 2 * high) : int(2 * p + high); }
+};
 // The unsigned quant of row r, column c (0..31) of the 32-column block of a nibble format whose nibbles start
-// at q, and the other way round (put ORs the high bits in: they must start at zero).
-uint8_t nibble_quant(DType fmt, const uint8_t* q, size_t r, size_t c);
-void put_nibble_quant(DType fmt, uint8_t* q, size_t r, size_t c, uint8_t v);
+// at q, and the other way round (put ORs the high bits in: they must start at zero). Inline, so that packing
+// a model's blocks at load costs a few instructions a weight when fmt is a constant.
+inline uint8_t nibble_quant(DType fmt, const uint8_t* q, size_t r, size_t c) {
+  const NibblePlace at(r, c);
+  const uint8_t nib = q[at.nibbles()];
+  const uint8_t v = at.high ? nib >> 4 : nib & 15;
+  const int hb = high_bits(fmt);
+  if (hb == 0) return v;
+  return uint8_t(v | ((q[at.high_byte(hb)] >> at.high_shift(hb)) & ((1 << hb) - 1)) << 4);
+}
+inline void put_nibble_quant(DType fmt, uint8_t* q, size_t r, size_t c, uint8_t v) {
+  const NibblePlace at(r, c);
+  uint8_t& nib = q[at.nibbles()];
+  nib = uint8_t(at.high ? (nib & 0x0F) | ((v & 15) << 4) : (nib & 0xF0) | (v & 15));
+  const int hb = high_bits(fmt);
+  if (hb > 0) q[at.high_byte(hb)] |= uint8_t(((v >> 4) & ((1 << hb) - 1)) << at.high_shift(hb));
+}
 
 size_t quant_blocks(size_t cols);  // kb = ceil(cols / 32)
 // Bytes of a packed [rows, cols] matrix.
