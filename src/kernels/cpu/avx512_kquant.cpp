@@ -12,6 +12,7 @@
 
 #include "kernels/cpu/avx512_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/prefetch.h"
 #include "kernels/kquant_tiles.h"
 
 namespace r1::kernels::cpu {
@@ -25,17 +26,14 @@ inline __m512 scales(const uint8_t* p, __m512 d) {
   return _mm512_mul_ps(d, _mm512_cvtepi32_ps(Signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b)));
 }
 
-// Asks for the tile three ahead (7-10 KB), an eighth per sub-block, into L2: with few tokens per pass the
-// hardware prefetcher alone leaves the vpdpbusd chains waiting on memory. Into L2, not L1 (T0): with T0 the
-// decode's compute and its memory stalls added up instead of overlapping (kernels_bench
-// Q4K/Q6K_Streamed_2Threads/1, medians of 3: T0 two tiles ahead 22.4 / 22.2 GB/s, T1 two 32.2 / 28.3, three
-// 37.8 / 32.9, four 38.9 / 27.2, six 25.5 / 24.9; the same matrix from L3 runs at 80 / 76 GB/s).
+// Asks for the tile three ahead (7-10 KB; prefetch.h), an eighth per sub-block: with few tokens per pass the
+// hardware prefetcher alone leaves the vpdpbusd chains waiting on memory (kernels_bench
+// Q4K/Q6K_Streamed_2Threads/1, medians of 3: into L1 two tiles ahead 22.4 / 22.2 GB/s; into L2 two 32.2 /
+// 28.3, three 37.8 / 32.9, four 38.9 / 27.2, six 25.5 / 24.9; the same matrix from L3 runs at 80 / 76 GB/s).
 template <DType F>
 inline void prefetch_ahead(const uint8_t* tile, size_t j) {
-  constexpr size_t tb = ktile::tile_bytes(F), lines = (tb + 63) / 64;
-  const char* p = reinterpret_cast<const char*>(tile + 3 * tb);
-  for (size_t line = j * lines / 8; line < (j + 1) * lines / 8; ++line)
-    _mm_prefetch(p + 64 * line, _MM_HINT_T1);
+  constexpr size_t tb = ktile::tile_bytes(F);
+  prefetch_l2_part(tile + 3 * tb, tb, j, 8);
 }
 
 // Activations of one pass of T tokens, interleaved by token (quant.h's act_pass layout):

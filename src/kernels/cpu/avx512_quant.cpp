@@ -16,6 +16,7 @@
 
 #include "kernels/cpu/avx512_tiles.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/prefetch.h"
 
 namespace r1::kernels::cpu {
 
@@ -47,17 +48,12 @@ inline void prefetch_ahead(const uint8_t* tile) {
   for (size_t line = 0; line < tile_bytes<F>(); line += 64) _mm_prefetch(p + line, _MM_HINT_T0);
 }
 
-// One token (decode) asks for the lines 8 KB ahead into L2 instead: there the kernel is the memory's pace,
-// and the formats with more work per byte (Q8_0's twice the bytes, Q5's fifth bits) let compute and memory
-// stalls add up without it (kernels_bench *_Streamed_2Threads/1, medians of 3, none / 4 KB / 8 KB / 12 KB
-// ahead: Q4_0 34.7 / 30.9 / 34.1 / 28.2 GB/s, Q8_0 25.2 / 29.4 / 30.2 / 32.3, Q5_0 22.9 / 31.1 / 33.0 / 31.2,
-// Q5_1 24.7 / 29.5 / 32.7 / 35.5).
+// One token (decode) asks for the lines 8 KB ahead into L2 instead (prefetch.h): there the kernel is the
+// memory's pace, and the formats with more work per byte (Q8_0's twice the bytes, Q5's fifth bits) let
+// compute and memory stalls add up without it (kernels_bench *_Streamed_2Threads/1, medians of 3, none / 4 KB
+// / 8 KB / 12 KB ahead: Q4_0 34.7 / 30.9 / 34.1 / 28.2 GB/s, Q8_0 25.2 / 29.4 / 30.2 / 32.3, Q5_0 22.9 / 31.1
+// / 33.0 / 31.2, Q5_1 24.7 / 29.5 / 32.7 / 35.5).
 constexpr size_t kPrefetchBytesOneToken = 8192;
-template <DType F>
-inline void prefetch_one_token(const uint8_t* tile) {
-  const char* p = reinterpret_cast<const char*>(tile + kPrefetchBytesOneToken);
-  for (size_t line = 0; line < tile_bytes<F>(); line += 64) _mm_prefetch(p + line, _MM_HINT_T1);
-}
 
 // Activations of one pass of T tokens, interleaved by token (quant.h's act_pass layout) so that one pointer
 // per block reaches all of them at constant offsets (eight separate row pointers would not fit in the general
@@ -111,7 +107,7 @@ template <DType F>
 __attribute__((always_inline)) inline __m512 one_token_block(const TokenPass& p, const uint8_t* tiles,
                                                              size_t b) {
   const uint8_t* tile = tiles + b * tile_bytes<F>();
-  prefetch_one_token<F>(tile);
+  prefetch_l2(tile + kPrefetchBytesOneToken, tile_bytes<F>());
   __m512i w[8];
   load_tile<F>(tile, w);
   const int32_t* xq = p.xq + b * 8;
