@@ -29,6 +29,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
+#include "kernels/quant.h"
 
 namespace r1::kernels {
 
@@ -37,10 +38,9 @@ constexpr size_t kKBlock = 256;  // columns per k-quant super-block, and per til
 namespace ktile {
 constexpr size_t kD = 0, kDmin = 32, kScale = 64, kMin = 192, kQ45 = 320;  // Q4_K / Q5_K
 constexpr size_t kScale6 = 32, kQ6 = 288;                                  // Q6_K
-constexpr size_t kNibbles = 256;                                           // bytes of one sub-block's nibbles
-// Bytes from one sub-block to the next.
+// Bytes from one sub-block to the next: its nibbles and high bits (256, 320, 384).
 constexpr size_t sub_stride(DType fmt) {
-  return fmt == DType::Q4_K ? 256 : fmt == DType::Q5_K ? 320 : 384;
+  return nibble_block_bytes(fmt);
 }
 // Offset of sub-block j's nibbles in a tile.
 constexpr size_t sub_offset(DType fmt, size_t j) {

@@ -20,7 +20,7 @@ bool is_quantized(DType fmt) {
 
 size_t quant_tile_bytes(DType fmt) {
   R1_CHECK(is_quantized(fmt), "{} is not a block format", dtype_name(fmt));
-  return is_kquant(fmt) ? ktile::tile_bytes(fmt) : kQRowTile * dtype_size(fmt);
+  return is_kquant(fmt) ? ktile::tile_bytes(fmt) : qtile::tile_bytes(fmt);
 }
 
 size_t quant_tile_cols(DType fmt) {

@@ -36,6 +36,18 @@ bool is_quantized(DType fmt);
 size_t quant_tile_bytes(DType fmt);
 size_t quant_tile_cols(DType fmt);
 
+// Bits above the nibble a quant of a nibble format has: 0 (Q4_0, Q4_1, Q4_K), 1 (Q5_0, Q5_1, Q5_K: the fifth
+// bits after the nibbles, as above) or 2 (Q6_K, kquant_tiles.h).
+constexpr int high_bits(DType fmt) {
+  return fmt == DType::Q5_0 || fmt == DType::Q5_1 || fmt == DType::Q5_K ? 1 : fmt == DType::Q6_K ? 2 : 0;
+}
+// Bytes of a 32-column block's nibbles (16 rows × 32 columns × 4 bits); its high bits follow, 64 bytes a bit.
+constexpr size_t kNibbleBytes = 256;
+// Bytes of a 32-column block's quants in a nibble format: the nibbles and the high bits after them.
+constexpr size_t nibble_block_bytes(DType fmt) {
+  return kNibbleBytes + 64 * size_t(high_bits(fmt));
+}
+
 // Where the parts of a 32-column tile sit, and what its quants mean (the layout above).
 namespace qtile {
 constexpr size_t kScales = 0, kMins = 32;
@@ -46,24 +58,16 @@ constexpr bool has_min(DType fmt) {
 constexpr size_t quants(DType fmt) {
   return has_min(fmt) ? 64 : 32;
 }
+// Q8_0's quants are 8 chunks of 64 bytes; the other formats' a nibble block. That makes 16 × GGUF's block
+// size (dtype_size), as the layout above promises: gguf_block_kernels_test holds the two together.
 constexpr size_t tile_bytes(DType fmt) {
-  return fmt == DType::Q8_0   ? 16 * 34
-         : fmt == DType::Q4_0 ? 16 * 18
-         : fmt == DType::Q4_1 ? 16 * 20
-         : fmt == DType::Q5_0 ? 16 * 22
-                              : 16 * 24;
+  return quants(fmt) + (fmt == DType::Q8_0 ? 8 * 64 : nibble_block_bytes(fmt));
 }
 // The stored quant minus this is the multiple of d (0 for the formats with a min).
 constexpr int32_t offset(DType fmt) {
   return fmt == DType::Q8_0 ? 128 : fmt == DType::Q4_0 ? 8 : fmt == DType::Q5_0 ? 16 : 0;
 }
 }  // namespace qtile
-
-// Bits above the nibble a quant of a nibble format has: 0 (Q4_0, Q4_1, Q4_K), 1 (Q5_0, Q5_1, Q5_K: the fifth
-// bits after the nibbles, as above) or 2 (Q6_K, kquant_tiles.h).
-constexpr int high_bits(DType fmt) {
-  return fmt == DType::Q5_0 || fmt == DType::Q5_1 || fmt == DType::Q5_K ? 1 : fmt == DType::Q6_K ? 2 : 0;
-}
 // Where column c (0..31) of row r sits in a block's nibbles and high bits: byte r * 4 + c % 4 of chunk p =
 // (c % 16) / 4 (the high nibble for c >= 16); the fifth bit at bit 2p (+1 for a high nibble) of the same byte
 // of the vector after the nibbles; Q6_K's two bits in vector p / 2 at bit 4 (p % 2) (+2 for a high nibble).
@@ -72,7 +76,7 @@ struct NibblePlace {
   bool high;
   NibblePlace(size_t r, size_t c) : byte(r * 4 + c % 4), p((c % 16) / 4), high(c >= 16) {}
   size_t nibbles() const { return p * 64 + byte; }
-  size_t high_byte(int bits) const { return 256 + (bits == 2 ? 64 * (p / 2) : 0) + byte; }
+  size_t high_byte(int bits) const { return kNibbleBytes + (bits == 2 ? 64 * (p / 2) : 0) + byte; }
   int high_shift(int bits) const { return bits == 2 ? int(4 * (p % 2) + 2 * high) : int(2 * p + high); }
 };
 // The unsigned quant of row r, column c (0..31) of the 32-column block of a nibble format whose nibbles start

@@ -184,6 +184,9 @@ TEST(GgufBlockTiles, SizesAndRefusals) {
   EXPECT_EQ(packed_bytes(DType::Q5_0, 16, 32), 352u);  // 22, as GGUF
   EXPECT_EQ(packed_bytes(DType::Q5_1, 16, 32), 384u);  // 24, as GGUF
   EXPECT_EQ(packed_bytes(DType::Q5_1, 17, 96), 2u * 3u * 384u);
+  // The 32-column tiles' layout (quant.h) holds exactly 16 of GGUF's blocks, whatever the format.
+  for (DType fmt : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1})
+    EXPECT_EQ(quant_tile_bytes(fmt), kQRowTile * dtype_size(fmt)) << dtype_name(fmt);
   EXPECT_EQ(packed_bytes(DType::Q4_K, 16, 256), 2368u);  // 148 bytes a row per 256 columns (GGUF: 144)
   EXPECT_EQ(packed_bytes(DType::Q5_K, 16, 256), 2880u);  // 180 (GGUF: 176)
   EXPECT_EQ(packed_bytes(DType::Q6_K, 16, 256), 3360u);  // 210, as GGUF

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/quant.h"
+
 namespace r1::kernels::cpu {
 
 // The 4 activation bytes at p broadcast to every 32-bit lane.
@@ -47,8 +49,8 @@ static inline __m256i move_bit(__m256i v, int from, int to) {
 }
 
 // Half `half` (rows 8 half..8 half + 7) of chunk p of a 32-column block of nibbles at q with HighBits bits
-// above each (0, 1: the fifth bits at q + 256, or 2: Q6_K's two vectors there; quant.h and kquant_tiles.h):
-// lo = columns 4p..4p+3, hi = columns 16 + 4p.., each with its high bits, as unsigned bytes.
+// above each (0, 1: the fifth bits at q + kNibbleBytes, or 2: Q6_K's two vectors there; quant.h and
+// kquant_tiles.h): lo = columns 4p..4p+3, hi = columns 16 + 4p.., each with its high bits, as unsigned bytes.
 template <int HighBits>
 static inline void load_nibble_chunk(const uint8_t* q, size_t half, int p, __m256i* lo, __m256i* hi) {
   const __m256i lo4 = _mm256_set1_epi8(15);
@@ -56,13 +58,13 @@ static inline void load_nibble_chunk(const uint8_t* q, size_t half, int p, __m25
   *lo = _mm256_and_si256(v, lo4);
   *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), lo4);
   if constexpr (HighBits == 1) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256 + 32 * half));
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kNibbleBytes + 32 * half));
     const __m256i bit4 = _mm256_set1_epi8(0x10);
     *lo = _mm256_or_si256(*lo, _mm256_and_si256(move_bit(h, 2 * p, 4), bit4));
     *hi = _mm256_or_si256(*hi, _mm256_and_si256(move_bit(h, 2 * p + 1, 4), bit4));
   } else if constexpr (HighBits == 2) {
-    const __m256i h =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 256 + 64 * size_t(p / 2) + 32 * half));
+    const __m256i h = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i*>(q + kNibbleBytes + 64 * size_t(p / 2) + 32 * half));
     const __m256i bits45 = _mm256_set1_epi8(0x30);
     *lo = _mm256_or_si256(*lo, _mm256_and_si256(move_bit(h, 4 * (p % 2), 4), bits45));
     *hi = _mm256_or_si256(*hi, _mm256_and_si256(move_bit(h, 4 * (p % 2) + 2, 4), bits45));

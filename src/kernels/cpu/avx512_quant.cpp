@@ -22,11 +22,6 @@ namespace r1::kernels::cpu {
 
 namespace {
 
-template <DType F>
-constexpr size_t tile_bytes() {
-  return qtile::tile_bytes(F);
-}
-
 // The 8 vectors of one tile's quants: w[i] holds columns 4i..4i+3 of all 16 rows (the nibble formats' high
 // nibbles are columns 16..31, so every format indexes alike).
 template <DType F>
@@ -44,8 +39,8 @@ inline void load_tile(const uint8_t* tile, __m512i w[8]) {
 constexpr size_t kPrefetchTiles = 6;
 template <DType F>
 inline void prefetch_ahead(const uint8_t* tile) {
-  const char* p = reinterpret_cast<const char*>(tile + kPrefetchTiles * tile_bytes<F>());
-  for (size_t line = 0; line < tile_bytes<F>(); line += 64) _mm_prefetch(p + line, _MM_HINT_T0);
+  const char* p = reinterpret_cast<const char*>(tile + kPrefetchTiles * qtile::tile_bytes(F));
+  for (size_t line = 0; line < qtile::tile_bytes(F); line += 64) _mm_prefetch(p + line, _MM_HINT_T0);
 }
 
 // One token (decode) asks for the lines 8 KB ahead into L2 instead (prefetch.h): there the kernel is the
@@ -79,7 +74,7 @@ void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles
   const int32_t* bias = p.bias;
   const float* dsum = p.dsum;
   for (size_t b = 0; b < kb; ++b, xq += 8 * T, d += T, bias += T, dsum += T) {
-    const uint8_t* tile = tiles + b * tile_bytes<F>();
+    const uint8_t* tile = tiles + b * qtile::tile_bytes(F);
     prefetch_ahead<F>(tile);
     __m512i w[8];
     load_tile<F>(tile, w);
@@ -106,8 +101,8 @@ void group_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* tiles
 template <DType F>
 __attribute__((always_inline)) inline __m512 one_token_block(const TokenPass& p, const uint8_t* tiles,
                                                              size_t b) {
-  const uint8_t* tile = tiles + b * tile_bytes<F>();
-  prefetch_l2(tile + kPrefetchBytesOneToken, tile_bytes<F>());
+  const uint8_t* tile = tiles + b * qtile::tile_bytes(F);
+  prefetch_l2(tile + kPrefetchBytesOneToken, qtile::tile_bytes(F));
   __m512i w[8];
   load_tile<F>(tile, w);
   const int32_t* xq = p.xq + b * 8;
@@ -144,7 +139,7 @@ void groups_tokens(const TokenPass& p, size_t kb, size_t t0, const uint8_t* base
   for (size_t g = g0; g < g1; ++g) {
     const size_t r0 = g * kQRowTile, nr = min_size(kQRowTile, rows - r0);
     const __mmask16 valid = __mmask16((1u << nr) - 1);
-    const uint8_t* tiles = base + g * kb * tile_bytes<F>();
+    const uint8_t* tiles = base + g * kb * qtile::tile_bytes(F);
     if constexpr (T == 1)
       group_one_token<F>(p, kb, t0, tiles, y, ldy, r0, valid);
     else
@@ -160,7 +155,7 @@ void qmatmul(const QActsView& x, const void* w, size_t rows, size_t g0, size_t g
   const uint8_t* base = static_cast<const uint8_t*>(w);
   // Groups are taken in batches whose tiles fit in L2 (~512 KB of Zen 4's 1 MB), and every token passes over
   // a batch before the next one, so each weight byte comes from memory once however many tokens there are.
-  const size_t batch = max1((size_t(512) << 10) / (kb * tile_bytes<F>()));
+  const size_t batch = max1((size_t(512) << 10) / (kb * qtile::tile_bytes(F)));
   // The passes' integer start values: -offset * sum per token and block, for one pass at a time; for the
   // formats with a min, d · sum.
   auto* bias = static_cast<int32_t*>(__builtin_alloca(kActPass * kb * sizeof(int32_t)));

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "kernels/quant.h"
+
 namespace r1::kernels::cpu {
 
 // s += w · (the 4 activation bytes at x, broadcast), with the broadcast folded into vpdpbusd's memory
@@ -48,11 +50,11 @@ static inline void load_nibble_chunk(const uint8_t* q, __m512i w[8]) {
     w[P] = lo;
     w[P + 4] = hi;
   } else if constexpr (HighBits == 1) {
-    const __m512i h = _mm512_loadu_si512(q + 256), bit4 = _mm512_set1_epi8(0x10);
+    const __m512i h = _mm512_loadu_si512(q + kNibbleBytes), bit4 = _mm512_set1_epi8(0x10);
     w[P] = or_masked(lo, move_bit<2 * P, 4>(h), bit4);
     w[P + 4] = or_masked(hi, move_bit<2 * P + 1, 4>(h), bit4);
   } else {
-    const __m512i h = _mm512_loadu_si512(q + 256 + 64 * (P / 2)), bits45 = _mm512_set1_epi8(0x30);
+    const __m512i h = _mm512_loadu_si512(q + kNibbleBytes + 64 * (P / 2)), bits45 = _mm512_set1_epi8(0x30);
     w[P] = or_masked(lo, move_bit<4 * (P % 2), 4>(h), bits45);
     w[P + 4] = or_masked(hi, move_bit<4 * (P % 2) + 2, 4>(h), bits45);
   }
